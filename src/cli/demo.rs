@@ -1,0 +1,108 @@
+//! `losscast demo`: the whole path (fit, eval, predict, plot) on the bundled data, so a newcomer
+//! sees every output once with one command. It calls the same library functions as the other
+//! subcommands; nothing here is demo-only numerics.
+
+use crate::cli_format;
+use crate::error::{Error, Result};
+use crate::fit::{self, FitOptions};
+use crate::law::{self, LawOptions};
+use crate::manifest;
+use crate::plot;
+use crate::predict;
+use crate::runs::{self, Run};
+use crate::schedule;
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Folder holding the bundled data (default: ./data, else the source checkout's data/).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Where fit files go.
+    #[arg(long, default_value = "fits")]
+    fits: PathBuf,
+    /// Where plots go.
+    #[arg(long, default_value = "plots")]
+    plots: PathBuf,
+}
+
+fn data_dir(given: Option<PathBuf>) -> Result<PathBuf> {
+    let candidates = match given {
+        Some(d) => vec![d],
+        None => vec![
+            PathBuf::from("data"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
+        ],
+    };
+    candidates
+        .into_iter()
+        .find(|d| d.join("mpl400.toml").is_file())
+        .ok_or_else(|| {
+            Error::input(
+                "bundled data not found: run from the losscast checkout or pass --data DIR",
+            )
+        })
+}
+
+fn load(manifest: &Path) -> Result<Vec<Run>> {
+    manifest::load(manifest)?.iter().map(runs::load).collect()
+}
+
+pub fn run(a: DemoArgs) -> Result<()> {
+    let data = data_dir(a.data)?;
+
+    println!("== 1. Tissue et al. reference points, warmup counted at peak (laws.md §1)");
+    let law = law::build(
+        "annealing",
+        LawOptions {
+            warmup_as_peak: true,
+            ..LawOptions::default()
+        },
+    )?;
+    let tissue = load(&data.join("tissue2024.toml"))?;
+    let options = FitOptions {
+        law: law.options().clone(),
+        ..FitOptions::default()
+    };
+    let rec = fit::fit(law.as_ref(), &tissue, &options)?;
+    let out = a.fits.join("demo-tissue2024-annealing.json");
+    rec.save(&out)?;
+    print!("{}", cli_format::fit_summary(&rec, law.param_names()));
+    println!("wrote {}", out.display());
+    let params = rec.param_vector(law.as_ref())?;
+    let png = a.plots.join("demo-tissue2024-annealing.png");
+    plot::plot_fit(law.as_ref(), &params, &tissue, &png)?;
+    println!("wrote {}\n", png.display());
+
+    println!("== 2. Multi-Power-Law 400M runs: fit on 3 schedules, forecast 6 others (laws.md §2)");
+    let law = law::build("annealing", LawOptions::default())?;
+    let mpl = load(&data.join("mpl400.toml"))?;
+    let options = FitOptions {
+        law: law.options().clone(),
+        ..FitOptions::default()
+    };
+    let rec = fit::fit(law.as_ref(), &mpl, &options)?;
+    let out = a.fits.join("demo-mpl400-annealing.json");
+    rec.save(&out)?;
+    print!("{}", cli_format::fit_summary(&rec, law.param_names()));
+    println!("wrote {}", out.display());
+    let params = rec.param_vector(law.as_ref())?;
+    let (per_run, fit_mean, test_mean) = fit::evaluate(law.as_ref(), &params, &mpl)?;
+    println!("\nheld-out evaluation:");
+    print!(
+        "{}",
+        cli_format::metrics_table(&per_run, fit_mean.as_ref(), test_mean.as_ref())
+    );
+    let png = a.plots.join("demo-mpl400-annealing.png");
+    plot::plot_fit(law.as_ref(), &params, &mpl, &png)?;
+    println!("wrote {}", png.display());
+
+    let spec = "wsd:peak=3e-4,end=3e-5,warmup=2160,total=72000,decay_start=64800,shape=sqrt";
+    println!("\n== 3. Forecast of a run not trained: {spec}");
+    let sched = schedule::parse(spec, Path::new(""))?;
+    let steps = predict::parse_steps("8000:72000:8000")?;
+    let preds = predict::predict(law.as_ref(), &params, &sched, &steps)?;
+    print!("{}", predict::to_csv(&preds));
+    Ok(())
+}

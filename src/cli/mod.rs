@@ -1,0 +1,373 @@
+//! The command line: parse flags, call one library function, print its value for people or as
+//! JSON. No numerics live here.
+
+mod demo;
+
+use crate::cli_format;
+use crate::error::{Error, Result};
+use crate::fit::{self, FitOptions, FitRecord};
+use crate::ingest::{ColumnNames, ReadOptions};
+use crate::law::{self, Law, LawOptions};
+use crate::manifest::{self, Role, RunSpec};
+use crate::output;
+use crate::plot;
+use crate::predict;
+use crate::runs::{self, Run};
+use crate::schedule;
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser)]
+#[command(
+    name = "losscast",
+    version,
+    about = "Fit scaling laws to training logs and forecast loss",
+    long_about = "Fit scaling laws to training logs and forecast loss.\n\nExit codes: 0 success, 1 the computation failed, 2 bad input."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fit a law to runs and write a fit file.
+    Fit(FitArgs),
+    /// Predict the loss of a schedule from a fit.
+    Predict(PredictArgs),
+    /// Score a fit against every run of a manifest (fit and test runs).
+    Eval(EvalArgs),
+    /// Plot observed against predicted curves.
+    Plot(PlotArgs),
+    /// Run fit, eval, predict and plot end to end on the bundled data.
+    Demo(demo::DemoArgs),
+}
+
+/// Where runs come from: a manifest, or one log file with its schedule.
+#[derive(Args, Clone, Default)]
+struct RunSource {
+    /// Run manifest (TOML) listing several runs.
+    #[arg(long, conflicts_with = "file")]
+    manifest: Option<PathBuf>,
+    /// A single log file (CSV).
+    file: Option<PathBuf>,
+    /// Schedule spec for a single file, e.g. cosine:peak=3e-4,end=3e-5,warmup=2160,total=24000.
+    #[arg(long, conflicts_with = "manifest")]
+    schedule: Option<String>,
+    /// Step column of a single file (default: auto-detect).
+    #[arg(long)]
+    step_col: Option<String>,
+    /// Loss column of a single file (default: auto-detect).
+    #[arg(long)]
+    loss_col: Option<String>,
+    /// LR column of a single file (default: auto-detect).
+    #[arg(long)]
+    lr_col: Option<String>,
+    /// Keep only rows where COLUMN=VALUE (a file holding several runs).
+    #[arg(long)]
+    select: Option<String>,
+    /// Ignore points before this step (single file).
+    #[arg(long)]
+    min_step: Option<i64>,
+    /// Ignore points after this step (single file).
+    #[arg(long)]
+    max_step: Option<i64>,
+}
+
+impl RunSource {
+    fn specs(&self) -> Result<Vec<RunSpec>> {
+        match (&self.manifest, &self.file) {
+            (Some(m), _) => manifest::load(m),
+            (None, Some(f)) => {
+                let select = self
+                    .select
+                    .as_deref()
+                    .map(ReadOptions::parse_select)
+                    .transpose()?;
+                let name = f
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "run".into());
+                Ok(vec![RunSpec {
+                    name,
+                    path: f.display().to_string(),
+                    resolved: f.clone(),
+                    base_dir: PathBuf::new(),
+                    schedule: self.schedule.clone(),
+                    role: Role::Fit,
+                    min_step: self.min_step,
+                    max_step: self.max_step,
+                    read: ReadOptions {
+                        names: ColumnNames {
+                            step: self.step_col.clone(),
+                            loss: self.loss_col.clone(),
+                            lr: self.lr_col.clone(),
+                        },
+                        select,
+                    },
+                }])
+            }
+            (None, None) => Err(Error::input("give --manifest M.toml or a log FILE")),
+        }
+    }
+
+    fn load(&self) -> Result<Vec<Run>> {
+        self.specs()?.iter().map(runs::load).collect()
+    }
+
+    /// A name for default output files.
+    fn stem(&self) -> String {
+        self.manifest
+            .as_ref()
+            .or(self.file.as_ref())
+            .and_then(|p| p.file_stem())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "fit".into())
+    }
+}
+
+#[derive(Args)]
+struct LawArgs {
+    /// Law to fit.
+    #[arg(long, default_value = "annealing")]
+    law: String,
+    /// Count warmup steps at peak LR when summing S1 and S2 (the authors' script).
+    #[arg(long)]
+    warmup_as_peak: bool,
+    /// Momentum decay λ of the annealing area.
+    #[arg(long, default_value_t = 0.999)]
+    lambda: f64,
+}
+
+impl LawArgs {
+    fn build(&self) -> Result<Box<dyn Law>> {
+        law::build(
+            &self.law,
+            LawOptions {
+                lambda: self.lambda,
+                warmup_as_peak: self.warmup_as_peak,
+            },
+        )
+    }
+}
+
+#[derive(Args)]
+struct FitArgs {
+    #[command(flatten)]
+    source: RunSource,
+    #[command(flatten)]
+    law: LawArgs,
+    /// δ of the Huber loss on log residuals.
+    #[arg(long, default_value_t = 1e-3)]
+    huber_delta: f64,
+    /// Fit file to write (default fits/<manifest or file stem>-<law>.json).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print the fit record as JSON on stdout instead of the summary.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A fitted law, from a fit file or from parameters given on the command line.
+#[derive(Args)]
+struct ModelArgs {
+    /// Fit file written by `losscast fit`.
+    #[arg(long, conflicts_with_all = ["law", "params"])]
+    fit: Option<PathBuf>,
+    /// Law of the given --params (instead of --fit).
+    #[arg(long, requires = "params")]
+    law: Option<String>,
+    /// Parameters, e.g. "L0=2.6,A=0.43,alpha=0.55,C=0.41" (with --law).
+    #[arg(long, requires = "law")]
+    params: Option<String>,
+    /// With --law/--params: count warmup at peak LR.
+    #[arg(long, conflicts_with = "fit")]
+    warmup_as_peak: bool,
+    /// With --law/--params: momentum decay λ.
+    #[arg(long, conflicts_with = "fit")]
+    lambda: Option<f64>,
+}
+
+impl ModelArgs {
+    fn load(&self) -> Result<(Box<dyn Law>, Vec<f64>)> {
+        match (&self.fit, &self.law, &self.params) {
+            (Some(path), _, _) => {
+                let rec = FitRecord::load(path)?;
+                let law = rec
+                    .build_law()
+                    .map_err(|e| Error::file(path, e.to_string()))?;
+                let params = rec
+                    .param_vector(law.as_ref())
+                    .map_err(|e| Error::file(path, e.to_string()))?;
+                Ok((law, params))
+            }
+            (None, Some(name), Some(text)) => {
+                let law = law::build(
+                    name,
+                    LawOptions {
+                        lambda: self.lambda.unwrap_or(LawOptions::default().lambda),
+                        warmup_as_peak: self.warmup_as_peak,
+                    },
+                )?;
+                let params = law::parse_params(law.as_ref(), text)?;
+                Ok((law, params))
+            }
+            _ => Err(Error::input(
+                "give --fit F.json, or --law NAME --params \"...\"",
+            )),
+        }
+    }
+}
+
+#[derive(Args)]
+struct PredictArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Schedule to forecast, e.g. cosine:peak=3e-4,end=3e-5,warmup=2160,total=72000.
+    #[arg(long)]
+    schedule: String,
+    /// Steps: a list 1000,2000 or a range 1000:24000:1000 (default: every 100th step).
+    #[arg(long)]
+    steps: Option<String>,
+    /// Write step,lr,loss_pred CSV here instead of printing it.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print {"predictions": [...]} as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    source: RunSource,
+    /// Print the metrics as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct PlotArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    source: RunSource,
+    /// Output image, .png or .svg.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Run the command line; returns the process exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("losscast: error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Fit(a) => cmd_fit(a),
+        Command::Predict(a) => cmd_predict(a),
+        Command::Eval(a) => cmd_eval(a),
+        Command::Plot(a) => cmd_plot(a),
+        Command::Demo(a) => demo::run(a),
+    }
+}
+
+fn cmd_fit(a: FitArgs) -> Result<()> {
+    let law = a.law.build()?;
+    let runs = a.source.load()?;
+    let options = FitOptions {
+        law: law.options().clone(),
+        huber_delta: a.huber_delta,
+        ..FitOptions::default()
+    };
+    let record = fit::fit(law.as_ref(), &runs, &options)?;
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from(format!("fits/{}-{}.json", a.source.stem(), law.name())));
+    record.save(&out)?;
+    if a.json {
+        println!("{}", to_json(&record)?);
+    } else {
+        print!("{}", cli_format::fit_summary(&record, law.param_names()));
+    }
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+fn cmd_predict(a: PredictArgs) -> Result<()> {
+    let (law, params) = a.model.load()?;
+    let sched = schedule::parse(&a.schedule, Path::new(""))?;
+    let steps = match &a.steps {
+        Some(s) => predict::parse_steps(s)?,
+        None => predict::default_steps(&sched),
+    };
+    let preds = predict::predict(law.as_ref(), &params, &sched, &steps)?;
+    if a.json {
+        println!("{}", to_json(&json!({ "predictions": preds }))?);
+    }
+    match &a.out {
+        Some(path) => {
+            output::write_atomic(path, predict::to_csv(&preds).as_bytes())?;
+            eprintln!("wrote {} ({} steps)", path.display(), preds.len());
+        }
+        None if !a.json => print!("{}", predict::to_csv(&preds)),
+        None => {}
+    }
+    Ok(())
+}
+
+fn cmd_eval(a: EvalArgs) -> Result<()> {
+    let (law, params) = a.model.load()?;
+    let runs = a.source.load()?;
+    let (per_run, fit_mean, test_mean) = fit::evaluate(law.as_ref(), &params, &runs)?;
+    if a.json {
+        let runs_json: Vec<_> = per_run
+            .iter()
+            .map(|r| {
+                json!({
+                    "name": r.name, "role": r.role, "points": r.points,
+                    "r2": r.metrics.r2, "mae": r.metrics.mae, "rmse": r.metrics.rmse,
+                    "pred_e": r.metrics.pred_e, "worst_e": r.metrics.worst_e,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            to_json(&json!({
+                "law": law.name(),
+                "runs": runs_json,
+                "fit_mean": fit_mean,
+                "test_mean": test_mean,
+            }))?
+        );
+    } else {
+        println!("{}", plot::title_for(law.as_ref(), &params));
+        print!(
+            "{}",
+            cli_format::metrics_table(&per_run, fit_mean.as_ref(), test_mean.as_ref())
+        );
+    }
+    Ok(())
+}
+
+fn cmd_plot(a: PlotArgs) -> Result<()> {
+    let (law, params) = a.model.load()?;
+    let runs = a.source.load()?;
+    plot::plot_fit(law.as_ref(), &params, &runs, &a.out)?;
+    eprintln!("wrote {}", a.out.display());
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string_pretty(v).map_err(|e| Error::failed(format!("cannot print JSON: {e}")))
+}

@@ -1,0 +1,208 @@
+//! Fitting a law to runs: the objective, the multi-start optimiser, and the fit record.
+//!
+//! `fit` is the one entry point. It turns runs into features once, runs every start, and returns
+//! a [`FitRecord`] that carries everything needed to trust (or distrust) and reuse the result:
+//! options, data provenance, objective, convergence, agreement between starts, parameters stuck
+//! at a bound, and metrics.
+
+pub mod multistart;
+pub mod objective;
+pub mod record;
+
+pub use multistart::OptimizerOptions;
+pub use record::{DataRecord, FitRecord, RunMetrics};
+
+use crate::error::{Error, Result};
+use crate::law::{Features, Law, LawOptions};
+use crate::manifest::Role;
+use crate::metrics;
+use crate::runs::Run;
+use objective::{FitPoints, HuberLogObjective};
+use serde::{Deserialize, Serialize};
+
+/// Everything that defines a fit besides the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitOptions {
+    pub law: LawOptions,
+    /// δ of the Huber loss on log residuals (laws.md §0).
+    pub huber_delta: f64,
+    pub optimizer: OptimizerOptions,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            law: LawOptions::default(),
+            huber_delta: 1e-3,
+            optimizer: OptimizerOptions::default(),
+        }
+    }
+}
+
+/// A parameter this close to its lower bound (0 for positive parameters) is reported as stuck.
+const AT_BOUND: f64 = 1e-6;
+
+/// Features of each run, in the order given.
+pub fn features_of(law: &dyn Law, runs: &[Run]) -> Result<Vec<Features>> {
+    runs.iter()
+        .map(|r| {
+            law.features(&crate::law::Curve {
+                lr: &r.lr,
+                steps: &r.steps,
+            })
+            .map_err(|e| Error::input(format!("run '{}' ({}): {e}", r.name, r.path)))
+        })
+        .collect()
+}
+
+/// Per-run metrics of `params` on `runs`, with the means over fit and test runs.
+pub fn evaluate(
+    law: &dyn Law,
+    params: &[f64],
+    runs: &[Run],
+) -> Result<(
+    Vec<RunMetrics>,
+    Option<metrics::Metrics>,
+    Option<metrics::Metrics>,
+)> {
+    let feats = features_of(law, runs)?;
+    let mut out = Vec::with_capacity(runs.len());
+    for (run, f) in runs.iter().zip(&feats) {
+        let mut pred = vec![0.0; run.loss.len()];
+        law.predict(params, f, &mut pred);
+        out.push(RunMetrics {
+            name: run.name.clone(),
+            role: run.role,
+            points: run.loss.len(),
+            metrics: metrics::curve_metrics(&run.loss, &pred),
+        });
+    }
+    let mean_of = |role: Role| {
+        let ms: Vec<_> = out
+            .iter()
+            .filter(|r| r.role == role)
+            .map(|r| r.metrics)
+            .collect();
+        metrics::mean(&ms)
+    };
+    let (fit_mean, test_mean) = (mean_of(Role::Fit), mean_of(Role::Test));
+    Ok((out, fit_mean, test_mean))
+}
+
+/// Fit `law` to the runs whose role is `fit`.
+pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecord> {
+    if !(options.huber_delta > 0.0 && options.huber_delta.is_finite()) {
+        return Err(Error::input(format!(
+            "--huber-delta must be > 0, got {}",
+            options.huber_delta
+        )));
+    }
+    let fit_runs: Vec<&Run> = runs.iter().filter(|r| r.role == Role::Fit).collect();
+    if fit_runs.is_empty() {
+        return Err(Error::input("no run has role \"fit\"; nothing to fit"));
+    }
+    let owned: Vec<Run> = fit_runs.iter().map(|r| (*r).clone()).collect();
+    let feats = features_of(law, &owned)?;
+    let points: Vec<FitPoints> = feats
+        .iter()
+        .zip(&fit_runs)
+        .map(|(f, r)| FitPoints {
+            features: f,
+            loss: &r.loss,
+        })
+        .collect();
+    let n_points: usize = fit_runs.iter().map(|r| r.loss.len()).sum();
+    let k = law.param_names().len();
+    if n_points < k {
+        return Err(Error::input(format!(
+            "{n_points} point(s) to fit but law {} has {k} parameters; need at least {k}",
+            law.name()
+        )));
+    }
+    let objective = HuberLogObjective {
+        law,
+        runs: &points,
+        delta: options.huber_delta,
+    };
+    let data: Vec<(&Features, &[f64])> = feats
+        .iter()
+        .zip(&fit_runs)
+        .map(|(f, r)| (f, r.loss.as_slice()))
+        .collect();
+    let starts = law.starts(&data);
+    let result = multistart::multi_start(&objective, &starts, &options.optimizer)
+        .ok_or_else(|| Error::failed("every fit start failed to produce a finite objective"))?;
+    let best = &result.best;
+
+    let mut warnings = Vec::new();
+    let at_bound: Vec<String> = law
+        .param_names()
+        .iter()
+        .zip(law.transforms())
+        .zip(&best.params)
+        .filter(|((_, t), &p)| {
+            objective::lower_bound(**t).is_some_and(|lo| p - lo < AT_BOUND * p.abs().max(1.0))
+        })
+        .map(|((n, _), _)| n.to_string())
+        .collect();
+    for name in &at_bound {
+        warnings.push(format!("parameter {name} is at its lower bound 0"));
+    }
+    let invalid = objective.has_invalid_prediction(&best.params);
+    if invalid {
+        warnings.push("the best fit predicts a non-positive loss at some fit point".into());
+    }
+    if !best.converged {
+        warnings.push(format!(
+            "not converged: {} (relative gradient {:.2e})",
+            best.termination, best.rel_grad
+        ));
+    }
+    let at_best = (result.starts_at_best * result.starts as f64).round() as usize;
+    if at_best <= 1 {
+        warnings.push("only one start reached the best optimum; the optimum may be fragile".into());
+    }
+    if n_points < 2 * k {
+        warnings.push(format!(
+            "only {n_points} points for {k} parameters; the fit is barely determined"
+        ));
+    }
+    warnings.extend(law.diagnostics(&best.params, &feats));
+    let trustworthy = best.converged && at_bound.is_empty() && !invalid;
+
+    let (run_metrics, fit_mean, _) = evaluate(law, &best.params, &owned)?;
+    let data = runs
+        .iter()
+        .filter(|r| r.role == Role::Fit)
+        .map(DataRecord::from_run)
+        .collect();
+    Ok(FitRecord {
+        law: law.name().to_string(),
+        params: law
+            .param_names()
+            .iter()
+            .map(|n| n.to_string())
+            .zip(best.params.iter().copied())
+            .collect(),
+        options: options.clone(),
+        objective: best.objective,
+        iterations: best.iterations,
+        iterations_all_starts: result.iterations_total,
+        converged: best.converged,
+        termination: best.termination.clone(),
+        relative_gradient: best.rel_grad,
+        starts: result.starts,
+        starts_failed: result.starts_failed,
+        starts_at_best: result.starts_at_best,
+        at_bound,
+        trustworthy,
+        warnings,
+        points_used: n_points,
+        metrics: record::MetricsRecord {
+            runs: run_metrics,
+            fit_mean: fit_mean.expect("at least one fit run"),
+        },
+        data,
+        losscast_version: env!("CARGO_PKG_VERSION").to_string(),
+    })
+}

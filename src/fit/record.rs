@@ -1,0 +1,139 @@
+//! The fit record: what `fit` writes to `fits/NAME.json` and every later command reads.
+//!
+//! A record must be enough to reuse the fit (law, parameters, law options) and to judge it
+//! (objective, convergence, agreement of starts, bounds, warnings, metrics, and the sha256 of
+//! every file it was fitted on). Writing goes through a temp file and a rename, so a crash never
+//! leaves half a record behind.
+
+use super::FitOptions;
+use crate::error::{Error, Result};
+use crate::law::{self, Law};
+use crate::manifest::Role;
+use crate::metrics::Metrics;
+use crate::runs::{LrSource, Run};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FitRecord {
+    pub law: String,
+    pub params: BTreeMap<String, f64>,
+    pub options: FitOptions,
+    /// Best Huber-on-log objective (a sum over fit points).
+    pub objective: f64,
+    /// L-BFGS iterations of the best start.
+    pub iterations: u64,
+    pub iterations_all_starts: u64,
+    pub converged: bool,
+    pub termination: String,
+    /// Max-abs gradient in the optimiser's space divided by the objective, at the best point.
+    pub relative_gradient: f64,
+    pub starts: usize,
+    pub starts_failed: usize,
+    /// Share of starts that ended within 1e-6 (relative) of the best objective.
+    pub starts_at_best: f64,
+    /// Parameters that ended at a bound.
+    pub at_bound: Vec<String>,
+    /// False when the fit did not converge, hit a bound or predicts an invalid loss.
+    pub trustworthy: bool,
+    pub warnings: Vec<String>,
+    pub points_used: usize,
+    pub metrics: MetricsRecord,
+    pub data: Vec<DataRecord>,
+    pub losscast_version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricsRecord {
+    pub runs: Vec<RunMetrics>,
+    pub fit_mean: Metrics,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunMetrics {
+    pub name: String,
+    pub role: Role,
+    pub points: usize,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+/// Provenance of one fitted run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DataRecord {
+    pub name: String,
+    pub path: String,
+    pub sha256: String,
+    pub role: Role,
+    pub points_used: usize,
+    pub points_filtered_out: usize,
+    pub points_dropped_before_learning: usize,
+    pub min_step: Option<i64>,
+    pub max_step: Option<i64>,
+    pub schedule: String,
+    pub lr_source: LrSource,
+    pub notes: Vec<String>,
+}
+
+impl DataRecord {
+    pub fn from_run(r: &Run) -> Self {
+        DataRecord {
+            name: r.name.clone(),
+            path: r.path.clone(),
+            sha256: r.sha256.clone(),
+            role: r.role,
+            points_used: r.loss.len(),
+            points_filtered_out: r.filtered_out,
+            points_dropped_before_learning: r.dropped_before_learning,
+            min_step: r.min_step,
+            max_step: r.max_step,
+            schedule: r.schedule.clone(),
+            lr_source: r.lr_source,
+            notes: r.notes.clone(),
+        }
+    }
+}
+
+impl FitRecord {
+    /// Read a fit file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::file(path, "fit file not found"),
+            _ => Error::file(path, format!("cannot read fit file: {e}")),
+        })?;
+        serde_json::from_str(&text).map_err(|e| {
+            Error::at(
+                path,
+                e.line(),
+                e.column(),
+                format!("not a losscast fit file: {e}"),
+            )
+        })
+    }
+
+    /// Write the record as pretty JSON, atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_string_pretty(self)
+            .map_err(|e| Error::failed(format!("cannot serialise fit: {e}")))?;
+        crate::output::write_atomic(path, format!("{json}\n").as_bytes())
+    }
+
+    /// The law with the options it was fitted with.
+    pub fn build_law(&self) -> Result<Box<dyn Law>> {
+        law::build(&self.law, self.options.law.clone())
+    }
+
+    /// Parameter values in the law's order.
+    pub fn param_vector(&self, law: &dyn Law) -> Result<Vec<f64>> {
+        law.param_names()
+            .iter()
+            .map(|n| {
+                self.params
+                    .get(*n)
+                    .copied()
+                    .ok_or_else(|| Error::input(format!("fit file has no value for parameter {n}")))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,213 @@
+//! A CSV file held as text and as a Polars frame of strings, so that every bad cell can be
+//! reported at its line and column.
+//!
+//! Polars tokenises; we parse the cells ourselves. Type inference would turn a column with one
+//! stray `oops` into strings (or, with `ignore_errors`, into a silent null), and the user would
+//! get no line to look at. Parsing strings ourselves costs little and gives exact positions.
+
+use crate::error::{Error, Result};
+use polars::prelude::*;
+use std::io::Cursor;
+use std::path::Path;
+
+pub(crate) struct CsvText<'a> {
+    path: &'a Path,
+    bytes: &'a [u8],
+    /// Byte offset and 1-based line number of each non-blank line; entry 0 is the header.
+    lines: Vec<(usize, usize)>,
+}
+
+impl<'a> CsvText<'a> {
+    pub fn new(path: &'a Path, bytes: &'a [u8]) -> Result<Self> {
+        if std::str::from_utf8(bytes).is_err() {
+            let bad = String::from_utf8_lossy(bytes)
+                .char_indices()
+                .find(|(_, c)| *c == char::REPLACEMENT_CHARACTER)
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            let line = bytes[..bad.min(bytes.len())]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
+            return Err(Error::at(
+                path,
+                line,
+                1,
+                "not UTF-8 text; is this a CSV file?",
+            ));
+        }
+        let mut lines = Vec::new();
+        let mut start = 0;
+        for (no, line) in bytes.split(|b| *b == b'\n').enumerate() {
+            if !line.iter().all(|b| b.is_ascii_whitespace()) {
+                lines.push((start, no + 1));
+            }
+            start += line.len() + 1;
+        }
+        if lines.is_empty() {
+            return Err(Error::file(path, "empty file"));
+        }
+        Ok(CsvText { path, bytes, lines })
+    }
+
+    /// All columns as strings.
+    pub fn frame(&self) -> Result<DataFrame> {
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_raise_if_empty(true)
+            .map_parse_options(|o| o.with_truncate_ragged_lines(false))
+            .into_reader_with_file_handle(Cursor::new(self.bytes))
+            .finish()
+            .map_err(|e| Error::file(self.path, format!("not a readable CSV: {e}")))?;
+        if df.height() == 0 {
+            return Err(Error::file(self.path, "no data rows after the header"));
+        }
+        Ok(df)
+    }
+
+    /// The 1-based line and column where `column`'s cell of data row `row` starts.
+    fn position(&self, row: usize, column: &str) -> (usize, usize) {
+        let Some(&(offset, line)) = self.lines.get(row + 1) else {
+            return (0, 0);
+        };
+        let header_end = self.bytes[self.lines[0].0..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(self.bytes.len(), |p| self.lines[0].0 + p);
+        let header = String::from_utf8_lossy(&self.bytes[self.lines[0].0..header_end]);
+        let header: Vec<&str> = split_fields(&header).map(|(_, f)| f).collect();
+        let field = header
+            .iter()
+            .position(|h| h.trim().trim_matches('"') == column)
+            .unwrap_or(0);
+        let end = self.bytes[offset..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(self.bytes.len(), |p| offset + p);
+        let text = String::from_utf8_lossy(&self.bytes[offset..end]);
+        let col = split_fields(&text)
+            .nth(field)
+            .map_or(1, |(start, _)| text[..start].chars().count() + 1);
+        (line, col)
+    }
+
+    pub fn err_at(&self, row: usize, column: &str, msg: impl std::fmt::Display) -> Error {
+        let (line, col) = self.position(row, column);
+        Error::at(self.path, line, col, format!("column '{column}': {msg}"))
+    }
+
+    fn cells<'f>(&self, df: &'f DataFrame, column: &str) -> Result<&'f StringChunked> {
+        let col = df.column(column).map_err(|_| {
+            let names: Vec<String> = df
+                .get_column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            Error::file(
+                self.path,
+                format!(
+                    "missing column '{column}'; columns are: {}",
+                    names.join(", ")
+                ),
+            )
+        })?;
+        col.str()
+            .map_err(|e| Error::file(self.path, format!("column '{column}': {e}")))
+    }
+
+    pub fn strings(&self, df: &DataFrame, column: &str) -> Result<Vec<Option<String>>> {
+        Ok(self
+            .cells(df, column)?
+            .iter()
+            .map(|v| v.map(|s| s.trim().to_string()))
+            .collect())
+    }
+
+    /// Parse a column as numbers. Empty cells are `None`; text that is not a number is an error.
+    pub(super) fn floats(
+        &self,
+        df: &DataFrame,
+        column: &str,
+        required: super::Required,
+    ) -> Result<Vec<Option<f64>>> {
+        let cells = self.cells(df, column)?;
+        let mut out = Vec::with_capacity(cells.len());
+        for (row, cell) in cells.iter().enumerate() {
+            let cell = cell.map(str::trim).filter(|s| !s.is_empty());
+            match cell {
+                None if required == super::Required::Yes => {
+                    return Err(self.err_at(row, column, "empty cell, expected a number"))
+                }
+                None => out.push(None),
+                Some(s) => match parse_number(s) {
+                    Some(x) => out.push(Some(x)),
+                    None => return Err(self.err_at(row, column, format!("'{s}' is not a number"))),
+                },
+            }
+        }
+        Ok(out)
+    }
+
+    /// Parse a step column: whole numbers, written as `1000` or `1000.0` or `1e3`.
+    pub fn steps(&self, df: &DataFrame, column: &str) -> Result<Vec<Option<i64>>> {
+        let cells = self.cells(df, column)?;
+        let mut out = Vec::with_capacity(cells.len());
+        for (row, cell) in cells.iter().enumerate() {
+            let cell = cell.map(str::trim).filter(|s| !s.is_empty());
+            let Some(s) = cell else {
+                return Err(self.err_at(row, column, "empty cell, expected a step number"));
+            };
+            let step = s.parse::<i64>().ok().or_else(|| {
+                parse_number(s)
+                    .filter(|x| x.fract() == 0.0 && x.abs() < 9e15)
+                    .map(|x| x as i64)
+            });
+            match step {
+                Some(v) if v >= 0 => out.push(Some(v)),
+                Some(v) => return Err(self.err_at(row, column, format!("negative step {v}"))),
+                None => {
+                    return Err(self.err_at(
+                        row,
+                        column,
+                        format!("'{s}' is not a whole step number"),
+                    ))
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Numbers as trainers write them, including Python's `nan`/`inf` spellings (which the caller
+/// then rejects or drops with a precise message).
+fn parse_number(s: &str) -> Option<f64> {
+    let s = s.trim_matches('"');
+    s.parse::<f64>()
+        .ok()
+        .or_else(|| match s.to_ascii_lowercase().as_str() {
+            "nan" | "+nan" | "-nan" => Some(f64::NAN),
+            "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
+            "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
+            _ => None,
+        })
+}
+
+/// Split a CSV line into fields with their byte offsets, honouring double quotes.
+fn split_fields(line: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut fields = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                fields.push((start, &line[start..i]));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    fields.push((start, line[start..].trim_end_matches('\r')));
+    fields.into_iter()
+}

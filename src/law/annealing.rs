@@ -1,0 +1,154 @@
+//! The LR-annealing law of Tissue et al. (2024), laws.md §1:
+//! `L(s) = L0 + A·S1(s)^(−α) − C·S2(s)`.
+//!
+//! Features are S1 and S2 at each logged step. All four parameters are positive (log
+//! parametrisation in the fit). Starts are the authors' 54-point grid plus a few data-driven
+//! ones: for fixed α the law is linear in (L0, A, C), so a least-squares solve gives a start that
+//! is usually already near the optimum.
+
+use super::areas::{annealing_area, forward_area, warmup_as_peak};
+use super::{Curve, Features, Law, LawOptions, Transform};
+use crate::error::{Error, Result};
+use nalgebra::{DMatrix, DVector};
+
+pub struct Annealing {
+    options: LawOptions,
+}
+
+const NAMES: &[&str] = &["L0", "A", "alpha", "C"];
+const TRANSFORMS: &[Transform] = &[Transform::Log; 4];
+
+impl Annealing {
+    pub fn new(options: LawOptions) -> Self {
+        Annealing { options }
+    }
+}
+
+impl Law for Annealing {
+    fn name(&self) -> &'static str {
+        "annealing"
+    }
+
+    fn param_names(&self) -> &'static [&'static str] {
+        NAMES
+    }
+
+    fn transforms(&self) -> &'static [Transform] {
+        TRANSFORMS
+    }
+
+    fn options(&self) -> &LawOptions {
+        &self.options
+    }
+
+    fn effective_lr(&self, lr: &[f64]) -> Vec<f64> {
+        if self.options.warmup_as_peak {
+            warmup_as_peak(lr)
+        } else {
+            lr.to_vec()
+        }
+    }
+
+    fn features(&self, curve: &Curve) -> Result<Features> {
+        let lr = self.effective_lr(curve.lr);
+        let s1 = forward_area(&lr);
+        let s2 = annealing_area(&lr, self.options.lambda);
+        let mut a = Vec::with_capacity(curve.steps.len());
+        let mut b = Vec::with_capacity(curve.steps.len());
+        for &s in curve.steps {
+            let i = usize::try_from(s)
+                .ok()
+                .filter(|&i| i < lr.len())
+                .ok_or_else(|| {
+                    Error::input(format!(
+                        "step {s} lies beyond the {} steps of the LR schedule",
+                        lr.len()
+                    ))
+                })?;
+            if s1[i] <= 0.0 {
+                return Err(Error::input(format!(
+                    "at step {s} no learning has happened yet (sum of LR is 0); the law is undefined there"
+                )));
+            }
+            a.push(s1[i]);
+            b.push(s2[i]);
+        }
+        Ok(Features {
+            columns: vec![a, b],
+        })
+    }
+
+    fn predict(&self, p: &[f64], f: &Features, out: &mut [f64]) {
+        let (l0, a, alpha, c) = (p[0], p[1], p[2], p[3]);
+        for ((o, &s1), &s2) in out.iter_mut().zip(&f.columns[0]).zip(&f.columns[1]) {
+            *o = l0 + a * s1.powf(-alpha) - c * s2;
+        }
+    }
+
+    fn predict_jacobian(&self, p: &[f64], f: &Features, out: &mut [f64], jac: &mut [f64]) {
+        let (l0, a, alpha, c) = (p[0], p[1], p[2], p[3]);
+        for (i, (&s1, &s2)) in f.columns[0].iter().zip(&f.columns[1]).enumerate() {
+            let pow = s1.powf(-alpha);
+            out[i] = l0 + a * pow - c * s2;
+            let row = &mut jac[4 * i..4 * i + 4];
+            row[0] = 1.0;
+            row[1] = pow;
+            row[2] = -a * s1.ln() * pow;
+            row[3] = -s2;
+        }
+    }
+
+    fn starts(&self, data: &[(&Features, &[f64])]) -> Vec<Vec<f64>> {
+        // The authors' grid (laws.md §1).
+        let mut starts = Vec::new();
+        for l0 in [0.1, 2.1] {
+            for a in [1.0, 11.5, 22.0] {
+                for c in [1.0, 11.5, 22.0] {
+                    for alpha in [0.0, 0.4, 0.8] {
+                        starts.push(vec![l0, a, alpha, c]);
+                    }
+                }
+            }
+        }
+        // Variable projection: for fixed α, (L0, A, C) by linear least squares.
+        let n: usize = data.iter().map(|(f, _)| f.len()).sum();
+        if n >= 3 {
+            for alpha in [0.2, 0.35, 0.5, 0.65, 0.8, 1.0] {
+                let mut x = DMatrix::zeros(n, 3);
+                let mut y = DVector::zeros(n);
+                let mut row = 0;
+                for (f, loss) in data {
+                    for i in 0..f.len() {
+                        x[(row, 0)] = 1.0;
+                        x[(row, 1)] = f.columns[0][i].powf(-alpha);
+                        x[(row, 2)] = -f.columns[1][i];
+                        y[row] = loss[i];
+                        row += 1;
+                    }
+                }
+                if let Ok(sol) = x.svd(true, true).solve(&y, 1e-12) {
+                    if sol.iter().all(|v| v.is_finite()) {
+                        starts.push(vec![
+                            sol[0].max(1e-3),
+                            sol[1].max(1e-3),
+                            alpha,
+                            sol[2].max(1e-3),
+                        ]);
+                    }
+                }
+            }
+        }
+        starts
+    }
+
+    fn diagnostics(&self, _params: &[f64], fit_features: &[Features]) -> Vec<String> {
+        let anneals = fit_features
+            .iter()
+            .any(|f| f.columns[1].iter().any(|&s2| s2 != 0.0));
+        if anneals {
+            Vec::new()
+        } else {
+            vec!["no fit run anneals (S2 = 0 everywhere): C is not identified by the data".into()]
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! losscast: fit scaling laws to training logs and forecast loss.
+//!
+//! Data flows one way: [`ingest`] reads a log into a Polars frame; [`runs`] joins it with its
+//! [`schedule`] into per-step LR arrays; a [`law`] turns each run into features once; [`fit`]
+//! minimises the Huber-on-log objective from many starts and writes a [`fit::FitRecord`]; the
+//! readers of a record ([`predict`], [`fit::evaluate`], [`plot`]) never refit. The binary in
+//! `main.rs` is a thin shell over [`cli`]. See ARCHITECTURE.md.
+
+pub mod cli;
+pub mod cli_format;
+pub mod error;
+pub mod fit;
+pub mod ingest;
+pub mod law;
+pub mod manifest;
+pub mod metrics;
+pub mod output;
+pub mod plot;
+pub mod predict;
+pub mod runs;
+pub mod schedule;
+
+pub use error::{Error, Result};

@@ -1,0 +1,125 @@
+//! Forecasts from a fitted law: the loss of any schedule at any step, without refitting.
+
+use crate::error::{Error, Result};
+use crate::law::{Curve, Law};
+use crate::schedule::Schedule;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Prediction {
+    pub step: i64,
+    pub lr: f64,
+    pub loss_pred: f64,
+}
+
+/// Parse `--steps`: a list `1000,2000` or a range `START:END:STEP` (END included).
+pub fn parse_steps(text: &str) -> Result<Vec<i64>> {
+    let bad = |m: &str| Error::input(format!("bad --steps '{text}': {m}"));
+    let num = |s: &str| -> Result<i64> {
+        let x: f64 = s
+            .trim()
+            .parse()
+            .map_err(|_| bad(&format!("'{s}' is not a step")))?;
+        if x.fract() != 0.0 || x < 0.0 || x > 1e15 {
+            return Err(bad(&format!("'{s}' is not a whole step >= 0")));
+        }
+        Ok(x as i64)
+    };
+    let steps: Vec<i64> = if text.contains(':') {
+        let parts: Vec<&str> = text.split(':').collect();
+        let [start, end, by] = parts[..] else {
+            return Err(bad("a range is START:END:STEP"));
+        };
+        let (start, end, by) = (num(start)?, num(end)?, num(by)?);
+        if by == 0 || end < start {
+            return Err(bad("a range needs STEP > 0 and END >= START"));
+        }
+        (start..=end).step_by(by as usize).collect()
+    } else {
+        text.split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(num)
+            .collect::<Result<_>>()?
+    };
+    if steps.is_empty() {
+        return Err(bad("no steps"));
+    }
+    Ok(steps)
+}
+
+/// Every 100th step up to the schedule's end (and the end itself).
+pub fn default_steps(schedule: &Schedule) -> Vec<i64> {
+    let total = schedule.total_steps() as i64;
+    let mut steps: Vec<i64> = (1..=total / 100).map(|k| 100 * k).collect();
+    if steps.last() != Some(&total) && total > 0 {
+        steps.push(total);
+    }
+    steps
+}
+
+/// Predicted loss of `schedule` at `steps`.
+pub fn predict(
+    law: &dyn Law,
+    params: &[f64],
+    schedule: &Schedule,
+    steps: &[i64],
+) -> Result<Vec<Prediction>> {
+    let mut sorted = steps.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let last = *sorted
+        .last()
+        .ok_or_else(|| Error::input("no steps to predict"))?;
+    let lr = schedule.lr_array(last as usize + 1);
+    let features = law.features(&Curve {
+        lr: &lr,
+        steps: &sorted,
+    })?;
+    let mut pred = vec![0.0; sorted.len()];
+    law.predict(params, &features, &mut pred);
+    let out: Vec<Prediction> = sorted
+        .iter()
+        .zip(&pred)
+        .map(|(&step, &loss_pred)| Prediction {
+            step,
+            lr: lr[step as usize],
+            loss_pred,
+        })
+        .collect();
+    if let Some(bad) = out.iter().find(|p| !(p.loss_pred > 0.0)) {
+        return Err(Error::failed(format!(
+            "the law predicts a non-positive loss ({:.4}) at step {}: this schedule lies outside \
+             where the law holds (laws.md §1: zero-LR tails keep lowering the prediction)",
+            bad.loss_pred, bad.step
+        )));
+    }
+    Ok(out)
+}
+
+/// CSV text `step,lr,loss_pred`.
+pub fn to_csv(preds: &[Prediction]) -> String {
+    let mut s = String::from("step,lr,loss_pred\n");
+    for p in preds {
+        s.push_str(&format!("{},{:e},{:.6}\n", p.step, p.lr, p.loss_pred));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_lists_and_ranges() {
+        assert_eq!(parse_steps("1000,2000").unwrap(), vec![1000, 2000]);
+        assert_eq!(
+            parse_steps("1000:3000:1000").unwrap(),
+            vec![1000, 2000, 3000]
+        );
+        assert_eq!(parse_steps("1e3").unwrap(), vec![1000]);
+        assert!(parse_steps("1000:10").is_err());
+        assert!(parse_steps("10:5:1").is_err());
+        assert!(parse_steps("1.5").is_err());
+        assert!(parse_steps("").is_err());
+    }
+}

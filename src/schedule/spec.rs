@@ -1,0 +1,293 @@
+//! The schedule spec grammar: `kind:key=value,...`, or `file:PATH[#COLUMN]`.
+//!
+//! Every key is checked: an unknown key, a repeated key, a missing required key or a value out of
+//! range is an error that quotes the spec, because a typo in a schedule silently changes S1 and
+//! S2 and with them every forecast. `Display` prints the canonical spec, which parses back to the
+//! same schedule.
+
+use super::{DecayShape, Formula, Schedule, Shape};
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+const KINDS: &str = "constant, cosine, linear, wsd, steps, file";
+
+/// Parse a schedule spec. `base_dir` resolves a relative `file:` path (the manifest's folder, or
+/// the working directory on the command line).
+pub fn parse(spec: &str, base_dir: &Path) -> Result<Schedule> {
+    let spec = spec.trim();
+    let bad = |msg: String| Error::input(format!("bad schedule spec '{spec}': {msg}"));
+    let (kind, rest) = spec.split_once(':').ok_or_else(|| {
+        bad(format!(
+            "expected 'kind:key=value,...' with kind one of {KINDS}"
+        ))
+    })?;
+    let kind = kind.trim();
+    if kind == "file" {
+        return parse_file(rest.trim(), base_dir).map_err(|e| bad(e.to_string()));
+    }
+    let keys = Keys::parse(rest).map_err(bad)?;
+    let allowed: &[&str] = match kind {
+        "constant" => &["peak", "warmup", "total"],
+        "cosine" | "linear" => &["peak", "end", "warmup", "total"],
+        "wsd" => &["peak", "end", "warmup", "total", "decay_start", "shape"],
+        "steps" => &["peak", "warmup", "total", "drops"],
+        other => {
+            return Err(bad(format!(
+                "unknown kind '{other}', expected one of {KINDS}"
+            )))
+        }
+    };
+    keys.check_allowed(allowed).map_err(bad)?;
+    let peak = keys.positive("peak").map_err(bad)?;
+    let total = keys.step("total").map_err(bad)?;
+    let warmup = keys.optional_step("warmup").map_err(bad)?.unwrap_or(0);
+    if total == 0 {
+        return Err(bad("total must be at least 1".into()));
+    }
+    if warmup > total {
+        return Err(bad(format!("warmup ({warmup}) exceeds total ({total})")));
+    }
+    let end = || -> std::result::Result<f64, String> {
+        let end = keys.optional_f64("end")?.unwrap_or(0.0);
+        if end < 0.0 {
+            return Err(format!("end must be >= 0, got {end}"));
+        }
+        Ok(end)
+    };
+    let shape = match kind {
+        "constant" => Shape::Constant,
+        "cosine" => Shape::Cosine {
+            end: end().map_err(bad)?,
+        },
+        "linear" => Shape::Linear {
+            end: end().map_err(bad)?,
+        },
+        "wsd" => {
+            let end = end().map_err(bad)?;
+            let decay_start = keys.step("decay_start").map_err(bad)?;
+            if decay_start < warmup || decay_start > total {
+                return Err(bad(format!(
+                    "decay_start ({decay_start}) must lie between warmup ({warmup}) and total ({total})"
+                )));
+            }
+            let shape = match keys.get("shape").unwrap_or("linear") {
+                "exp" => DecayShape::Exp,
+                "linear" => DecayShape::Linear,
+                "cosine" => DecayShape::Cosine,
+                "sqrt" => DecayShape::Sqrt,
+                other => {
+                    return Err(bad(format!(
+                        "unknown wsd shape '{other}', expected exp, linear, cosine or sqrt"
+                    )))
+                }
+            };
+            if shape == DecayShape::Exp && end <= 0.0 {
+                return Err(bad("an exp (geometric) decay needs end > 0".into()));
+            }
+            Shape::Wsd {
+                end,
+                decay_start,
+                shape,
+            }
+        }
+        "steps" => {
+            let drops = parse_drops(keys.get("drops").unwrap_or(""), warmup).map_err(bad)?;
+            Shape::Steps { drops }
+        }
+        _ => unreachable!("kind checked above"),
+    };
+    Ok(Schedule::Formula(Formula {
+        peak,
+        warmup,
+        total,
+        shape,
+    }))
+}
+
+fn parse_file(rest: &str, base_dir: &Path) -> Result<Schedule> {
+    let (path, column) = match rest.rsplit_once('#') {
+        Some((p, c)) => (p, Some(c.to_string())),
+        None => (rest, None),
+    };
+    if path.is_empty() {
+        return Err(Error::input("file: needs a path"));
+    }
+    let full = base_dir.join(path);
+    let values = crate::ingest::read_lr_array(&full, column.as_deref())?;
+    Ok(Schedule::File {
+        path: path.into(),
+        column,
+        values,
+    })
+}
+
+fn parse_drops(text: &str, warmup: u64) -> std::result::Result<Vec<(u64, f64)>, String> {
+    let mut drops = Vec::new();
+    for item in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let (at, lr) = item
+            .split_once('@')
+            .ok_or_else(|| format!("drop '{item}' should look like STEP@LR, e.g. 8000@9e-5"))?;
+        let at: u64 = at
+            .trim()
+            .parse()
+            .map_err(|_| format!("drop step '{at}' is not a whole number"))?;
+        let lr: f64 = lr
+            .trim()
+            .parse()
+            .map_err(|_| format!("drop LR '{lr}' is not a number"))?;
+        if !(lr.is_finite() && lr >= 0.0) {
+            return Err(format!("drop LR must be finite and >= 0, got {lr}"));
+        }
+        if at < warmup {
+            return Err(format!(
+                "drop at step {at} falls inside the warmup ({warmup})"
+            ));
+        }
+        if let Some((prev, _)) = drops.last() {
+            if at <= *prev {
+                return Err(format!("drop steps must increase, got {prev} then {at}"));
+            }
+        }
+        drops.push((at, lr));
+    }
+    if drops.is_empty() {
+        return Err("steps needs drops=STEP@LR;STEP@LR...".into());
+    }
+    Ok(drops)
+}
+
+/// The `key=value` pairs of a spec, checked for duplicates.
+struct Keys<'a>(BTreeMap<&'a str, &'a str>);
+
+impl<'a> Keys<'a> {
+    fn parse(text: &'a str) -> std::result::Result<Self, String> {
+        let mut map = BTreeMap::new();
+        for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (k, v) = item
+                .split_once('=')
+                .ok_or_else(|| format!("'{item}' should be key=value"))?;
+            if map.insert(k.trim(), v.trim()).is_some() {
+                return Err(format!("key '{}' given twice", k.trim()));
+            }
+        }
+        Ok(Keys(map))
+    }
+
+    fn check_allowed(&self, allowed: &[&str]) -> std::result::Result<(), String> {
+        match self.0.keys().find(|k| !allowed.contains(k)) {
+            Some(k) => Err(format!(
+                "unknown key '{k}', expected {}",
+                allowed.join(", ")
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&'a str> {
+        self.0.get(key).copied()
+    }
+
+    fn optional_f64(&self, key: &str) -> std::result::Result<Option<f64>, String> {
+        self.get(key)
+            .map(|v| match v.parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(x),
+                _ => Err(format!("{key}='{v}' is not a finite number")),
+            })
+            .transpose()
+    }
+
+    fn positive(&self, key: &str) -> std::result::Result<f64, String> {
+        match self.optional_f64(key)? {
+            Some(x) if x > 0.0 => Ok(x),
+            Some(x) => Err(format!("{key} must be > 0, got {x}")),
+            None => Err(format!("missing key '{key}'")),
+        }
+    }
+
+    fn optional_step(&self, key: &str) -> std::result::Result<Option<u64>, String> {
+        self.get(key)
+            .map(|v| {
+                // Accept 2.4e4 as well as 24000, but only whole numbers.
+                let x: f64 = v
+                    .parse()
+                    .map_err(|_| format!("{key}='{v}' is not a step count"))?;
+                if x >= 0.0 && x.fract() == 0.0 && x < 1e15 {
+                    Ok(x as u64)
+                } else {
+                    Err(format!(
+                        "{key}='{v}' is not a whole, non-negative step count"
+                    ))
+                }
+            })
+            .transpose()
+    }
+
+    fn step(&self, key: &str) -> std::result::Result<u64, String> {
+        self.optional_step(key)?
+            .ok_or_else(|| format!("missing key '{key}'"))
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Schedule::File { path, column, .. } => {
+                write!(f, "file:{}", path.display())?;
+                if let Some(c) = column {
+                    write!(f, "#{c}")?;
+                }
+                Ok(())
+            }
+            Schedule::Formula(s) => {
+                let head =
+                    |f: &mut fmt::Formatter<'_>, kind: &str| write!(f, "{kind}:peak={:e}", s.peak);
+                let tail = |f: &mut fmt::Formatter<'_>| {
+                    write!(f, ",warmup={},total={}", s.warmup, s.total)
+                };
+                match &s.shape {
+                    Shape::Constant => {
+                        head(f, "constant")?;
+                        tail(f)
+                    }
+                    Shape::Cosine { end } | Shape::Linear { end } => {
+                        let kind = if matches!(s.shape, Shape::Cosine { .. }) {
+                            "cosine"
+                        } else {
+                            "linear"
+                        };
+                        head(f, kind)?;
+                        write!(f, ",end={end:e}")?;
+                        tail(f)
+                    }
+                    Shape::Wsd {
+                        end,
+                        decay_start,
+                        shape,
+                    } => {
+                        head(f, "wsd")?;
+                        write!(f, ",end={end:e}")?;
+                        tail(f)?;
+                        let shape = match shape {
+                            DecayShape::Exp => "exp",
+                            DecayShape::Linear => "linear",
+                            DecayShape::Cosine => "cosine",
+                            DecayShape::Sqrt => "sqrt",
+                        };
+                        write!(f, ",decay_start={decay_start},shape={shape}")
+                    }
+                    Shape::Steps { drops } => {
+                        head(f, "steps")?;
+                        tail(f)?;
+                        let drops: Vec<String> = drops
+                            .iter()
+                            .map(|(at, lr)| format!("{at}@{lr:e}"))
+                            .collect();
+                        write!(f, ",drops={}", drops.join(";"))
+                    }
+                }
+            }
+        }
+    }
+}
