@@ -204,11 +204,14 @@ impl FitPlot {
         chart
             .configure_mesh()
             .y_desc("loss")
+            .x_label_formatter(&step_label)
             .axis_desc_style(label_font.clone())
             .label_style(axis_font.clone())
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(err)?;
+        // Observed points first, then every predicted curve on top, so no curve is hidden
+        // under another run's markers.
         for (i, s) in self.series.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             let label = format!("{} ({})", s.name, s.role);
@@ -218,37 +221,39 @@ impl FitPlot {
                         .draw_series(
                             s.observed
                                 .iter()
-                                .map(|&p| Circle::new(p, 3, color.filled())),
+                                .map(|&p| Circle::new(p, 2, color.filled())),
                         )
                         .map_err(err)?
                         .label(label)
                         .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
-                    chart
-                        .draw_series(LineSeries::new(s.predicted.clone(), color.stroke_width(2)))
-                        .map_err(err)?;
                 }
                 Role::Test => {
                     chart
                         .draw_series(
                             s.observed
                                 .iter()
-                                .map(|&p| TriangleMarker::new(p, 4, color.stroke_width(1))),
+                                .map(|&p| TriangleMarker::new(p, 3, color.stroke_width(1))),
                         )
                         .map_err(err)?
                         .label(label)
                         .legend(move |(x, y)| {
                             TriangleMarker::new((x + 10, y), 5, color.stroke_width(1))
                         });
-                    chart
-                        .draw_series(DashedLineSeries::new(
-                            s.predicted.clone(),
-                            8,
-                            5,
-                            color.stroke_width(2),
-                        ))
-                        .map_err(err)?;
                 }
             }
+        }
+        for (i, s) in self.series.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            let darker = color.mix(0.9).stroke_width(2);
+            match s.role {
+                Role::Fit => chart
+                    .draw_series(LineSeries::new(s.predicted.clone(), darker))
+                    .map(|_| ()),
+                Role::Test => chart
+                    .draw_series(DashedLineSeries::new(s.predicted.clone(), 8, 5, darker))
+                    .map(|_| ()),
+            }
+            .map_err(err)?;
         }
         chart
             .configure_series_labels()
@@ -274,6 +279,7 @@ impl FitPlot {
             .map_err(err)?;
         res.configure_mesh()
             .y_desc("observed − predicted")
+            .x_label_formatter(&step_label)
             .axis_desc_style(label_font.clone())
             .label_style(axis_font.clone())
             .light_line_style(WHITE.mix(0.0))
@@ -321,6 +327,7 @@ impl FitPlot {
             .map_err(err)?;
         lrc.configure_mesh()
             .x_desc("step")
+            .x_label_formatter(&step_label)
             .y_desc("learning rate")
             .y_label_formatter(&|v| format!("{v:.1e}"))
             .y_labels(4)
@@ -337,6 +344,23 @@ impl FitPlot {
         }
         Ok(())
     }
+}
+
+/// Steps as people write them: 500, 12k, 1.5M.
+fn step_label(v: &f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{}M", trim(v / 1e6))
+    } else if a >= 1e3 {
+        format!("{}k", trim(v / 1e3))
+    } else {
+        trim(*v)
+    }
+}
+
+fn trim(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// A padded range over finite values.
