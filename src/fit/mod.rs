@@ -154,8 +154,8 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
     }
     if !best.converged {
         warnings.push(format!(
-            "not converged: {} (relative gradient {:.2e})",
-            best.termination, best.rel_grad
+            "not converged: optimiser stopped with '{}' at orthogonality {:.2e} (want < {:.0e})",
+            best.termination, best.orthogonality, options.optimizer.orthogonality_tol
         ));
     }
     let at_best = (result.starts_at_best * result.starts as f64).round() as usize;
@@ -190,7 +190,7 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
         iterations_all_starts: result.iterations_total,
         converged: best.converged,
         termination: best.termination.clone(),
-        relative_gradient: best.rel_grad,
+        orthogonality: best.orthogonality,
         starts: result.starts,
         starts_failed: result.starts_failed,
         starts_at_best: result.starts_at_best,

@@ -22,9 +22,9 @@ pub struct OptimizerOptions {
     pub max_phases: u32,
     /// A phase that improves the objective by less than this fraction ends the start.
     pub rel_improvement_tol: f64,
-    /// Converged means the gradient in the optimiser's space, divided by the objective, is
-    /// below this.
-    pub rel_grad_tol: f64,
+    /// Converged means the residuals are orthogonal to every Jacobian column to within this
+    /// cosine (MINPACK's `gtol`; see `HuberLogObjective::orthogonality`).
+    pub orthogonality_tol: f64,
     /// Starts whose objective is within this fraction of the best count as reaching it.
     pub same_optimum_tol: f64,
     pub lbfgs_memory: usize,
@@ -36,7 +36,7 @@ impl Default for OptimizerOptions {
             max_iters_per_phase: 500,
             max_phases: 8,
             rel_improvement_tol: 1e-10,
-            rel_grad_tol: 1e-4,
+            orthogonality_tol: 1e-6,
             same_optimum_tol: 1e-6,
             lbfgs_memory: 10,
         }
@@ -51,8 +51,8 @@ pub struct StartResult {
     pub iterations: u64,
     pub converged: bool,
     pub termination: String,
-    /// Gradient norm (max-abs, optimiser space) divided by the objective.
-    pub rel_grad: f64,
+    /// Cosine between residuals and the Jacobian's columns at the end (0 = stationary).
+    pub orthogonality: f64,
 }
 
 pub struct MultiStartResult {
@@ -121,16 +121,14 @@ pub fn run_start(
             break;
         }
     }
-    let (f_check, g) = objective.value_and_gradient(&u);
-    let gmax = g.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    let rel_grad = if f_check > 0.0 { gmax / f_check } else { gmax };
+    let orthogonality = objective.orthogonality(&u);
     StartResult {
         params: objective.natural(&u),
         objective: f,
         iterations,
-        converged: f.is_finite() && rel_grad < opts.rel_grad_tol,
+        converged: f.is_finite() && orthogonality < opts.orthogonality_tol,
         termination,
-        rel_grad,
+        orthogonality,
     }
 }
 

@@ -111,6 +111,51 @@ impl HuberLogObjective<'_> {
         (total, grad)
     }
 
+    /// How far the optimum is from stationary, free of the objective's scale: the largest over
+    /// parameters of |Σ ψ(r_i)·J_ij| / (‖ψ(r)‖·‖J_j‖), the cosine between the (Huber-weighted)
+    /// residuals and each Jacobian column in the optimiser's space. It is MINPACK's `gtol`
+    /// test: 0 at a stationary point, at most 1, and meaningful even when a perfect fit drives
+    /// the objective itself to 1e-30.
+    pub fn orthogonality(&self, u: &[f64]) -> f64 {
+        let p = self.natural(u);
+        let k = p.len();
+        let mut dot = vec![0.0; k];
+        let mut col_sq = vec![0.0; k];
+        let mut psi_sq = 0.0;
+        let (mut pred, mut jac) = (Vec::new(), Vec::new());
+        for run in self.runs {
+            let n = run.loss.len();
+            pred.resize(n, 0.0);
+            jac.resize(n * k, 0.0);
+            self.law
+                .predict_jacobian(&p, run.features, &mut pred, &mut jac);
+            for i in 0..n {
+                let y = run.loss[i];
+                let (lp, dlp) = safe_ln(pred[i], FLOOR * y);
+                let (_, psi) = huber(y.ln() - lp, self.delta);
+                psi_sq += psi * psi;
+                for j in 0..k {
+                    // d r_i / d u_j
+                    let d = -dlp * jac[i * k + j] * self.law.transforms()[j].derivative(u[j]);
+                    dot[j] += psi * d;
+                    col_sq[j] += d * d;
+                }
+            }
+        }
+        if psi_sq == 0.0 {
+            return 0.0;
+        }
+        (0..k)
+            .map(|j| {
+                if col_sq[j] == 0.0 {
+                    0.0
+                } else {
+                    dot[j].abs() / (psi_sq.sqrt() * col_sq[j].sqrt())
+                }
+            })
+            .fold(0.0, f64::max)
+    }
+
     /// True if any fit point's prediction is at or below the log floor (an invalid fit).
     pub fn has_invalid_prediction(&self, p: &[f64]) -> bool {
         let mut pred = Vec::new();

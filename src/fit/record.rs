@@ -27,8 +27,9 @@ pub struct FitRecord {
     pub iterations_all_starts: u64,
     pub converged: bool,
     pub termination: String,
-    /// Max-abs gradient in the optimiser's space divided by the objective, at the best point.
-    pub relative_gradient: f64,
+    /// Cosine between residuals and Jacobian columns at the best point: 0 at a stationary
+    /// point, scale-free (MINPACK's gtol test).
+    pub orthogonality: f64,
     pub starts: usize,
     pub starts_failed: usize,
     /// Share of starts that ended within 1e-6 (relative) of the best objective.

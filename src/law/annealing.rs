@@ -142,13 +142,19 @@ impl Law for Annealing {
     }
 
     fn diagnostics(&self, _params: &[f64], fit_features: &[Features]) -> Vec<String> {
+        // Warmup alone gives S2 < 0 (rising LR), which pins C only weakly; C is identified by
+        // runs whose LR decreases.
         let anneals = fit_features
             .iter()
-            .any(|f| f.columns[1].iter().any(|&s2| s2 != 0.0));
+            .any(|f| f.columns[1].iter().any(|&s2| s2 > 0.0));
         if anneals {
             Vec::new()
         } else {
-            vec!["no fit run anneals (S2 = 0 everywhere): C is not identified by the data".into()]
+            vec![
+                "no fit run anneals (S2 is never positive): C is not identified by the data, \
+                 forecasts of decaying schedules are unreliable"
+                    .into(),
+            ]
         }
     }
 }
