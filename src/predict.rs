@@ -20,7 +20,7 @@ pub fn parse_steps(text: &str) -> Result<Vec<i64>> {
             .trim()
             .parse()
             .map_err(|_| bad(&format!("'{s}' is not a step")))?;
-        if x.fract() != 0.0 || x < 0.0 || x > 1e15 {
+        if x.fract() != 0.0 || !(0.0..=1e15).contains(&x) {
             return Err(bad(&format!("'{s}' is not a whole step >= 0")));
         }
         Ok(x as i64)
@@ -86,7 +86,10 @@ pub fn predict(
             loss_pred,
         })
         .collect();
-    if let Some(bad) = out.iter().find(|p| !(p.loss_pred > 0.0)) {
+    if let Some(bad) = out
+        .iter()
+        .find(|p| p.loss_pred.is_nan() || p.loss_pred <= 0.0)
+    {
         return Err(Error::failed(format!(
             "the law predicts a non-positive loss ({:.4}) at step {}: this schedule lies outside \
              where the law holds (laws.md §1: zero-LR tails keep lowering the prediction)",

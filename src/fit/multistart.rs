@@ -12,6 +12,7 @@ use argmin::core::{Executor, State, TerminationReason};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use nalgebra::DVector;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Settings of the optimiser, recorded in every fit.
@@ -78,10 +79,7 @@ pub fn run_start(
         if !f.is_finite() || f <= 0.0 {
             break;
         }
-        let problem = ScaledProblem {
-            objective,
-            scale: f,
-        };
+        let problem = ScaledProblem::new(objective, f);
         let linesearch = MoreThuenteLineSearch::new();
         let solver = LBFGS::new(linesearch, opts.lbfgs_memory)
             .with_tolerance_grad(1e-12)
@@ -138,8 +136,9 @@ pub fn multi_start(
     starts: &[Vec<f64>],
     opts: &OptimizerOptions,
 ) -> Option<MultiStartResult> {
+    // Starts are independent: one per core.
     let results: Vec<StartResult> = starts
-        .iter()
+        .par_iter()
         .map(|s| run_start(objective, s, opts))
         .collect();
     let finite: Vec<&StartResult> = results.iter().filter(|r| r.objective.is_finite()).collect();

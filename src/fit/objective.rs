@@ -13,6 +13,7 @@
 use crate::law::{Features, Law, Transform};
 use argmin::core::{CostFunction, Gradient};
 use nalgebra::DVector;
+use std::cell::RefCell;
 
 /// One run's features and observed losses.
 pub struct FitPoints<'a> {
@@ -171,9 +172,47 @@ impl HuberLogObjective<'_> {
 }
 
 /// The objective divided by a fixed scale, as argmin sees it.
+///
+/// argmin asks for the cost and then the gradient at the same point; both come from one pass
+/// over the data, so the last pair is cached.
 pub struct ScaledProblem<'a> {
-    pub objective: &'a HuberLogObjective<'a>,
-    pub scale: f64,
+    objective: &'a HuberLogObjective<'a>,
+    scale: f64,
+    last: RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
+}
+
+impl<'a> ScaledProblem<'a> {
+    pub fn new(objective: &'a HuberLogObjective<'a>, scale: f64) -> Self {
+        ScaledProblem {
+            objective,
+            scale,
+            last: RefCell::new(None),
+        }
+    }
+
+    /// Scaled objective and gradient at `u`, from the cache when `u` was the last point asked.
+    fn evaluate(&self, u: &[f64]) -> (f64, Vec<f64>) {
+        if let Some((cu, f, g)) = self.last.borrow().as_ref() {
+            if cu.as_slice() == u {
+                return (*f, g.clone());
+            }
+        }
+        let (f, g) = self.objective.value_and_gradient(u);
+        let f = finite_or_huge(f / self.scale);
+        let g: Vec<f64> = g
+            .into_iter()
+            .map(|x| {
+                let x = x / self.scale;
+                if x.is_finite() {
+                    x
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        *self.last.borrow_mut() = Some((u.to_vec(), f, g.clone()));
+        (f, g)
+    }
 }
 
 /// A non-finite objective (overflow far from any sensible fit) is reported as a huge finite value
@@ -191,8 +230,7 @@ impl CostFunction for ScaledProblem<'_> {
     type Output = f64;
 
     fn cost(&self, u: &Self::Param) -> Result<f64, argmin::core::Error> {
-        let p = self.objective.natural(u.as_slice());
-        Ok(finite_or_huge(self.objective.value(&p) / self.scale))
+        Ok(self.evaluate(u.as_slice()).0)
     }
 }
 
@@ -201,18 +239,7 @@ impl Gradient for ScaledProblem<'_> {
     type Gradient = DVector<f64>;
 
     fn gradient(&self, u: &Self::Param) -> Result<Self::Gradient, argmin::core::Error> {
-        let (_, g) = self.objective.value_and_gradient(u.as_slice());
-        Ok(DVector::from_iterator(
-            g.len(),
-            g.into_iter().map(|x| {
-                let x = x / self.scale;
-                if x.is_finite() {
-                    x
-                } else {
-                    0.0
-                }
-            }),
-        ))
+        Ok(DVector::from_vec(self.evaluate(u.as_slice()).1))
     }
 }
 
@@ -234,8 +261,10 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let law = build("annealing", LawOptions::default()).unwrap();
+        let s1 = vec![0.5f64, 1.0, 2.0, 3.0];
+        let ln_s1 = s1.iter().map(|x| x.ln()).collect();
         let features = Features {
-            columns: vec![vec![0.5, 1.0, 2.0, 3.0], vec![0.0, 0.01, 0.1, 0.2]],
+            columns: vec![s1, vec![0.0, 0.01, 0.1, 0.2], ln_s1],
         };
         let loss = [3.4, 3.1, 2.9, 2.8];
         let runs = [FitPoints {

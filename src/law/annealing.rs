@@ -1,7 +1,8 @@
 //! The LR-annealing law of Tissue et al. (2024), laws.md §1:
 //! `L(s) = L0 + A·S1(s)^(−α) − C·S2(s)`.
 //!
-//! Features are S1 and S2 at each logged step. All four parameters are positive (log
+//! Features are S1, S2 and ln S1 at each logged step (ln S1 once here saves a `powf` and a `ln`
+//! per point in every objective evaluation). All four parameters are positive (log
 //! parametrisation in the fit). Starts are the authors' 54-point grid plus a few data-driven
 //! ones: for fixed α the law is linear in (L0, A, C), so a least-squares solve gives a start that
 //! is usually already near the optimum.
@@ -73,27 +74,28 @@ impl Law for Annealing {
             a.push(s1[i]);
             b.push(s2[i]);
         }
+        let ln_s1 = a.iter().map(|x| x.ln()).collect();
         Ok(Features {
-            columns: vec![a, b],
+            columns: vec![a, b, ln_s1],
         })
     }
 
     fn predict(&self, p: &[f64], f: &Features, out: &mut [f64]) {
         let (l0, a, alpha, c) = (p[0], p[1], p[2], p[3]);
-        for ((o, &s1), &s2) in out.iter_mut().zip(&f.columns[0]).zip(&f.columns[1]) {
-            *o = l0 + a * s1.powf(-alpha) - c * s2;
+        for ((o, &ln_s1), &s2) in out.iter_mut().zip(&f.columns[2]).zip(&f.columns[1]) {
+            *o = l0 + a * (-alpha * ln_s1).exp() - c * s2;
         }
     }
 
     fn predict_jacobian(&self, p: &[f64], f: &Features, out: &mut [f64], jac: &mut [f64]) {
         let (l0, a, alpha, c) = (p[0], p[1], p[2], p[3]);
-        for (i, (&s1, &s2)) in f.columns[0].iter().zip(&f.columns[1]).enumerate() {
-            let pow = s1.powf(-alpha);
+        for (i, (&ln_s1, &s2)) in f.columns[2].iter().zip(&f.columns[1]).enumerate() {
+            let pow = (-alpha * ln_s1).exp();
             out[i] = l0 + a * pow - c * s2;
             let row = &mut jac[4 * i..4 * i + 4];
             row[0] = 1.0;
             row[1] = pow;
-            row[2] = -a * s1.ln() * pow;
+            row[2] = -a * ln_s1 * pow;
             row[3] = -s2;
         }
     }
@@ -120,7 +122,7 @@ impl Law for Annealing {
                 for (f, loss) in data {
                     for i in 0..f.len() {
                         x[(row, 0)] = 1.0;
-                        x[(row, 1)] = f.columns[0][i].powf(-alpha);
+                        x[(row, 1)] = (-alpha * f.columns[2][i]).exp();
                         x[(row, 2)] = -f.columns[1][i];
                         y[row] = loss[i];
                         row += 1;

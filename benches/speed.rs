@@ -1,0 +1,179 @@
+//! Speed figures the issues ask for, printed as a table (`cargo bench`). Whole-process timings
+//! run the release binary as a user would, including start-up, reading files and writing the fit
+//! file; in-process timings isolate the library call.
+//!
+//! Not a test: nothing here asserts a time. Compare the figures with the goals in the issues.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn data(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(rel)
+}
+
+struct Stats {
+    min: Duration,
+    median: Duration,
+    mean: Duration,
+}
+
+fn stats(mut t: Vec<Duration>) -> Stats {
+    t.sort();
+    let mean = t.iter().sum::<Duration>() / t.len() as u32;
+    Stats {
+        min: t[0],
+        median: t[t.len() / 2],
+        mean,
+    }
+}
+
+fn report(name: &str, runs: usize, s: &Stats) {
+    println!(
+        "{name:<58} {runs:>5} {:>10.2} {:>10.2} {:>10.2}",
+        s.min.as_secs_f64() * 1e3,
+        s.median.as_secs_f64() * 1e3,
+        s.mean.as_secs_f64() * 1e3
+    );
+}
+
+fn time_process(args: &[&str], runs: usize, dir: &Path) -> Stats {
+    let bin = env!("CARGO_BIN_EXE_losscast");
+    // One warm-up run so the page cache holds the binary and data.
+    let status = Command::new(bin)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let times = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            let out = Command::new(bin)
+                .args(args)
+                .current_dir(dir)
+                .output()
+                .unwrap();
+            let dt = t.elapsed();
+            assert!(out.status.success());
+            dt
+        })
+        .collect();
+    stats(times)
+}
+
+fn time_in_process(f: impl Fn(), runs: usize) -> Stats {
+    f();
+    stats(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let tissue = data("tissue2024.toml");
+    let mpl = data("mpl400.toml");
+    println!(
+        "{:<58} {:>5} {:>10} {:>10} {:>10}",
+        "benchmark", "runs", "min ms", "median ms", "mean ms"
+    );
+
+    // Issue 2 goal: the Tissue reference fit, whole process, under 50 ms.
+    let s = time_process(
+        &[
+            "fit",
+            "--manifest",
+            tissue.to_str().unwrap(),
+            "--warmup-as-peak",
+            "--out",
+            "tissue.json",
+        ],
+        30,
+        dir.path(),
+    );
+    report("fit annealing, Tissue points (whole process)", 30, &s);
+
+    let s = time_process(
+        &[
+            "fit",
+            "--manifest",
+            mpl.to_str().unwrap(),
+            "--out",
+            "mpl.json",
+        ],
+        10,
+        dir.path(),
+    );
+    report("fit annealing, MPL 400M fit split (whole process)", 10, &s);
+
+    let s = time_process(
+        &[
+            "eval",
+            "--fit",
+            "mpl.json",
+            "--manifest",
+            mpl.to_str().unwrap(),
+            "--json",
+        ],
+        10,
+        dir.path(),
+    );
+    report("eval, MPL 400M all 9 curves (whole process)", 10, &s);
+
+    let s = time_process(
+        &[
+            "plot",
+            "--fit",
+            "mpl.json",
+            "--manifest",
+            mpl.to_str().unwrap(),
+            "--out",
+            "mpl.png",
+        ],
+        5,
+        dir.path(),
+    );
+    report("plot PNG, MPL 400M all 9 curves (whole process)", 5, &s);
+
+    // In process: the fit alone, data already loaded.
+    let runs: Vec<_> = losscast::manifest::load(&tissue)
+        .unwrap()
+        .iter()
+        .map(|s| losscast::runs::load(s).unwrap())
+        .collect();
+    let law = losscast::law::build(
+        "annealing",
+        losscast::law::LawOptions {
+            warmup_as_peak: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let options = losscast::fit::FitOptions {
+        law: law.options().clone(),
+        ..Default::default()
+    };
+    let s = time_in_process(
+        || {
+            losscast::fit::fit(law.as_ref(), &runs, &options).unwrap();
+        },
+        30,
+    );
+    report(
+        "fit annealing, Tissue points (in process, 60 starts)",
+        30,
+        &s,
+    );
+}
