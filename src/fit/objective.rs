@@ -178,8 +178,11 @@ impl HuberLogObjective<'_> {
 pub struct ScaledProblem<'a> {
     objective: &'a HuberLogObjective<'a>,
     scale: f64,
-    last: RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: RefCell<Option<Evaluation>>,
 }
+
+/// A point `u` with its scaled objective and gradient.
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
 
 impl<'a> ScaledProblem<'a> {
     pub fn new(objective: &'a HuberLogObjective<'a>, scale: f64) -> Self {
