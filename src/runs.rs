@@ -209,3 +209,97 @@ fn interpolate_logged(log: &RunLog, len: usize) -> Result<(Vec<f64>, Vec<String>
     }
     Ok((out, notes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::ReadOptions;
+    use std::path::Path;
+
+    fn spec(dir: &Path, csv: &str, schedule: Option<&str>) -> RunSpec {
+        let path = dir.join("run.csv");
+        std::fs::write(&path, csv).unwrap();
+        RunSpec {
+            name: "r".into(),
+            path: "run.csv".into(),
+            resolved: path,
+            base_dir: dir.to_path_buf(),
+            schedule: schedule.map(String::from),
+            role: Role::Fit,
+            min_step: None,
+            max_step: None,
+            read: ReadOptions::default(),
+        }
+    }
+
+    #[test]
+    fn a_complete_lr_column_is_used_per_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = load(&spec(
+            dir.path(),
+            "step,loss,lr\n0,5,0\n1,4,1e-3\n2,3,2e-3\n",
+            None,
+        ))
+        .unwrap();
+        assert_eq!(run.lr, vec![0.0, 1e-3, 2e-3]);
+        assert_eq!(run.lr_source, LrSource::LogPerStep);
+        // Step 0 comes before any learning (LR sum 0) and is dropped, with a note.
+        assert_eq!(run.steps, vec![1, 2]);
+        assert_eq!(run.dropped_before_learning, 1);
+        assert!(run.notes[0].contains("before any learning"));
+    }
+
+    #[test]
+    fn a_sparse_lr_column_needs_logged_or_a_schedule() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = "step,loss,lr\n10,5,1e-3\n20,4,2e-3\n40,3,\n";
+        let e = load(&spec(dir.path(), csv, None)).unwrap_err().to_string();
+        assert!(e.contains("covers 2 of the 41 steps"), "{e}");
+        assert!(e.contains("\"logged\""), "{e}");
+        let run = load(&spec(dir.path(), csv, Some("logged"))).unwrap();
+        assert_eq!(run.lr_source, LrSource::LogInterpolated);
+        assert_eq!(run.lr.len(), 41);
+        assert_eq!(run.lr[0], 1e-3, "held before the first logged step");
+        assert!((run.lr[15] - 1.5e-3).abs() < 1e-18);
+        assert_eq!(run.lr[40], 2e-3, "held after the last logged step");
+        assert!(run.notes.iter().any(|n| n.contains("interpolated")));
+        assert!(run
+            .notes
+            .iter()
+            .any(|n| n.contains("no LR logged before step 10")));
+    }
+
+    #[test]
+    fn no_lr_and_no_schedule_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = load(&spec(dir.path(), "step,loss\n1,3\n", None))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no LR column and no schedule"), "{e}");
+        assert!(e.contains("run 'r' (run.csv)"), "{e}");
+    }
+
+    #[test]
+    fn point_filters_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = spec(
+            dir.path(),
+            "step,loss\n100,3\n200,2.9\n300,2.8\n400,2.7\n",
+            Some("constant:peak=1e-3,warmup=0,total=1000"),
+        );
+        s.min_step = Some(150);
+        s.max_step = Some(350);
+        let run = load(&s).unwrap();
+        assert_eq!(run.steps, vec![200, 300]);
+        assert_eq!(run.filtered_out, 2);
+        assert_eq!(run.schedule, "constant:peak=1e-3,warmup=0,total=1000");
+        s.min_step = Some(500);
+        s.max_step = None;
+        assert!(load(&s).unwrap_err().to_string().contains("no points left"));
+        s.max_step = Some(350);
+        assert!(load(&s)
+            .unwrap_err()
+            .to_string()
+            .contains("exceeds max_step"));
+    }
+}
