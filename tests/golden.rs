@@ -97,6 +97,7 @@ fn mpl_400m_split_with_real_warmup() {
     let options = FitOptions::default();
     let rec = fit::fit(law.as_ref(), &runs, &options).unwrap();
     assert_eq!(rec.data.len(), 3, "fit on the 3 fit-role runs only");
+    assert!(rec.warnings.is_empty(), "{:?}", rec.warnings);
     let (per_run, _, test_mean) = fit::evaluate(
         law.as_ref(),
         &rec.param_vector(law.as_ref()).unwrap(),

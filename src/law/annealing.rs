@@ -144,17 +144,18 @@ impl Law for Annealing {
     }
 
     fn diagnostics(&self, _params: &[f64], fit_features: &[Features]) -> Vec<String> {
-        // Warmup alone gives S2 < 0 (rising LR), which pins C only weakly; C is identified by
-        // runs whose LR decreases.
+        // C is identified only by runs whose LR decreases; then the momentum turns positive and
+        // S2 rises between logged points. (Warmup alone makes S2 negative and falling, and that
+        // pins C only weakly; S2's sign says nothing, since warmup can outweigh a decay.)
         let anneals = fit_features
             .iter()
-            .any(|f| f.columns[1].iter().any(|&s2| s2 > 0.0));
+            .any(|f| f.columns[1].windows(2).any(|w| w[1] > w[0]));
         if anneals {
             Vec::new()
         } else {
             vec![
-                "no fit run anneals (S2 is never positive): C is not identified by the data, \
-                 forecasts of decaying schedules are unreliable"
+                "no fit run anneals (S2 never rises between logged points): C is not identified \
+                 by the data, forecasts of decaying schedules are unreliable"
                     .into(),
             ]
         }
