@@ -39,9 +39,6 @@ impl Default for FitOptions {
     }
 }
 
-/// A parameter this close to its lower bound (0 for positive parameters) is reported as stuck.
-const AT_BOUND: f64 = 1e-6;
-
 /// Features of each run, in the order given.
 pub fn features_of(law: &dyn Law, runs: &[Run]) -> Result<Vec<Features>> {
     runs.iter()
@@ -135,18 +132,17 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
     let best = &result.best;
 
     let mut warnings = Vec::new();
-    let at_bound: Vec<String> = law
+    let mut at_bound = Vec::new();
+    for ((name, t), &p) in law
         .param_names()
         .iter()
         .zip(law.transforms())
         .zip(&best.params)
-        .filter(|((_, t), &p)| {
-            objective::lower_bound(**t).is_some_and(|lo| p - lo < AT_BOUND * p.abs().max(1.0))
-        })
-        .map(|((n, _), _)| n.to_string())
-        .collect();
-    for name in &at_bound {
-        warnings.push(format!("parameter {name} is at its lower bound 0"));
+    {
+        if let Some(which) = t.bound_hit(p) {
+            warnings.push(format!("parameter {name} is at its {which}"));
+            at_bound.push(name.to_string());
+        }
     }
     let invalid = objective.has_invalid_prediction(&best.params);
     if invalid {

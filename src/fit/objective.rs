@@ -1,6 +1,6 @@
 //! The fit objective of laws.md §0: the sum over all fit points of `Huber_δ(ln L_obs − ln L_pred)`.
 //!
-//! It is evaluated in the optimiser's parameter space (see [`Transform`]) and divided by a
+//! It is evaluated in the optimiser's parameter space (see [`crate::law::Transform`]) and divided by a
 //! `scale`, the objective at the start of an optimisation phase. argmin's L-BFGS stops on absolute
 //! changes; dividing by the objective's own size turns those into relative rules, which is what a
 //! 1e-5-sized Huber sum needs.
@@ -10,7 +10,7 @@
 //! finite and smooth and grows steeply, so the search backs away. A fit that still ends with a
 //! prediction under the floor is reported as invalid, never clipped.
 
-use crate::law::{Features, Law, Transform};
+use crate::law::{Features, Law};
 use argmin::core::{CostFunction, Gradient};
 use nalgebra::DVector;
 use std::cell::RefCell;
@@ -49,21 +49,11 @@ fn safe_ln(pred: f64, floor: f64) -> (f64, f64) {
 
 impl HuberLogObjective<'_> {
     pub fn natural(&self, u: &[f64]) -> Vec<f64> {
-        self.law
-            .transforms()
-            .iter()
-            .zip(u)
-            .map(|(t, &x)| t.to_natural(x))
-            .collect()
+        self.law.to_natural(u)
     }
 
     pub fn internal(&self, p: &[f64]) -> Vec<f64> {
-        self.law
-            .transforms()
-            .iter()
-            .zip(p)
-            .map(|(t, &x)| t.to_internal(x))
-            .collect()
+        self.law.to_internal(p)
     }
 
     /// Objective at natural parameters.
@@ -106,10 +96,7 @@ impl HuberLogObjective<'_> {
                 }
             }
         }
-        for ((g, t), &x) in grad.iter_mut().zip(self.law.transforms()).zip(u) {
-            *g *= t.derivative(x);
-        }
-        (total, grad)
+        (total, chain(&self.law.natural_jacobian(u), &grad))
     }
 
     /// How far the optimum is from stationary, free of the objective's scale: the largest over
@@ -120,6 +107,7 @@ impl HuberLogObjective<'_> {
     pub fn orthogonality(&self, u: &[f64]) -> f64 {
         let p = self.natural(u);
         let k = p.len();
+        let dpdu = self.law.natural_jacobian(u);
         let mut dot = vec![0.0; k];
         let mut col_sq = vec![0.0; k];
         let mut psi_sq = 0.0;
@@ -135,9 +123,8 @@ impl HuberLogObjective<'_> {
                 let (lp, dlp) = safe_ln(pred[i], FLOOR * y);
                 let (_, psi) = huber(y.ln() - lp, self.delta);
                 psi_sq += psi * psi;
-                for j in 0..k {
-                    // d r_i / d u_j
-                    let d = -dlp * jac[i * k + j] * self.law.transforms()[j].derivative(u[j]);
+                let dr_dp: Vec<f64> = jac[i * k..(i + 1) * k].iter().map(|d| -dlp * d).collect();
+                for (j, d) in chain(&dpdu, &dr_dp).into_iter().enumerate() {
                     dot[j] += psi * d;
                     col_sq[j] += d * d;
                 }
@@ -246,12 +233,12 @@ impl Gradient for ScaledProblem<'_> {
     }
 }
 
-/// Lower bounds in natural space implied by the transforms (0 for log-parametrised parameters).
-pub fn lower_bound(t: Transform) -> Option<f64> {
-    match t {
-        Transform::Log => Some(0.0),
-        Transform::Identity => None,
-    }
+/// `g_u = (∂p/∂u)ᵀ g_p` for a row-major `k × k` Jacobian.
+fn chain(dpdu: &[f64], g_p: &[f64]) -> Vec<f64> {
+    let k = g_p.len();
+    (0..k)
+        .map(|j| (0..k).map(|i| g_p[i] * dpdu[i * k + j]).sum())
+        .collect()
 }
 
 #[cfg(test)]
@@ -268,6 +255,7 @@ mod tests {
         let ln_s1 = s1.iter().map(|x| x.ln()).collect();
         let features = Features {
             columns: vec![s1, vec![0.0, 0.01, 0.1, 0.2], ln_s1],
+            aux: vec![],
         };
         let loss = [3.4, 3.1, 2.9, 2.8];
         let runs = [FitPoints {

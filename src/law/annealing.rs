@@ -77,6 +77,7 @@ impl Law for Annealing {
         let ln_s1 = a.iter().map(|x| x.ln()).collect();
         Ok(Features {
             columns: vec![a, b, ln_s1],
+            aux: vec![],
         })
     }
 

@@ -11,13 +11,19 @@ pub mod areas;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-/// How the optimiser sees a parameter. `Log` keeps it positive (the optimiser moves `ln p`),
-/// which replaces the bounds argmin's L-BFGS cannot enforce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the optimiser sees a parameter. `Log` keeps it positive (the optimiser moves `ln p`) and
+/// `Interval` keeps it inside `(lo, hi)` through a logistic map; together they replace the
+/// bounds argmin's L-BFGS cannot enforce.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Transform {
     Log,
     Identity,
+    Interval { lo: f64, hi: f64 },
 }
+
+/// A parameter this close to a bound (relative to its size, or to the interval's width) is
+/// reported as stuck there.
+const AT_BOUND: f64 = 1e-6;
 
 impl Transform {
     pub fn to_internal(self, p: f64) -> f64 {
@@ -25,6 +31,10 @@ impl Transform {
             // A start at exactly 0 (the authors' α = 0) becomes a tiny positive value.
             Transform::Log => p.max(1e-8).ln(),
             Transform::Identity => p,
+            Transform::Interval { lo, hi } => {
+                let z = ((p - lo) / (hi - lo)).clamp(1e-9, 1.0 - 1e-9);
+                (z / (1.0 - z)).ln()
+            }
         }
     }
 
@@ -32,6 +42,7 @@ impl Transform {
         match self {
             Transform::Log => u.exp(),
             Transform::Identity => u,
+            Transform::Interval { lo, hi } => lo + (hi - lo) / (1.0 + (-u).exp()),
         }
     }
 
@@ -40,6 +51,24 @@ impl Transform {
         match self {
             Transform::Log => u.exp(),
             Transform::Identity => 1.0,
+            Transform::Interval { lo, hi } => {
+                let s = 1.0 / (1.0 + (-u).exp());
+                (hi - lo) * s * (1.0 - s)
+            }
+        }
+    }
+
+    /// Which bound, if any, `p` has reached.
+    pub fn bound_hit(self, p: f64) -> Option<String> {
+        match self {
+            Transform::Log if p < AT_BOUND * p.abs().max(1.0) => Some("lower bound 0".into()),
+            Transform::Interval { lo, hi } if p - lo < AT_BOUND * (hi - lo) => {
+                Some(format!("lower bound {lo}"))
+            }
+            Transform::Interval { lo, hi } if hi - p < AT_BOUND * (hi - lo) => {
+                Some(format!("upper bound {hi}"))
+            }
+            _ => None,
         }
     }
 }
@@ -50,10 +79,13 @@ pub struct Curve<'a> {
     pub steps: &'a [i64],
 }
 
-/// Per-point inputs of a law, computed once per run. `columns[j][i]` is input `j` at point `i`.
+/// Per-point inputs of a law, computed once per run. `columns[j][i]` is input `j` at point `i`;
+/// `aux` holds run-level arrays a law needs beyond per-point values (the Multi-Power Law's list
+/// of LR drops).
 #[derive(Debug, Clone, Default)]
 pub struct Features {
     pub columns: Vec<Vec<f64>>,
+    pub aux: Vec<Vec<f64>>,
 }
 
 impl Features {
@@ -96,6 +128,41 @@ pub trait Law: Send + Sync {
     fn effective_lr(&self, lr: &[f64]) -> Vec<f64>;
 
     fn features(&self, curve: &Curve) -> Result<Features>;
+
+    /// Features used inside a fit. A law whose exact evaluation is costly may return a faithful
+    /// approximation here (and say how faithful in its diagnostics); metrics always use
+    /// [`Law::features`].
+    fn fit_features(&self, curve: &Curve) -> Result<Features> {
+        self.features(curve)
+    }
+
+    /// Parameters as the optimiser moves them. The default applies [`Law::transforms`] one by
+    /// one; a law may mix parameters to decorrelate them.
+    fn to_internal(&self, p: &[f64]) -> Vec<f64> {
+        self.transforms()
+            .iter()
+            .zip(p)
+            .map(|(t, &x)| t.to_internal(x))
+            .collect()
+    }
+
+    fn to_natural(&self, u: &[f64]) -> Vec<f64> {
+        self.transforms()
+            .iter()
+            .zip(u)
+            .map(|(t, &x)| t.to_natural(x))
+            .collect()
+    }
+
+    /// ∂p_i/∂u_j, row-major `k × k`, to chain gradients into the optimiser's space.
+    fn natural_jacobian(&self, u: &[f64]) -> Vec<f64> {
+        let k = u.len();
+        let mut j = vec![0.0; k * k];
+        for (i, (t, &x)) in self.transforms().iter().zip(u).enumerate() {
+            j[i * k + i] = t.derivative(x);
+        }
+        j
+    }
 
     /// Predicted loss at every point of `f`.
     fn predict(&self, params: &[f64], f: &Features, out: &mut [f64]);
