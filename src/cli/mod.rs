@@ -147,6 +147,7 @@ impl LawArgs {
             LawOptions {
                 lambda: self.lambda,
                 warmup_as_peak: self.warmup_as_peak,
+                lr_ref: None,
             },
         )
     }
@@ -208,6 +209,7 @@ impl ModelArgs {
                     LawOptions {
                         lambda: self.lambda.unwrap_or(LawOptions::default().lambda),
                         warmup_as_peak: self.warmup_as_peak,
+                        lr_ref: None,
                     },
                 )?;
                 let params = law::parse_params(law.as_ref(), text)?;

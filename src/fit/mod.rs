@@ -52,6 +52,34 @@ pub fn features_of(law: &dyn Law, runs: &[Run]) -> Result<Vec<Features>> {
         .collect()
 }
 
+/// Features a fit optimises on (a law may approximate there; see [`Law::fit_features`]).
+fn fit_features_of(law: &dyn Law, runs: &[Run]) -> Result<Vec<Features>> {
+    runs.iter()
+        .map(|r| {
+            law.fit_features(&crate::law::Curve {
+                lr: &r.lr,
+                steps: &r.steps,
+            })
+            .map_err(|e| Error::input(format!("run '{}' ({}): {e}", r.name, r.path)))
+        })
+        .collect()
+}
+
+/// Largest |prediction difference| between two feature sets of the same runs.
+fn max_prediction_gap(law: &dyn Law, params: &[f64], a: &[Features], b: &[Features]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(fa, fb)| {
+            let (mut pa, mut pb) = (vec![0.0; fa.len()], vec![0.0; fb.len()]);
+            law.predict(params, fa, &mut pa);
+            law.predict(params, fb, &mut pb);
+            pa.iter()
+                .zip(&pb)
+                .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+        })
+        .fold(0.0, f64::max)
+}
+
 /// Per-run metrics of `params` on `runs`, with the means over fit and test runs.
 pub fn evaluate(
     law: &dyn Law,
@@ -99,7 +127,22 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
         return Err(Error::input("no run has role \"fit\"; nothing to fit"));
     }
     let owned: Vec<Run> = fit_runs.iter().map(|r| (*r).clone()).collect();
-    let feats = features_of(law, &owned)?;
+    // A law that conditions its parameters on the LR scale gets the fit runs' peak LR.
+    let mut options = options.clone();
+    let calibrated;
+    let law: &dyn Law = if law.wants_lr_ref() && options.law.lr_ref.is_none() {
+        let peak = owned
+            .iter()
+            .flat_map(|r| law.effective_lr(&r.lr))
+            .fold(0.0f64, f64::max);
+        options.law.lr_ref = (peak > 0.0).then_some(peak);
+        calibrated = crate::law::build(law.name(), options.law.clone())?;
+        calibrated.as_ref()
+    } else {
+        law
+    };
+    let options = &options;
+    let feats = fit_features_of(law, &owned)?;
     let points: Vec<FitPoints> = feats
         .iter()
         .zip(&fit_runs)
@@ -164,6 +207,23 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
         ));
     }
     warnings.extend(law.diagnostics(&best.params, &feats));
+    // The objective on exact features, and how far the fit's approximation (if any) is from it.
+    let exact = features_of(law, &owned)?;
+    let exact_points: Vec<FitPoints> = exact
+        .iter()
+        .zip(&fit_runs)
+        .map(|(f, r)| FitPoints {
+            features: f,
+            loss: &r.loss,
+        })
+        .collect();
+    let exact_objective = HuberLogObjective {
+        law,
+        runs: &exact_points,
+        delta: options.huber_delta,
+    }
+    .value(&best.params);
+    let approximation_error = max_prediction_gap(law, &best.params, &feats, &exact);
     let trustworthy = best.converged && at_bound.is_empty() && !invalid;
 
     let (run_metrics, fit_mean, _) = evaluate(law, &best.params, &owned)?;
@@ -181,7 +241,11 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
             .zip(best.params.iter().copied())
             .collect(),
         options: options.clone(),
-        objective: best.objective,
+        objective: exact_objective,
+        fit_approximation: (approximation_error > 0.0).then_some(record::FitApproximation {
+            objective: best.objective,
+            max_abs_prediction_error: approximation_error,
+        }),
         iterations: best.iterations,
         iterations_all_starts: result.iterations_total,
         converged: best.converged,

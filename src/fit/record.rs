@@ -20,8 +20,11 @@ pub struct FitRecord {
     pub law: String,
     pub params: BTreeMap<String, f64>,
     pub options: FitOptions,
-    /// Best Huber-on-log objective (a sum over fit points).
+    /// Huber-on-log objective (a sum over fit points) at the best parameters, exact features.
     pub objective: f64,
+    /// Present when the law optimised on an approximation of itself (see `Law::fit_features`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit_approximation: Option<FitApproximation>,
     /// L-BFGS iterations of the best start.
     pub iterations: u64,
     pub iterations_all_starts: u64,
@@ -43,6 +46,15 @@ pub struct FitRecord {
     pub metrics: MetricsRecord,
     pub data: Vec<DataRecord>,
     pub losscast_version: String,
+}
+
+/// How faithful a law's fit-time approximation was at the optimum.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FitApproximation {
+    /// The objective the optimiser saw.
+    pub objective: f64,
+    /// Largest |approximate − exact| predicted loss over the fit points.
+    pub max_abs_prediction_error: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

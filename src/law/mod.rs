@@ -7,6 +7,7 @@
 
 pub mod annealing;
 pub mod areas;
+pub mod multipower;
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -106,6 +107,10 @@ pub struct LawOptions {
     pub lambda: f64,
     /// Count warmup steps at peak LR, as the authors' script does.
     pub warmup_as_peak: bool,
+    /// Reference LR of a law's internal reparametrisation (the Multi-Power Law's C). It only
+    /// conditions the optimisation; a fit sets it to the fit runs' peak LR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr_ref: Option<f64>,
 }
 
 impl Default for LawOptions {
@@ -113,6 +118,7 @@ impl Default for LawOptions {
         LawOptions {
             lambda: 0.999,
             warmup_as_peak: false,
+            lr_ref: None,
         }
     }
 }
@@ -174,6 +180,11 @@ pub trait Law: Send + Sync {
     /// Starting points in natural parameters, from the law's published recipe and from the data.
     fn starts(&self, data: &[(&Features, &[f64])]) -> Vec<Vec<f64>>;
 
+    /// Whether the law's parametrisation uses [`LawOptions::lr_ref`] (set by the fit from data).
+    fn wants_lr_ref(&self) -> bool {
+        false
+    }
+
     /// Warnings only this law can give about a fit (e.g. a parameter the data cannot identify).
     fn diagnostics(&self, _params: &[f64], _fit_features: &[Features]) -> Vec<String> {
         Vec::new()
@@ -181,7 +192,7 @@ pub trait Law: Send + Sync {
 }
 
 /// The laws `--law` accepts.
-pub const LAW_NAMES: &[&str] = &["annealing"];
+pub const LAW_NAMES: &[&str] = &["annealing", "multipower"];
 
 /// The law registry: `--law` name to implementation.
 pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
@@ -193,6 +204,7 @@ pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
     }
     match name {
         "annealing" => Ok(Box::new(annealing::Annealing::new(options))),
+        "multipower" => Ok(Box::new(multipower::MultiPower::new(options))),
         other => Err(Error::input(format!(
             "unknown law '{other}', expected one of: {}",
             LAW_NAMES.join(", ")

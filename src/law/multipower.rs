@@ -1,0 +1,596 @@
+//! The Multi-Power Law of Luo et al. (ICLR 2025), laws.md §2:
+//!
+//! ```text
+//! L(t)  = L0 + A·S1(t)^(−α) − LD(t)            S1 includes the warmup
+//! LD(t) = B·Σ_{k=1..t} (η_{k−1} − η_k)·G(η_k^(−γ)·S_k(t)),   S_k(t) = Σ_{τ=k..t} η_τ
+//! G(x)  = 1 − (C·x + 1)^(−β)
+//! ```
+//!
+//! The sum runs over every k ≥ 1 with signed differences (warmup included), the reference code's
+//! convention, under which the published parameters reproduce the published metrics.
+//!
+//! **Cost.** LD has no recurrence: O(T) terms per point. Features keep only the steps where the
+//! LR changes, and `S_k(t) = S1(t) − S1(k−1)` comes from prefix sums, so a term costs one `ln_1p`
+//! and one `exp`; points are evaluated in parallel. Inside a fit, [`Law::fit_features`] replaces
+//! the terms far from each point by blocks that grow geometrically with distance (a midpoint
+//! rule with the LR drops as weights, exact for isolated drops); its error is reported in the
+//! fit record.
+//!
+//! **Parametrisation.** C and γ trade off because η_k spans a narrow range; the optimiser moves
+//! `ln C' = ln C − γ·ln η_ref` (η_ref the peak LR of the fit runs), so that
+//! `C·η_k^(−γ) = C'·(η_k/η_ref)^(−γ)` with O(1) factors. β is kept in (0, [`BETA_MAX`]): fitted to
+//! full convergence the law is degenerate (C → 0 while β grows, G → 1 − exp(−βC·x)), and a β at
+//! that bound is reported, never passed silently.
+
+use super::{Curve, Features, Law, LawOptions, Transform};
+use crate::error::{Error, Result};
+use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
+
+/// Upper bound of β. The published fits have β ≈ 0.6; a fit that runs into this bound is in the
+/// degenerate direction of laws.md §2.
+pub const BETA_MAX: f64 = 20.0;
+
+const NAMES: &[&str] = &["L0", "A", "alpha", "B", "C", "beta", "gamma"];
+const TRANSFORMS: &[Transform] = &[
+    Transform::Log,
+    Transform::Log,
+    Transform::Log,
+    Transform::Log,
+    Transform::Log,
+    Transform::Interval {
+        lo: 0.0,
+        hi: BETA_MAX,
+    },
+    Transform::Log,
+];
+
+/// Grid points (best by the linear projection) that become L-BFGS starts, besides the
+/// published parameters. On the MPL data every start reaches the same optimum.
+const START_COUNT: usize = 5;
+
+/// Terms nearer than this to a point are summed exactly inside fits.
+const EXACT_WINDOW: usize = 64;
+/// Beyond the exact window a block is this fraction of its distance from the point, so the
+/// spread of S_k(t) inside it stays small relative to S_k(t).
+const BLOCK_RATIO: f64 = 0.2;
+/// Largest variation of ln η inside one block of the fit quadrature.
+const LN_LR_TOL: f64 = 0.05;
+
+pub struct MultiPower {
+    options: LawOptions,
+    /// ln η_ref of the C reparametrisation.
+    ln_lr_ref: f64,
+}
+
+impl MultiPower {
+    pub fn new(options: LawOptions) -> Self {
+        let ln_lr_ref = options.lr_ref.unwrap_or(3e-4).ln();
+        MultiPower { options, ln_lr_ref }
+    }
+}
+
+/// Column layout of the features.
+mod col {
+    pub const S1: usize = 0;
+    pub const LN_S1: usize = 1;
+    /// First and one-past-last term of this point in `aux`.
+    pub const FROM: usize = 2;
+    pub const TO: usize = 3;
+    /// Annealing-law S2 (λ = 0.999), only to seed starts.
+    pub const S2: usize = 4;
+}
+mod aux {
+    /// Weight of a term: η_{k−1} − η_k (summed over a block).
+    pub const D: usize = 0;
+    /// ln η_k (weighted mean over a block).
+    pub const LN_LR: usize = 1;
+    /// S1(k − 1) (weighted mean over a block).
+    pub const S1_BEFORE: usize = 2;
+}
+
+struct Prepared {
+    lr: Vec<f64>,
+    s1: Vec<f64>,
+    steps: Vec<usize>,
+}
+
+impl MultiPower {
+    fn prepare(&self, curve: &Curve) -> Result<Prepared> {
+        let lr = self.effective_lr(curve.lr);
+        let s1 = super::areas::forward_area(&lr);
+        let mut steps = Vec::with_capacity(curve.steps.len());
+        for &s in curve.steps {
+            let i = usize::try_from(s)
+                .ok()
+                .filter(|&i| i < lr.len())
+                .ok_or_else(|| {
+                    Error::input(format!(
+                        "step {s} lies beyond the {} steps of the LR schedule",
+                        lr.len()
+                    ))
+                })?;
+            if s1[i] <= 0.0 {
+                return Err(Error::input(format!(
+                    "at step {s} no learning has happened yet (sum of LR is 0); the law is undefined there"
+                )));
+            }
+            steps.push(i);
+        }
+        Ok(Prepared { lr, s1, steps })
+    }
+
+    fn point_columns(&self, p: &Prepared) -> Vec<Vec<f64>> {
+        let s2 = super::areas::annealing_area(&p.lr, 0.999);
+        let s1: Vec<f64> = p.steps.iter().map(|&t| p.s1[t]).collect();
+        let ln_s1 = s1.iter().map(|x| x.ln()).collect();
+        vec![
+            s1,
+            ln_s1,
+            vec![0.0; p.steps.len()],
+            vec![0.0; p.steps.len()],
+            p.steps.iter().map(|&t| s2[t]).collect(),
+        ]
+    }
+}
+
+/// Prefix sums over k of d, d·ln η_k and d·S1(k−1), split where the sign of d changes, so that
+/// any block within one sign segment gets its weight and weighted means in O(1).
+struct DropSums {
+    d: Vec<f64>,
+    d_ln: Vec<f64>,
+    d_s1: Vec<f64>,
+    /// For each k, the first k of its sign segment.
+    segment_start: Vec<usize>,
+    ln_lr: Vec<f64>,
+    s1_before: Vec<f64>,
+}
+
+impl DropSums {
+    fn new(lr: &[f64], s1: &[f64]) -> Self {
+        let n = lr.len();
+        let (mut d, mut d_ln, mut d_s1) = (vec![0.0; n + 1], vec![0.0; n + 1], vec![0.0; n + 1]);
+        let mut segment_start = vec![1; n];
+        let mut ln_lr = vec![0.0; n];
+        let mut s1_before = vec![0.0; n];
+        let mut sign = 0.0;
+        let mut start = 1;
+        for k in 1..n {
+            let dk = lr[k - 1] - lr[k];
+            ln_lr[k] = ln_lr_of(lr[k]);
+            s1_before[k] = s1[k - 1];
+            if dk != 0.0 && dk.signum() != sign {
+                if sign != 0.0 {
+                    start = k;
+                }
+                sign = dk.signum();
+            }
+            segment_start[k] = start;
+            let (wl, ws) = if dk == 0.0 {
+                (0.0, 0.0)
+            } else {
+                (dk * ln_lr[k], dk * s1[k - 1])
+            };
+            d[k + 1] = d[k] + dk;
+            d_ln[k + 1] = d_ln[k] + wl;
+            d_s1[k + 1] = d_s1[k] + ws;
+        }
+        DropSums {
+            d,
+            d_ln,
+            d_s1,
+            segment_start,
+            ln_lr,
+            s1_before,
+        }
+    }
+
+    /// Push block `a..=b`, halving it while ln η varies by more than [`LN_LR_TOL`] across it
+    /// (η^(−γ) is the fastest-varying factor, e.g. in a warmup ramp that starts near 0).
+    fn push_adaptive(&self, a: usize, b: usize, out: &mut [Vec<f64>; 3]) {
+        if b > a && (self.ln_lr[a] - self.ln_lr[b]).abs() > LN_LR_TOL {
+            let mid = a + (b - a) / 2;
+            self.push_adaptive(mid + 1, b, out);
+            self.push_adaptive(a, mid, out);
+        } else {
+            self.push_block(a, b, out);
+        }
+    }
+
+    /// Push the term(s) of block `a..=b` (one sign segment or several).
+    fn push_block(&self, a: usize, b: usize, out: &mut [Vec<f64>; 3]) {
+        let mut hi = b;
+        loop {
+            let lo = self.segment_start[hi].max(a);
+            let w = self.d[hi + 1] - self.d[lo];
+            if w != 0.0 {
+                let (ln, s) = if lo == hi {
+                    (self.ln_lr[lo], self.s1_before[lo])
+                } else {
+                    (
+                        (self.d_ln[hi + 1] - self.d_ln[lo]) / w,
+                        (self.d_s1[hi + 1] - self.d_s1[lo]) / w,
+                    )
+                };
+                out[aux::D].push(w);
+                out[aux::LN_LR].push(ln);
+                out[aux::S1_BEFORE].push(s);
+            }
+            if lo <= a {
+                break;
+            }
+            hi = lo - 1;
+        }
+    }
+}
+
+impl Law for MultiPower {
+    fn name(&self) -> &'static str {
+        "multipower"
+    }
+
+    fn param_names(&self) -> &'static [&'static str] {
+        NAMES
+    }
+
+    fn transforms(&self) -> &'static [Transform] {
+        TRANSFORMS
+    }
+
+    fn options(&self) -> &LawOptions {
+        &self.options
+    }
+
+    fn effective_lr(&self, lr: &[f64]) -> Vec<f64> {
+        if self.options.warmup_as_peak {
+            super::areas::warmup_as_peak(lr)
+        } else {
+            lr.to_vec()
+        }
+    }
+
+    fn wants_lr_ref(&self) -> bool {
+        true
+    }
+
+    /// Exact: every step where the LR changes is one term, shared by all later points.
+    fn features(&self, curve: &Curve) -> Result<Features> {
+        let p = self.prepare(curve)?;
+        let mut columns = self.point_columns(&p);
+        let mut out: [Vec<f64>; 3] = Default::default();
+        let mut counted = 0;
+        let mut k = 1;
+        for (i, &t) in p.steps.iter().enumerate() {
+            while k <= t {
+                let dk = p.lr[k - 1] - p.lr[k];
+                if dk != 0.0 {
+                    out[aux::D].push(dk);
+                    out[aux::LN_LR].push(ln_lr_of(p.lr[k]));
+                    out[aux::S1_BEFORE].push(p.s1[k - 1]);
+                    counted += 1;
+                }
+                k += 1;
+            }
+            columns[col::FROM][i] = 0.0;
+            columns[col::TO][i] = counted as f64;
+        }
+        Ok(Features {
+            columns,
+            aux: out.into(),
+        })
+    }
+
+    /// Per point: the last [`EXACT_WINDOW`] steps exactly, then blocks growing geometrically
+    /// with distance ([`BLOCK_RATIO`]), split where ln η varies fast.
+    fn fit_features(&self, curve: &Curve) -> Result<Features> {
+        let p = self.prepare(curve)?;
+        let mut columns = self.point_columns(&p);
+        let sums = DropSums::new(&p.lr, &p.s1);
+        let mut out: [Vec<f64>; 3] = Default::default();
+        for (i, &t) in p.steps.iter().enumerate() {
+            columns[col::FROM][i] = out[0].len() as f64;
+            let mut hi = t;
+            while hi >= 1 {
+                let dist = t - hi;
+                let size = if dist < EXACT_WINDOW {
+                    1
+                } else {
+                    ((dist as f64 * BLOCK_RATIO) as usize).max(1)
+                };
+                let lo = hi.saturating_sub(size - 1).max(1);
+                sums.push_adaptive(lo, hi, &mut out);
+                if lo == 1 {
+                    break;
+                }
+                hi = lo - 1;
+            }
+            columns[col::TO][i] = out[0].len() as f64;
+        }
+        Ok(Features {
+            columns,
+            aux: out.into(),
+        })
+    }
+
+    fn predict(&self, p: &[f64], f: &Features, out: &mut [f64]) {
+        let e = scaled_inverse_powers(p, f);
+        out.par_iter_mut().enumerate().for_each(|(i, o)| {
+            let t = point_terms(p, f, &e, i, false);
+            *o = p[0] + p[1] * (-p[2] * f.columns[col::LN_S1][i]).exp() - p[3] * t.g;
+        });
+    }
+
+    fn predict_jacobian(&self, p: &[f64], f: &Features, out: &mut [f64], jac: &mut [f64]) {
+        let e = scaled_inverse_powers(p, f);
+        let (a, alpha, b) = (p[1], p[2], p[3]);
+        out.par_iter_mut()
+            .zip(jac.par_chunks_mut(7))
+            .enumerate()
+            .for_each(|(i, (o, row))| {
+                let ln_s1 = f.columns[col::LN_S1][i];
+                let pow = (-alpha * ln_s1).exp();
+                let t = point_terms(p, f, &e, i, true);
+                *o = p[0] + a * pow - b * t.g;
+                row[0] = 1.0;
+                row[1] = pow;
+                row[2] = -a * ln_s1 * pow;
+                row[3] = -t.g;
+                row[4] = -b * t.dc;
+                row[5] = -b * t.dbeta;
+                row[6] = b * t.dgamma;
+            });
+    }
+
+    fn to_internal(&self, p: &[f64]) -> Vec<f64> {
+        let mut u: Vec<f64> = TRANSFORMS
+            .iter()
+            .zip(p)
+            .map(|(t, &x)| t.to_internal(x))
+            .collect();
+        u[4] = p[4].max(1e-12).ln() - p[6] * self.ln_lr_ref;
+        u
+    }
+
+    fn to_natural(&self, u: &[f64]) -> Vec<f64> {
+        let mut p: Vec<f64> = TRANSFORMS
+            .iter()
+            .zip(u)
+            .map(|(t, &x)| t.to_natural(x))
+            .collect();
+        p[4] = (u[4] + p[6] * self.ln_lr_ref).exp();
+        p
+    }
+
+    fn natural_jacobian(&self, u: &[f64]) -> Vec<f64> {
+        let p = self.to_natural(u);
+        let mut j = vec![0.0; 49];
+        for (i, (t, &x)) in TRANSFORMS.iter().zip(u).enumerate() {
+            j[i * 7 + i] = t.derivative(x);
+        }
+        // C = exp(u4 + γ ln η_ref), γ = exp(u6)
+        j[4 * 7 + 4] = p[4];
+        j[4 * 7 + 6] = p[4] * self.ln_lr_ref * p[6];
+        j
+    }
+
+    fn starts(&self, data: &[(&Features, &[f64])]) -> Vec<Vec<f64>> {
+        // Seed α from the annealing law fitted by variable projection (for fixed α it is linear
+        // in L0, A, C), then for each (α, C, β, γ) on a grid around the published values solve
+        // (L0, A, B) by linear least squares; keep the grid points that fit best.
+        let alpha_seed = annealing_alpha(data).unwrap_or(0.5);
+        let mut scored: Vec<(f64, Vec<f64>)> = Vec::new();
+        for alpha in [alpha_seed * 0.8, alpha_seed, alpha_seed * 1.2] {
+            for c in [0.5, 2.0, 8.0] {
+                for beta in [0.3, 0.6, 1.2] {
+                    for gamma in [0.4, 0.6, 0.8] {
+                        if let Some((sse, l0, a, b)) = project(data, alpha, c, beta, gamma) {
+                            if l0 > 0.0 && a > 0.0 && b > 0.0 {
+                                scored.push((sse, vec![l0, a, alpha, b, c, beta, gamma]));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        scored.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let mut starts: Vec<Vec<f64>> = scored.into_iter().take(START_COUNT).map(|s| s.1).collect();
+        // The published 400M parameters, a known good basin for LLM-like curves.
+        starts.push(vec![2.37, 0.65, 0.43, 523.0, 2.02, 0.59, 0.63]);
+        starts
+    }
+
+    fn diagnostics(&self, params: &[f64], _fit_features: &[Features]) -> Vec<String> {
+        let mut w = Vec::new();
+        let (c, beta) = (params[4], params[5]);
+        if beta > 0.5 * BETA_MAX || c < 1e-3 {
+            w.push(format!(
+                "degenerate multipower fit: C = {c:.3e}, beta = {beta:.3} (laws.md §2: C → 0 while \
+                 beta grows, G → 1 − exp(−beta·C·x)); parameters are not individually meaningful \
+                 and forecasts outside the fit schedules are doubtful"
+            ));
+        }
+        w
+    }
+}
+
+/// ln η, with a zero LR mapped to ln 1e-30: its term then has G ≈ 1 (the drop is fully felt),
+/// the limit of the law, while prefix sums and weighted means stay finite.
+fn ln_lr_of(lr: f64) -> f64 {
+    if lr > 1e-30 {
+        lr.ln()
+    } else {
+        1e-30f64.ln()
+    }
+}
+
+/// `C·η_k^(−γ)` for every term of `f`, once per evaluation.
+fn scaled_inverse_powers(p: &[f64], f: &Features) -> Vec<f64> {
+    let (c, gamma) = (p[4], p[6]);
+    f.aux[aux::LN_LR]
+        .iter()
+        .map(|&ln| c * (-gamma * ln).exp())
+        .collect()
+}
+
+#[derive(Default)]
+struct PointTerms {
+    /// Σ d·G
+    g: f64,
+    /// ∂/∂C of Σ d·G
+    dc: f64,
+    /// ∂/∂β of Σ d·G
+    dbeta: f64,
+    /// Σ d·β·(1+x)^(−β−1)·x·ln η  (∂/∂γ of Σ d·G is −this)
+    dgamma: f64,
+}
+
+fn point_terms(p: &[f64], f: &Features, ce: &[f64], i: usize, with_grad: bool) -> PointTerms {
+    let (c, beta) = (p[4], p[5]);
+    let from = f.columns[col::FROM][i] as usize;
+    let to = f.columns[col::TO][i] as usize;
+    let s1_t = f.columns[col::S1][i];
+    let d = &f.aux[aux::D][from..to];
+    let ln_lr = &f.aux[aux::LN_LR][from..to];
+    let before = &f.aux[aux::S1_BEFORE][from..to];
+    let ce = &ce[from..to];
+    let mut t = PointTerms::default();
+    for j in 0..d.len() {
+        let s = s1_t - before[j];
+        let x = ce[j] * s;
+        if !x.is_finite() {
+            // η_k = 0: the drop is fully felt (G → 1) and no parameter moves it.
+            t.g += d[j];
+            continue;
+        }
+        let lu = x.ln_1p();
+        let w = (-beta * lu).exp();
+        t.g += d[j] * (1.0 - w);
+        if with_grad {
+            let q = d[j] * beta * w / (1.0 + x) * x;
+            t.dc += q / c;
+            t.dbeta += d[j] * w * lu;
+            t.dgamma += q * ln_lr[j];
+        }
+    }
+    t
+}
+
+/// α of the annealing law by variable projection on S1 and S2 (the best of a small grid).
+fn annealing_alpha(data: &[(&Features, &[f64])]) -> Option<f64> {
+    let n: usize = data.iter().map(|(f, _)| f.len()).sum();
+    let mut best: Option<(f64, f64)> = None;
+    for alpha in (1..=20).map(|i| 0.05 * i as f64) {
+        let mut x = DMatrix::zeros(n, 3);
+        let mut y = DVector::zeros(n);
+        let mut r = 0;
+        for (f, loss) in data {
+            for i in 0..f.len() {
+                x[(r, 0)] = 1.0;
+                x[(r, 1)] = (-alpha * f.columns[col::LN_S1][i]).exp();
+                x[(r, 2)] = -f.columns[col::S2][i];
+                y[r] = loss[i];
+                r += 1;
+            }
+        }
+        let sol = x.clone().svd(true, true).solve(&y, 1e-12).ok()?;
+        let sse = (x * sol - &y).norm_squared();
+        if best.is_none_or(|(b, _)| sse < b) {
+            best = Some((sse, alpha));
+        }
+    }
+    best.map(|b| b.1)
+}
+
+/// For fixed (α, C, β, γ) the law is linear in (L0, A, B): solve it and return the SSE.
+fn project(
+    data: &[(&Features, &[f64])],
+    alpha: f64,
+    c: f64,
+    beta: f64,
+    gamma: f64,
+) -> Option<(f64, f64, f64, f64)> {
+    let n: usize = data.iter().map(|(f, _)| f.len()).sum();
+    let p = [1.0, 1.0, alpha, 1.0, c, beta, gamma];
+    let mut x = DMatrix::zeros(n, 3);
+    let mut y = DVector::zeros(n);
+    let mut r = 0;
+    for (f, loss) in data {
+        let ce = scaled_inverse_powers(&p, f);
+        for i in 0..f.len() {
+            x[(r, 0)] = 1.0;
+            x[(r, 1)] = (-alpha * f.columns[col::LN_S1][i]).exp();
+            x[(r, 2)] = -point_terms(&p, f, &ce, i, false).g;
+            y[r] = loss[i];
+            r += 1;
+        }
+    }
+    let sol = x.clone().svd(true, true).solve(&y, 1e-12).ok()?;
+    let sse = (x * &sol - &y).norm_squared();
+    sse.is_finite().then(|| (sse, sol[0], sol[1], sol[2]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule;
+    use std::path::Path;
+
+    const PUBLISHED_400M: [f64; 7] = [
+        2.37474466,
+        0.65421216,
+        0.42878731,
+        523.42464371,
+        2.02462735,
+        0.59350493,
+        0.63472457,
+    ];
+
+    fn gap(spec: &str, total: usize, params: &[f64]) -> f64 {
+        let law = MultiPower::new(LawOptions::default());
+        let lr = schedule::parse(spec, Path::new(""))
+            .unwrap()
+            .lr_array(total);
+        let steps: Vec<i64> = (2160..total as i64).step_by(128).collect();
+        let curve = Curve {
+            lr: &lr,
+            steps: &steps,
+        };
+        let (exact, approx) = (
+            law.features(&curve).unwrap(),
+            law.fit_features(&curve).unwrap(),
+        );
+        let (mut a, mut b) = (vec![0.0; steps.len()], vec![0.0; steps.len()]);
+        law.predict(params, &exact, &mut a);
+        law.predict(params, &approx, &mut b);
+        a.iter()
+            .zip(&b)
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
+    }
+
+    /// The fit-time quadrature stays 20× below the loss noise (~1e-3) on the MPL schedules, at the
+    /// published parameters and at a fitted set with small C and beta.
+    #[test]
+    fn fit_quadrature_is_faithful() {
+        let mut worst = 0.0f64;
+        for (spec, total) in [
+            ("cosine:peak=3e-4,end=3e-5,warmup=2160,total=24000", 24000),
+            ("cosine:peak=3e-4,end=3e-5,warmup=2160,total=72000", 72000),
+            ("constant:peak=3e-4,warmup=2160,total=24000", 24000),
+            (
+                "steps:peak=3e-4,warmup=2160,total=16000,drops=8000@9e-5",
+                16000,
+            ),
+            (
+                "wsd:peak=3e-4,end=3e-5,warmup=2160,total=24000,decay_start=20000,shape=exp",
+                24000,
+            ),
+        ] {
+            for params in [PUBLISHED_400M, [2.3, 0.7, 0.42, 763.0, 0.33, 0.28, 0.70]] {
+                let g = gap(spec, total, &params);
+                eprintln!("{spec}: {g:e}");
+                worst = worst.max(g);
+            }
+        }
+        assert!(worst < 5e-5, "max gap {worst:e}");
+    }
+}
