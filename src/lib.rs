@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod cli_format;
+pub mod compare;
 pub mod error;
 pub mod fit;
 pub mod ingest;

@@ -4,6 +4,7 @@
 mod demo;
 
 use crate::cli_format;
+use crate::compare;
 use crate::error::{Error, Result};
 use crate::fit::{self, FitOptions, FitRecord};
 use crate::ingest::{ColumnNames, ReadOptions};
@@ -38,8 +39,10 @@ enum Command {
     Predict(PredictArgs),
     /// Score a fit against every run of a manifest (fit and test runs).
     Eval(EvalArgs),
-    /// Plot observed against predicted curves.
+    /// Plot observed against predicted curves (several --fit overlay their laws).
     Plot(PlotArgs),
+    /// Fit several laws on the fit runs and compare them on the test runs.
+    Compare(CompareArgs),
     /// Run fit, eval, predict and plot end to end on the bundled data.
     Demo(demo::DemoArgs),
 }
@@ -173,9 +176,9 @@ struct FitArgs {
 /// A fitted law, from a fit file or from parameters given on the command line.
 #[derive(Args)]
 struct ModelArgs {
-    /// Fit file written by `losscast fit`.
+    /// Fit file written by `losscast fit` (`plot` takes several).
     #[arg(long, conflicts_with_all = ["law", "params"])]
-    fit: Option<PathBuf>,
+    fit: Vec<PathBuf>,
     /// Law of the given --params (instead of --fit).
     #[arg(long, requires = "params")]
     law: Option<String>,
@@ -191,19 +194,35 @@ struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// Exactly one model.
     fn load(&self) -> Result<(Box<dyn Law>, Vec<f64>)> {
-        match (&self.fit, &self.law, &self.params) {
-            (Some(path), _, _) => {
-                let rec = FitRecord::load(path)?;
-                let law = rec
-                    .build_law()
-                    .map_err(|e| Error::file(path, e.to_string()))?;
-                let params = rec
-                    .param_vector(law.as_ref())
-                    .map_err(|e| Error::file(path, e.to_string()))?;
-                Ok((law, params))
-            }
-            (None, Some(name), Some(text)) => {
+        let mut all = self.load_all()?;
+        if all.len() > 1 {
+            return Err(Error::input("this command takes one --fit"));
+        }
+        Ok(all.remove(0))
+    }
+
+    /// One or more models (`plot` overlays several fit files).
+    fn load_all(&self) -> Result<Vec<(Box<dyn Law>, Vec<f64>)>> {
+        if !self.fit.is_empty() {
+            return self
+                .fit
+                .iter()
+                .map(|path| {
+                    let rec = FitRecord::load(path)?;
+                    let law = rec
+                        .build_law()
+                        .map_err(|e| Error::file(path, e.to_string()))?;
+                    let params = rec
+                        .param_vector(law.as_ref())
+                        .map_err(|e| Error::file(path, e.to_string()))?;
+                    Ok((law, params))
+                })
+                .collect();
+        }
+        match (&self.law, &self.params) {
+            (Some(name), Some(text)) => {
                 let law = law::build(
                     name,
                     LawOptions {
@@ -213,7 +232,7 @@ impl ModelArgs {
                     },
                 )?;
                 let params = law::parse_params(law.as_ref(), text)?;
-                Ok((law, params))
+                Ok(vec![(law, params)])
             }
             _ => Err(Error::input(
                 "give --fit F.json, or --law NAME --params \"...\"",
@@ -252,6 +271,28 @@ struct EvalArgs {
 }
 
 #[derive(Args)]
+struct CompareArgs {
+    /// Run manifest with fit and test runs.
+    #[arg(long)]
+    manifest: PathBuf,
+    /// Laws to compare, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "annealing,multipower")]
+    laws: Vec<String>,
+    /// Count warmup steps at peak LR (for every law).
+    #[arg(long)]
+    warmup_as_peak: bool,
+    /// Momentum decay λ of the annealing area.
+    #[arg(long, default_value_t = 0.999)]
+    lambda: f64,
+    /// Also write each law's fit file here, as <manifest stem>-<law>.json.
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
 struct PlotArgs {
     #[command(flatten)]
     model: ModelArgs,
@@ -280,6 +321,7 @@ fn dispatch(cmd: Command) -> Result<()> {
         Command::Predict(a) => cmd_predict(a),
         Command::Eval(a) => cmd_eval(a),
         Command::Plot(a) => cmd_plot(a),
+        Command::Compare(a) => cmd_compare(a),
         Command::Demo(a) => demo::run(a),
     }
 }
@@ -363,10 +405,49 @@ fn cmd_eval(a: EvalArgs) -> Result<()> {
 }
 
 fn cmd_plot(a: PlotArgs) -> Result<()> {
-    let (law, params) = a.model.load()?;
+    let loaded = a.model.load_all()?;
     let runs = a.source.load()?;
-    plot::plot_fit(law.as_ref(), &params, &runs, &a.out)?;
+    let models: Vec<plot::Model> = loaded
+        .iter()
+        .map(|(law, params)| plot::Model {
+            label: law.name().to_string(),
+            law: law.as_ref(),
+            params: params.clone(),
+        })
+        .collect();
+    plot::plot_models(&models, &runs, &a.out)?;
     eprintln!("wrote {}", a.out.display());
+    Ok(())
+}
+
+fn cmd_compare(a: CompareArgs) -> Result<()> {
+    let runs: Vec<Run> = manifest::load(&a.manifest)?
+        .iter()
+        .map(runs::load)
+        .collect::<Result<_>>()?;
+    let options = LawOptions {
+        lambda: a.lambda,
+        warmup_as_peak: a.warmup_as_peak,
+        lr_ref: None,
+    };
+    let result = compare::compare(&a.laws, &runs, &options)?;
+    if let Some(dir) = &a.out_dir {
+        let stem = a
+            .manifest
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "compare".into());
+        for row in &result.rows {
+            let path = dir.join(format!("{stem}-{}.json", row.law));
+            row.record.save(&path)?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    if a.json {
+        println!("{}", to_json(&result)?);
+    } else {
+        print!("{}", compare::table(&result));
+    }
     Ok(())
 }
 

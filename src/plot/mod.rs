@@ -42,20 +42,39 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 
-/// One run prepared for drawing.
-struct Series {
+/// A fitted law to draw: a label for the legend, the law and its parameters.
+pub struct Model<'a> {
+    pub label: String,
+    pub law: &'a dyn Law,
+    pub params: Vec<f64>,
+}
+
+/// One run's observations, as drawn.
+struct RunData {
     name: String,
     role: Role,
     observed: Vec<(f64, f64)>,
-    residuals: Vec<(f64, f64)>,
-    predicted: Vec<(f64, f64)>,
     lr: Vec<(f64, f64)>,
 }
 
-/// What a plot shows; built by [`plot_fit`] from a law and runs.
+/// One model's forecast of one run.
+struct Forecast {
+    model: usize,
+    run: usize,
+    predicted: Vec<(f64, f64)>,
+    residuals: Vec<(f64, f64)>,
+}
+
+/// What a plot shows; built from models and runs.
+///
+/// With one model every run has its own colour (points, curve, residuals, LR). With several,
+/// each law has a colour and the observed points are shared in grey, so laws are compared on
+/// the same data at a glance.
 pub struct FitPlot {
     title: String,
-    series: Vec<Series>,
+    models: Vec<String>,
+    runs: Vec<RunData>,
+    forecasts: Vec<Forecast>,
 }
 
 /// A short, readable title: the law and its parameters.
@@ -71,8 +90,24 @@ pub fn title_for(law: &dyn Law, params: &[f64]) -> String {
 
 impl FitPlot {
     pub fn new(law: &dyn Law, params: &[f64], runs: &[Run]) -> Result<Self> {
-        let mut series = Vec::new();
-        for run in runs {
+        let model = Model {
+            label: law.name().to_string(),
+            law,
+            params: params.to_vec(),
+        };
+        let mut plot = Self::compare(&[model], runs)?;
+        plot.title = title_for(law, params);
+        Ok(plot)
+    }
+
+    /// Several models over the same runs.
+    pub fn compare(models: &[Model], runs: &[Run]) -> Result<Self> {
+        if runs.is_empty() {
+            return Err(Error::input("nothing to plot: no runs"));
+        }
+        let mut data = Vec::new();
+        let mut forecasts = Vec::new();
+        for (r, run) in runs.iter().enumerate() {
             let first = *run.steps.first().unwrap_or(&1);
             let last = *run.steps.last().unwrap_or(&1);
             let n = 400.min((last - first + 1) as usize).max(2);
@@ -80,18 +115,32 @@ impl FitPlot {
                 .map(|i| first + ((last - first) as f64 * i as f64 / (n - 1) as f64).round() as i64)
                 .collect();
             dense.dedup();
-            let at = |steps: &[i64]| -> Result<Vec<f64>> {
-                let f = law
-                    .features(&Curve { lr: &run.lr, steps })
-                    .map_err(|e| Error::input(format!("run '{}': {e}", run.name)))?;
-                let mut out = vec![0.0; steps.len()];
-                law.predict(params, &f, &mut out);
-                Ok(out)
-            };
-            let pred_obs = at(&run.steps)?;
-            let pred_dense = at(&dense)?;
+            for (m, model) in models.iter().enumerate() {
+                let at = |steps: &[i64]| -> Result<Vec<f64>> {
+                    let f = model
+                        .law
+                        .features(&Curve { lr: &run.lr, steps })
+                        .map_err(|e| Error::input(format!("run '{}': {e}", run.name)))?;
+                    let mut out = vec![0.0; steps.len()];
+                    model.law.predict(&model.params, &f, &mut out);
+                    Ok(out)
+                };
+                let pred_obs = at(&run.steps)?;
+                let pred_dense = at(&dense)?;
+                forecasts.push(Forecast {
+                    model: m,
+                    run: r,
+                    residuals: run
+                        .steps
+                        .iter()
+                        .zip(run.loss.iter().zip(&pred_obs))
+                        .map(|(&s, (&y, &p))| (s as f64, y - p))
+                        .collect(),
+                    predicted: dense.iter().map(|&s| s as f64).zip(pred_dense).collect(),
+                });
+            }
             let stride = (run.lr.len() / 600).max(1);
-            series.push(Series {
+            data.push(RunData {
                 name: run.name.clone(),
                 role: run.role,
                 observed: run
@@ -100,13 +149,6 @@ impl FitPlot {
                     .map(|&s| s as f64)
                     .zip(run.loss.iter().copied())
                     .collect(),
-                residuals: run
-                    .steps
-                    .iter()
-                    .zip(run.loss.iter().zip(&pred_obs))
-                    .map(|(&s, (&y, &p))| (s as f64, y - p))
-                    .collect(),
-                predicted: dense.iter().map(|&s| s as f64).zip(pred_dense).collect(),
                 lr: run
                     .lr
                     .iter()
@@ -116,13 +158,35 @@ impl FitPlot {
                     .collect(),
             });
         }
-        if series.is_empty() {
-            return Err(Error::input("nothing to plot: no runs"));
-        }
+        let labels: Vec<String> = models.iter().map(|m| m.label.clone()).collect();
         Ok(FitPlot {
-            title: title_for(law, params),
-            series,
+            title: format!("{} on the same runs", labels.join(" vs ")),
+            models: labels,
+            runs: data,
+            forecasts,
         })
+    }
+
+    fn single(&self) -> bool {
+        self.models.len() == 1
+    }
+
+    /// Colour of a run's observations.
+    fn run_color(&self, run: usize) -> RGBColor {
+        if self.single() {
+            PALETTE[run % PALETTE.len()]
+        } else {
+            RGBColor(110, 110, 110)
+        }
+    }
+
+    /// Colour of a forecast.
+    fn forecast_color(&self, f: &Forecast) -> RGBColor {
+        if self.single() {
+            PALETTE[f.run % PALETTE.len()]
+        } else {
+            PALETTE[f.model % PALETTE.len()]
+        }
     }
 
     /// Draw to `path`; the extension (`.png` or `.svg`) picks the format.
@@ -175,22 +239,17 @@ impl FitPlot {
         let (top, rest) = root.split_vertically(560);
         let (middle, bottom) = rest.split_vertically(200);
 
-        let x_max = self
-            .series
-            .iter()
-            .flat_map(|s| s.observed.iter().chain(&s.predicted).map(|p| p.0))
+        let observed = || self.runs.iter().flat_map(|r| r.observed.iter());
+        let predicted = || self.forecasts.iter().flat_map(|f| f.predicted.iter());
+        let x_max = observed()
+            .chain(predicted())
+            .map(|p| p.0)
             .fold(1.0f64, f64::max);
-        let x_min = self
-            .series
-            .iter()
-            .flat_map(|s| s.observed.iter().map(|p| p.0))
+        let x_min = observed()
+            .map(|p| p.0)
             .fold(f64::INFINITY, f64::min)
             .min(x_max - 1.0);
-        let (y_lo, y_hi) = range(
-            self.series
-                .iter()
-                .flat_map(|s| s.observed.iter().chain(&s.predicted).map(|p| p.1)),
-        );
+        let (y_lo, y_hi) = range(observed().chain(predicted()).map(|p| p.1));
         let label_font = (FAMILY, 16).into_font();
         let axis_font = (FAMILY, 14).into_font();
 
@@ -211,49 +270,71 @@ impl FitPlot {
             .draw()
             .map_err(err)?;
         // Observed points first, then every predicted curve on top, so no curve is hidden
-        // under another run's markers.
-        for (i, s) in self.series.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            let label = format!("{} ({})", s.name, s.role);
-            match s.role {
+        // under another run's markers. With several models, one legend entry per role and law.
+        let mut labelled = [false; 2];
+        for (i, r) in self.runs.iter().enumerate() {
+            let color = self.run_color(i);
+            let role_idx = usize::from(r.role == Role::Test);
+            let label = if self.single() {
+                Some(format!("{} ({})", r.name, r.role))
+            } else if !labelled[role_idx] {
+                labelled[role_idx] = true;
+                Some(format!("observed, {} runs", r.role))
+            } else {
+                None
+            };
+            match r.role {
                 Role::Fit => {
-                    chart
+                    let a = chart
                         .draw_series(
-                            s.observed
+                            r.observed
                                 .iter()
                                 .map(|&p| Circle::new(p, 2, color.filled())),
                         )
-                        .map_err(err)?
-                        .label(label)
-                        .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+                        .map_err(err)?;
+                    if let Some(label) = label {
+                        a.label(label)
+                            .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+                    }
                 }
                 Role::Test => {
-                    chart
+                    let a = chart
                         .draw_series(
-                            s.observed
+                            r.observed
                                 .iter()
                                 .map(|&p| TriangleMarker::new(p, 3, color.stroke_width(1))),
                         )
-                        .map_err(err)?
-                        .label(label)
-                        .legend(move |(x, y)| {
+                        .map_err(err)?;
+                    if let Some(label) = label {
+                        a.label(label).legend(move |(x, y)| {
                             TriangleMarker::new((x + 10, y), 5, color.stroke_width(1))
                         });
+                    }
                 }
             }
         }
-        for (i, s) in self.series.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            let darker = color.mix(0.9).stroke_width(2);
-            match s.role {
+        let mut law_labelled = vec![false; self.models.len()];
+        for f in &self.forecasts {
+            let color = self.forecast_color(f);
+            let style = color.mix(0.9).stroke_width(2);
+            let a = match self.runs[f.run].role {
                 Role::Fit => chart
-                    .draw_series(LineSeries::new(s.predicted.clone(), darker))
-                    .map(|_| ()),
+                    .draw_series(LineSeries::new(f.predicted.clone(), style))
+                    .map_err(err)?,
                 Role::Test => chart
-                    .draw_series(DashedLineSeries::new(s.predicted.clone(), 8, 5, darker))
-                    .map(|_| ()),
+                    .draw_series(DashedLineSeries::new(f.predicted.clone(), 8, 5, style))
+                    .map_err(err)?,
+            };
+            if !self.single() && !law_labelled[f.model] {
+                law_labelled[f.model] = true;
+                a.label(format!(
+                    "{} (solid: fit runs, dashed: test)",
+                    self.models[f.model]
+                ))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
             }
-            .map_err(err)?;
         }
         chart
             .configure_series_labels()
@@ -266,9 +347,9 @@ impl FitPlot {
 
         // Residual panel.
         let (r_lo, r_hi) = range(
-            self.series
+            self.forecasts
                 .iter()
-                .flat_map(|s| s.residuals.iter().map(|p| p.1))
+                .flat_map(|f| f.residuals.iter().map(|p| p.1))
                 .chain([0.0]),
         );
         let mut res = ChartBuilder::on(&middle)
@@ -290,19 +371,19 @@ impl FitPlot {
             BLACK.mix(0.5),
         ))
         .map_err(err)?;
-        for (i, s) in self.series.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            match s.role {
+        for f in &self.forecasts {
+            let color = self.forecast_color(f);
+            match self.runs[f.run].role {
                 Role::Fit => res
                     .draw_series(
-                        s.residuals
+                        f.residuals
                             .iter()
                             .map(|&p| Circle::new(p, 2, color.filled())),
                     )
                     .map(|_| ()),
                 Role::Test => res
                     .draw_series(
-                        s.residuals
+                        f.residuals
                             .iter()
                             .map(|&p| TriangleMarker::new(p, 3, color.stroke_width(1))),
                     )
@@ -313,9 +394,9 @@ impl FitPlot {
 
         // LR panel.
         let lr_hi = self
-            .series
+            .runs
             .iter()
-            .flat_map(|s| s.lr.iter().map(|p| p.1))
+            .flat_map(|r| r.lr.iter().map(|p| p.1))
             .fold(0.0f64, f64::max)
             .max(f64::MIN_POSITIVE)
             * 1.08;
@@ -336,9 +417,9 @@ impl FitPlot {
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(err)?;
-        for (i, s) in self.series.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            let pts: Vec<(f64, f64)> = s.lr.iter().copied().filter(|p| p.0 <= x_max).collect();
+        for (i, r) in self.runs.iter().enumerate() {
+            let color = self.run_color(i);
+            let pts: Vec<(f64, f64)> = r.lr.iter().copied().filter(|p| p.0 <= x_max).collect();
             lrc.draw_series(LineSeries::new(pts, color.stroke_width(1)))
                 .map_err(err)?;
         }
@@ -380,4 +461,13 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 /// Convenience: build and save in one call.
 pub fn plot_fit(law: &dyn Law, params: &[f64], runs: &[Run], path: &Path) -> Result<()> {
     FitPlot::new(law, params, runs)?.save(path)
+}
+
+/// Several fitted laws over the same runs, one colour per law.
+pub fn plot_models(models: &[Model], runs: &[Run], path: &Path) -> Result<()> {
+    match models {
+        [] => Err(Error::input("nothing to plot: no model")),
+        [one] => plot_fit(one.law, &one.params, runs, path),
+        _ => FitPlot::compare(models, runs)?.save(path),
+    }
 }
