@@ -173,6 +173,9 @@ struct FitArgs {
     json: bool,
 }
 
+/// A law with its parameter values.
+type LoadedModel = (Box<dyn Law>, Vec<f64>);
+
 /// A fitted law, from a fit file or from parameters given on the command line.
 #[derive(Args)]
 struct ModelArgs {
@@ -195,7 +198,7 @@ struct ModelArgs {
 
 impl ModelArgs {
     /// Exactly one model.
-    fn load(&self) -> Result<(Box<dyn Law>, Vec<f64>)> {
+    fn load(&self) -> Result<LoadedModel> {
         let mut all = self.load_all()?;
         if all.len() > 1 {
             return Err(Error::input("this command takes one --fit"));
@@ -204,7 +207,7 @@ impl ModelArgs {
     }
 
     /// One or more models (`plot` overlays several fit files).
-    fn load_all(&self) -> Result<Vec<(Box<dyn Law>, Vec<f64>)>> {
+    fn load_all(&self) -> Result<Vec<LoadedModel>> {
         if !self.fit.is_empty() {
             return self
                 .fit
