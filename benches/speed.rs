@@ -147,6 +147,79 @@ fn main() {
     );
     report("plot PNG, MPL 400M all 9 curves (whole process)", 5, &s);
 
+    // Issue 3 goal: fit multipower on the 400M split and evaluate it on all 9 curves, whole
+    // process, under 2 s.
+    let s = time_process(
+        &[
+            "compare",
+            "--manifest",
+            mpl.to_str().unwrap(),
+            "--laws",
+            "multipower",
+            "--json",
+        ],
+        5,
+        dir.path(),
+    );
+    report(
+        "fit multipower 400M split + eval 9 curves (whole process)",
+        5,
+        &s,
+    );
+
+    let published = "L0=2.37474466,A=0.65421216,alpha=0.42878731,B=523.42464371,\
+                     C=2.02462735,beta=0.59350493,gamma=0.63472457";
+    let s = time_process(
+        &[
+            "eval",
+            "--law",
+            "multipower",
+            "--params",
+            published,
+            "--manifest",
+            mpl.to_str().unwrap(),
+        ],
+        10,
+        dir.path(),
+    );
+    report(
+        "eval multipower, published 400M, 9 curves (whole process)",
+        10,
+        &s,
+    );
+
+    // The exact Multi-Power-Law evaluation of one 72 000-step curve (546 points), in process.
+    let mp = losscast::law::build("multipower", Default::default()).unwrap();
+    let cos72 = losscast::manifest::load(&mpl)
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "cosine_72000")
+        .map(|s| losscast::runs::load(&s).unwrap())
+        .unwrap();
+    let params = [
+        2.37474466,
+        0.65421216,
+        0.42878731,
+        523.42464371,
+        2.02462735,
+        0.59350493,
+        0.63472457,
+    ];
+    let s = time_in_process(
+        || {
+            let f = mp
+                .features(&losscast::law::Curve {
+                    lr: &cos72.lr,
+                    steps: &cos72.steps,
+                })
+                .unwrap();
+            let mut out = vec![0.0; f.len()];
+            mp.predict(&params, &f, &mut out);
+        },
+        10,
+    );
+    report("multipower exact eval, cosine_72000 (in process)", 10, &s);
+
     // In process: the fit alone, data already loaded.
     let runs: Vec<_> = losscast::manifest::load(&tissue)
         .unwrap()

@@ -47,15 +47,17 @@ const TRANSFORMS: &[Transform] = &[
 
 /// Grid points (best by the linear projection) that become L-BFGS starts, besides the
 /// published parameters. On the MPL data every start reaches the same optimum.
-const START_COUNT: usize = 5;
+const START_COUNT: usize = 3;
 
 /// Terms nearer than this to a point are summed exactly inside fits.
 const EXACT_WINDOW: usize = 64;
 /// Beyond the exact window a block is this fraction of its distance from the point, so the
 /// spread of S_k(t) inside it stays small relative to S_k(t).
 const BLOCK_RATIO: f64 = 0.2;
-/// Largest variation of ln η inside one block of the fit quadrature.
+/// Largest variation of ln η inside one block of the fit quadrature, near the point.
 const LN_LR_TOL: f64 = 0.05;
+/// Distance (steps) over which the ln η tolerance grows by `LN_LR_TOL`.
+const LN_LR_TOL_DISTANCE: f64 = 4000.0;
 
 pub struct MultiPower {
     options: LawOptions,
@@ -185,13 +187,13 @@ impl DropSums {
         }
     }
 
-    /// Push block `a..=b`, halving it while ln η varies by more than [`LN_LR_TOL`] across it
+    /// Push block `a..=b`, halving it while ln η varies by more than `tol` across it
     /// (η^(−γ) is the fastest-varying factor, e.g. in a warmup ramp that starts near 0).
-    fn push_adaptive(&self, a: usize, b: usize, out: &mut [Vec<f64>; 3]) {
-        if b > a && (self.ln_lr[a] - self.ln_lr[b]).abs() > LN_LR_TOL {
+    fn push_adaptive(&self, a: usize, b: usize, tol: f64, out: &mut [Vec<f64>; 3]) {
+        if b > a && (self.ln_lr[a] - self.ln_lr[b]).abs() > tol {
             let mid = a + (b - a) / 2;
-            self.push_adaptive(mid + 1, b, out);
-            self.push_adaptive(a, mid, out);
+            self.push_adaptive(mid + 1, b, tol, out);
+            self.push_adaptive(a, mid, tol, out);
         } else {
             self.push_block(a, b, out);
         }
@@ -298,7 +300,10 @@ impl Law for MultiPower {
                     ((dist as f64 * BLOCK_RATIO) as usize).max(1)
                 };
                 let lo = hi.saturating_sub(size - 1).max(1);
-                sums.push_adaptive(lo, hi, &mut out);
+                // Far back, S_k(t) is large, G is near 1 and insensitive to η_k: the ln η
+                // tolerance grows with distance.
+                let tol = LN_LR_TOL * (1.0 + dist as f64 / LN_LR_TOL_DISTANCE);
+                sums.push_adaptive(lo, hi, tol, &mut out);
                 if lo == 1 {
                     break;
                 }
