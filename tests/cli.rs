@@ -270,6 +270,8 @@ fn demo_runs_end_to_end() {
         "fits/demo-mpl400-annealing.json",
         "plots/demo-tissue2024-annealing.png",
         "plots/demo-mpl400-annealing.png",
+        "fits/demo-mpl400-multipower.json",
+        "plots/demo-mpl400-compare.png",
     ] {
         assert!(dir.path().join(f).is_file(), "{f}");
     }

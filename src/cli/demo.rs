@@ -1,8 +1,9 @@
-//! `losscast demo`: the whole path (fit, eval, predict, plot) on the bundled data, so a newcomer
+//! `losscast demo`: the whole path (fit, eval, predict, plot, compare) on the bundled data, so a newcomer
 //! sees every output once with one command. It calls the same library functions as the other
 //! subcommands; nothing here is demo-only numerics.
 
 use crate::cli_format;
+use crate::compare;
 use crate::error::{Error, Result};
 use crate::fit::{self, FitOptions};
 use crate::law::{self, LawOptions};
@@ -104,5 +105,32 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let steps = predict::parse_steps("8000:72000:8000")?;
     let preds = predict::predict(law.as_ref(), &params, &sched, &steps)?;
     print!("{}", predict::to_csv(&preds));
+
+    println!(
+        "\n== 4. Which law forecasts these runs best? annealing vs Multi-Power Law (laws.md §2)"
+    );
+    let laws = ["annealing".to_string(), "multipower".to_string()];
+    let result = compare::compare(&laws, &mpl, &LawOptions::default())?;
+    print!("{}", compare::table(&result));
+    let mut fitted = Vec::new();
+    for row in &result.rows {
+        let out = a.fits.join(format!("demo-mpl400-{}.json", row.law));
+        row.record.save(&out)?;
+        println!("wrote {}", out.display());
+        let law = row.record.build_law()?;
+        let params = row.record.param_vector(law.as_ref())?;
+        fitted.push((law, params));
+    }
+    let models: Vec<plot::Model> = fitted
+        .iter()
+        .map(|(law, params)| plot::Model {
+            label: law.name().to_string(),
+            law: law.as_ref(),
+            params: params.clone(),
+        })
+        .collect();
+    let png = a.plots.join("demo-mpl400-compare.png");
+    plot::plot_models(&models, &mpl, &png)?;
+    println!("wrote {}", png.display());
     Ok(())
 }

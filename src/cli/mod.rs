@@ -43,7 +43,7 @@ enum Command {
     Plot(PlotArgs),
     /// Fit several laws on the fit runs and compare them on the test runs.
     Compare(CompareArgs),
-    /// Run fit, eval, predict and plot end to end on the bundled data.
+    /// Run fit, eval, predict, plot and compare end to end on the bundled data.
     Demo(demo::DemoArgs),
 }
 
