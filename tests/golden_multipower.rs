@@ -79,14 +79,7 @@ fn published_400m_training_objective() {
         .cloned()
         .collect();
     let feats = fit::features_of(law.as_ref(), &fit_runs).unwrap();
-    let points: Vec<FitPoints> = feats
-        .iter()
-        .zip(&fit_runs)
-        .map(|(f, r)| FitPoints {
-            features: f,
-            loss: &r.loss,
-        })
-        .collect();
+    let points = FitPoints::pair(&feats, &fit_runs);
     let obj = HuberLogObjective {
         law: law.as_ref(),
         runs: &points,

@@ -121,14 +121,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         let params = row.record.param_vector(law.as_ref())?;
         fitted.push((law, params));
     }
-    let models: Vec<plot::Model> = fitted
-        .iter()
-        .map(|(law, params)| plot::Model {
-            label: law.name().to_string(),
-            law: law.as_ref(),
-            params: params.clone(),
-        })
-        .collect();
+    let models = plot::Model::from_laws(&fitted);
     let png = a.plots.join("demo-mpl400-compare.png");
     plot::plot_models(&models, &mpl, &png)?;
     println!("wrote {}", png.display());

@@ -410,14 +410,7 @@ fn cmd_eval(a: EvalArgs) -> Result<()> {
 fn cmd_plot(a: PlotArgs) -> Result<()> {
     let loaded = a.model.load_all()?;
     let runs = a.source.load()?;
-    let models: Vec<plot::Model> = loaded
-        .iter()
-        .map(|(law, params)| plot::Model {
-            label: law.name().to_string(),
-            law: law.as_ref(),
-            params: params.clone(),
-        })
-        .collect();
+    let models = plot::Model::from_laws(&loaded);
     plot::plot_models(&models, &runs, &a.out)?;
     eprintln!("wrote {}", a.out.display());
     Ok(())

@@ -39,24 +39,23 @@ impl Default for FitOptions {
     }
 }
 
-/// Features of each run, in the order given.
+/// Exact features of each run, in the order given.
 pub fn features_of(law: &dyn Law, runs: &[Run]) -> Result<Vec<Features>> {
-    runs.iter()
-        .map(|r| {
-            law.features(&crate::law::Curve {
-                lr: &r.lr,
-                steps: &r.steps,
-            })
-            .map_err(|e| Error::input(format!("run '{}' ({}): {e}", r.name, r.path)))
-        })
-        .collect()
+    features_with(runs, |c| law.features(c))
 }
 
 /// Features a fit optimises on (a law may approximate there; see [`Law::fit_features`]).
 fn fit_features_of(law: &dyn Law, runs: &[Run]) -> Result<Vec<Features>> {
+    features_with(runs, |c| law.fit_features(c))
+}
+
+fn features_with(
+    runs: &[Run],
+    make: impl Fn(&crate::law::Curve) -> Result<Features>,
+) -> Result<Vec<Features>> {
     runs.iter()
         .map(|r| {
-            law.fit_features(&crate::law::Curve {
+            make(&crate::law::Curve {
                 lr: &r.lr,
                 steps: &r.steps,
             })
@@ -143,14 +142,7 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
     };
     let options = &options;
     let feats = fit_features_of(law, &owned)?;
-    let points: Vec<FitPoints> = feats
-        .iter()
-        .zip(&fit_runs)
-        .map(|(f, r)| FitPoints {
-            features: f,
-            loss: &r.loss,
-        })
-        .collect();
+    let points = FitPoints::pair(&feats, &owned);
     let n_points: usize = fit_runs.iter().map(|r| r.loss.len()).sum();
     let k = law.param_names().len();
     if n_points < k {
@@ -209,14 +201,7 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
     warnings.extend(law.diagnostics(&best.params, &feats));
     // The objective on exact features, and how far the fit's approximation (if any) is from it.
     let exact = features_of(law, &owned)?;
-    let exact_points: Vec<FitPoints> = exact
-        .iter()
-        .zip(&fit_runs)
-        .map(|(f, r)| FitPoints {
-            features: f,
-            loss: &r.loss,
-        })
-        .collect();
+    let exact_points = FitPoints::pair(&exact, &owned);
     let exact_objective = HuberLogObjective {
         law,
         runs: &exact_points,

@@ -21,6 +21,20 @@ pub struct FitPoints<'a> {
     pub loss: &'a [f64],
 }
 
+impl<'a> FitPoints<'a> {
+    /// Each run's features with its observed losses.
+    pub fn pair(features: &'a [Features], runs: &'a [crate::runs::Run]) -> Vec<Self> {
+        features
+            .iter()
+            .zip(runs)
+            .map(|(f, r)| FitPoints {
+                features: f,
+                loss: &r.loss,
+            })
+            .collect()
+    }
+}
+
 pub struct HuberLogObjective<'a> {
     pub law: &'a dyn Law,
     pub runs: &'a [FitPoints<'a>],
@@ -71,31 +85,40 @@ impl HuberLogObjective<'_> {
         total
     }
 
-    /// Objective and its gradient with respect to the internal parameters `u`.
-    pub fn value_and_gradient(&self, u: &[f64]) -> (f64, Vec<f64>) {
-        let p = self.natural(u);
+    /// Visit every fit point at natural parameters `p` with its Huber value, its ψ = H'(r), and
+    /// dr/dp (r = ln y − ln ŷ), the pieces both the gradient and the orthogonality test need.
+    fn for_each_point(&self, p: &[f64], mut visit: impl FnMut(f64, f64, &[f64])) {
         let k = p.len();
-        let mut grad = vec![0.0; k];
-        let mut total = 0.0;
-        let (mut pred, mut jac) = (Vec::new(), Vec::new());
+        let (mut pred, mut jac, mut dr_dp) = (Vec::new(), Vec::new(), vec![0.0; k]);
         for run in self.runs {
             let n = run.loss.len();
             pred.resize(n, 0.0);
             jac.resize(n * k, 0.0);
             self.law
-                .predict_jacobian(&p, run.features, &mut pred, &mut jac);
+                .predict_jacobian(p, run.features, &mut pred, &mut jac);
             for i in 0..n {
                 let y = run.loss[i];
                 let (lp, dlp) = safe_ln(pred[i], FLOOR * y);
-                let (h, dh) = huber(y.ln() - lp, self.delta);
-                total += h;
-                // d/dp of H(ln y − ln ŷ) = −H'(r) · (1/ŷ) · dŷ/dp
-                let w = -dh * dlp;
-                for (g, &d) in grad.iter_mut().zip(&jac[i * k..(i + 1) * k]) {
-                    *g += w * d;
+                let (h, psi) = huber(y.ln() - lp, self.delta);
+                for (d, &j) in dr_dp.iter_mut().zip(&jac[i * k..(i + 1) * k]) {
+                    *d = -dlp * j;
                 }
+                visit(h, psi, &dr_dp);
             }
         }
+    }
+
+    /// Objective and its gradient with respect to the internal parameters `u`.
+    pub fn value_and_gradient(&self, u: &[f64]) -> (f64, Vec<f64>) {
+        let p = self.natural(u);
+        let mut grad = vec![0.0; p.len()];
+        let mut total = 0.0;
+        self.for_each_point(&p, |h, psi, dr_dp| {
+            total += h;
+            for (g, &d) in grad.iter_mut().zip(dr_dp) {
+                *g += psi * d;
+            }
+        });
         (total, chain(&self.law.natural_jacobian(u), &grad))
     }
 
@@ -111,25 +134,13 @@ impl HuberLogObjective<'_> {
         let mut dot = vec![0.0; k];
         let mut col_sq = vec![0.0; k];
         let mut psi_sq = 0.0;
-        let (mut pred, mut jac) = (Vec::new(), Vec::new());
-        for run in self.runs {
-            let n = run.loss.len();
-            pred.resize(n, 0.0);
-            jac.resize(n * k, 0.0);
-            self.law
-                .predict_jacobian(&p, run.features, &mut pred, &mut jac);
-            for i in 0..n {
-                let y = run.loss[i];
-                let (lp, dlp) = safe_ln(pred[i], FLOOR * y);
-                let (_, psi) = huber(y.ln() - lp, self.delta);
-                psi_sq += psi * psi;
-                let dr_dp: Vec<f64> = jac[i * k..(i + 1) * k].iter().map(|d| -dlp * d).collect();
-                for (j, d) in chain(&dpdu, &dr_dp).into_iter().enumerate() {
-                    dot[j] += psi * d;
-                    col_sq[j] += d * d;
-                }
+        self.for_each_point(&p, |_, psi, dr_dp| {
+            psi_sq += psi * psi;
+            for (j, d) in chain(&dpdu, dr_dp).into_iter().enumerate() {
+                dot[j] += psi * d;
+                col_sq[j] += d * d;
             }
-        }
+        });
         if psi_sq == 0.0 {
             return 0.0;
         }

@@ -64,11 +64,7 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
     let sha256 = sha256_hex(&bytes);
     let text = csv_text::CsvText::new(path, &bytes)?;
     let raw = text.frame()?;
-    let header: Vec<String> = raw
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let header = header_of(&raw);
 
     // Rows of the selected run only; remember which source rows survive for line numbers.
     let rows: Vec<usize> = match &opts.select {
@@ -154,6 +150,13 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
     })
 }
 
+fn header_of(df: &DataFrame) -> Vec<String> {
+    df.get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
 /// Whether empty cells are an error (loss, step) or simply absent values (a sparse LR column).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Required {
@@ -167,11 +170,7 @@ pub fn read_lr_array(path: &Path, column: Option<&str>) -> Result<Vec<f64>> {
     let bytes = read_bytes(path)?;
     let text = csv_text::CsvText::new(path, &bytes)?;
     let raw = text.frame()?;
-    let header: Vec<String> = raw
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let header = header_of(&raw);
     let lr_col = match column {
         Some(c) => {
             if !header.iter().any(|h| h == c) {

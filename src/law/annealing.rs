@@ -7,9 +7,9 @@
 //! ones: for fixed α the law is linear in (L0, A, C), so a least-squares solve gives a start that
 //! is usually already near the optimum.
 
-use super::areas::{annealing_area, forward_area, warmup_as_peak};
+use super::areas::{annealing_area, forward_area, observed_indices};
 use super::{Curve, Features, Law, LawOptions, Transform};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use nalgebra::{DMatrix, DVector};
 
 pub struct Annealing {
@@ -42,38 +42,13 @@ impl Law for Annealing {
         &self.options
     }
 
-    fn effective_lr(&self, lr: &[f64]) -> Vec<f64> {
-        if self.options.warmup_as_peak {
-            warmup_as_peak(lr)
-        } else {
-            lr.to_vec()
-        }
-    }
-
     fn features(&self, curve: &Curve) -> Result<Features> {
         let lr = self.effective_lr(curve.lr);
         let s1 = forward_area(&lr);
         let s2 = annealing_area(&lr, self.options.lambda);
-        let mut a = Vec::with_capacity(curve.steps.len());
-        let mut b = Vec::with_capacity(curve.steps.len());
-        for &s in curve.steps {
-            let i = usize::try_from(s)
-                .ok()
-                .filter(|&i| i < lr.len())
-                .ok_or_else(|| {
-                    Error::input(format!(
-                        "step {s} lies beyond the {} steps of the LR schedule",
-                        lr.len()
-                    ))
-                })?;
-            if s1[i] <= 0.0 {
-                return Err(Error::input(format!(
-                    "at step {s} no learning has happened yet (sum of LR is 0); the law is undefined there"
-                )));
-            }
-            a.push(s1[i]);
-            b.push(s2[i]);
-        }
+        let idx = observed_indices(curve.steps, &s1)?;
+        let a: Vec<f64> = idx.iter().map(|&i| s1[i]).collect();
+        let b: Vec<f64> = idx.iter().map(|&i| s2[i]).collect();
         let ln_s1 = a.iter().map(|x| x.ln()).collect();
         Ok(Features {
             columns: vec![a, b, ln_s1],

@@ -3,6 +3,8 @@
 //! Both are prefix quantities over the per-step LR array, so one O(T) pass gives their value at
 //! every step; a fit then reads them at the logged steps and never touches the schedule again.
 
+use crate::error::{Error, Result};
+
 /// Forward area `S1(s) = Σ_{i=0..s} η_i`, the current step included.
 pub fn forward_area(lr: &[f64]) -> Vec<f64> {
     let mut acc = 0.0;
@@ -40,6 +42,31 @@ pub fn warmup_as_peak(lr: &[f64]) -> Vec<f64> {
         *x = peak;
     }
     out
+}
+
+/// Indices into the per-step arrays of the observed `steps`, checking that each lies within the
+/// schedule and comes after some learning (S1 > 0), where schedule laws are defined.
+pub fn observed_indices(steps: &[i64], s1: &[f64]) -> Result<Vec<usize>> {
+    steps
+        .iter()
+        .map(|&s| {
+            let i = usize::try_from(s)
+                .ok()
+                .filter(|&i| i < s1.len())
+                .ok_or_else(|| {
+                    Error::input(format!(
+                        "step {s} lies beyond the {} steps of the LR schedule",
+                        s1.len()
+                    ))
+                })?;
+            if s1[i] <= 0.0 {
+                return Err(Error::input(format!(
+                    "at step {s} no learning has happened yet (sum of LR is 0); the law is undefined there"
+                )));
+            }
+            Ok(i)
+        })
+        .collect()
 }
 
 #[cfg(test)]

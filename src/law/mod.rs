@@ -131,7 +131,13 @@ pub trait Law: Send + Sync {
     fn options(&self) -> &LawOptions;
 
     /// The LR array a law sums over, after options such as warmup-as-peak.
-    fn effective_lr(&self, lr: &[f64]) -> Vec<f64>;
+    fn effective_lr(&self, lr: &[f64]) -> Vec<f64> {
+        if self.options().warmup_as_peak {
+            areas::warmup_as_peak(lr)
+        } else {
+            lr.to_vec()
+        }
+    }
 
     fn features(&self, curve: &Curve) -> Result<Features>;
 

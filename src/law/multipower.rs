@@ -23,7 +23,7 @@
 //! that bound is reported, never passed silently.
 
 use super::{Curve, Features, Law, LawOptions, Transform};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
@@ -101,24 +101,7 @@ impl MultiPower {
     fn prepare(&self, curve: &Curve) -> Result<Prepared> {
         let lr = self.effective_lr(curve.lr);
         let s1 = super::areas::forward_area(&lr);
-        let mut steps = Vec::with_capacity(curve.steps.len());
-        for &s in curve.steps {
-            let i = usize::try_from(s)
-                .ok()
-                .filter(|&i| i < lr.len())
-                .ok_or_else(|| {
-                    Error::input(format!(
-                        "step {s} lies beyond the {} steps of the LR schedule",
-                        lr.len()
-                    ))
-                })?;
-            if s1[i] <= 0.0 {
-                return Err(Error::input(format!(
-                    "at step {s} no learning has happened yet (sum of LR is 0); the law is undefined there"
-                )));
-            }
-            steps.push(i);
-        }
+        let steps = super::areas::observed_indices(curve.steps, &s1)?;
         Ok(Prepared { lr, s1, steps })
     }
 
@@ -241,14 +224,6 @@ impl Law for MultiPower {
 
     fn options(&self) -> &LawOptions {
         &self.options
-    }
-
-    fn effective_lr(&self, lr: &[f64]) -> Vec<f64> {
-        if self.options.warmup_as_peak {
-            super::areas::warmup_as_peak(lr)
-        } else {
-            lr.to_vec()
-        }
     }
 
     fn wants_lr_ref(&self) -> bool {

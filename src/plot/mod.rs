@@ -49,6 +49,20 @@ pub struct Model<'a> {
     pub params: Vec<f64>,
 }
 
+impl<'a> Model<'a> {
+    /// Models labelled by their law's name.
+    pub fn from_laws(fitted: &'a [(Box<dyn Law>, Vec<f64>)]) -> Vec<Self> {
+        fitted
+            .iter()
+            .map(|(law, params)| Model {
+                label: law.name().to_string(),
+                law: law.as_ref(),
+                params: params.clone(),
+            })
+            .collect()
+    }
+}
+
 /// One run's observations, as drawn.
 struct RunData {
     name: String,
