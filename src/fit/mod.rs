@@ -115,17 +115,14 @@ pub fn evaluate(
 
 /// Fit `law` to the runs whose role is `fit`.
 pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecord> {
-    if !(options.huber_delta > 0.0 && options.huber_delta.is_finite()) {
-        return Err(Error::input(format!(
-            "--huber-delta must be > 0, got {}",
-            options.huber_delta
-        )));
-    }
-    let fit_runs: Vec<&Run> = runs.iter().filter(|r| r.role == Role::Fit).collect();
-    if fit_runs.is_empty() {
+    let owned: Vec<Run> = runs
+        .iter()
+        .filter(|r| r.role == Role::Fit)
+        .cloned()
+        .collect();
+    if owned.is_empty() {
         return Err(Error::input("no run has role \"fit\"; nothing to fit"));
     }
-    let owned: Vec<Run> = fit_runs.iter().map(|r| (*r).clone()).collect();
     // A law that conditions its parameters on the LR scale gets the fit runs' peak LR.
     let mut options = options.clone();
     let calibrated;
@@ -140,10 +137,42 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
     } else {
         law
     };
-    let options = &options;
-    let feats = fit_features_of(law, &owned)?;
-    let points = FitPoints::pair(&feats, &owned);
-    let n_points: usize = fit_runs.iter().map(|r| r.loss.len()).sum();
+    let set = FitSet {
+        names: owned.iter().map(|r| r.name.clone()).collect(),
+        losses: owned.iter().map(|r| r.loss.as_slice()).collect(),
+        fit_features: fit_features_of(law, &owned)?,
+        exact_features: features_of(law, &owned)?,
+    };
+    let data = owned.iter().map(DataRecord::from_run).collect();
+    fit_set(law, &set, data, &options)
+}
+
+/// What any fit needs, whatever the data came from: per group of points (a run, or a table),
+/// a name, the observed losses, and the law's features (those the optimiser sees and the exact
+/// ones).
+pub struct FitSet<'a> {
+    pub names: Vec<String>,
+    pub losses: Vec<&'a [f64]>,
+    pub fit_features: Vec<Features>,
+    pub exact_features: Vec<Features>,
+}
+
+/// The fit itself: multi-start optimisation, diagnostics and the record.
+pub fn fit_set(
+    law: &dyn Law,
+    set: &FitSet,
+    data: Vec<DataRecord>,
+    options: &FitOptions,
+) -> Result<FitRecord> {
+    if !(options.huber_delta > 0.0 && options.huber_delta.is_finite()) {
+        return Err(Error::input(format!(
+            "--huber-delta must be > 0, got {}",
+            options.huber_delta
+        )));
+    }
+    let feats = &set.fit_features;
+    let points = FitPoints::zip(feats, &set.losses);
+    let n_points: usize = set.losses.iter().map(|l| l.len()).sum();
     let k = law.param_names().len();
     if n_points < k {
         return Err(Error::input(format!(
@@ -156,12 +185,9 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
         runs: &points,
         delta: options.huber_delta,
     };
-    let data: Vec<(&Features, &[f64])> = feats
-        .iter()
-        .zip(&fit_runs)
-        .map(|(f, r)| (f, r.loss.as_slice()))
-        .collect();
-    let starts = law.starts(&data);
+    let data_for_starts: Vec<(&Features, &[f64])> =
+        feats.iter().zip(set.losses.iter().copied()).collect();
+    let starts = law.starts(&data_for_starts);
     let result = multistart::multi_start(&objective, &starts, &options.optimizer)
         .ok_or_else(|| Error::failed("every fit start failed to produce a finite objective"))?;
     let best = &result.best;
@@ -198,25 +224,37 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
             "only {n_points} points for {k} parameters; the fit is barely determined"
         ));
     }
-    warnings.extend(law.diagnostics(&best.params, &feats));
+    warnings.extend(law.diagnostics(&best.params, feats));
     // The objective on exact features, and how far the fit's approximation (if any) is from it.
-    let exact = features_of(law, &owned)?;
-    let exact_points = FitPoints::pair(&exact, &owned);
+    let exact = &set.exact_features;
+    let exact_points = FitPoints::zip(exact, &set.losses);
     let exact_objective = HuberLogObjective {
         law,
         runs: &exact_points,
         delta: options.huber_delta,
     }
     .value(&best.params);
-    let approximation_error = max_prediction_gap(law, &best.params, &feats, &exact);
+    let approximation_error = max_prediction_gap(law, &best.params, feats, exact);
     let trustworthy = best.converged && at_bound.is_empty() && !invalid;
 
-    let (run_metrics, fit_mean, _) = evaluate(law, &best.params, &owned)?;
-    let data = runs
+    let run_metrics: Vec<RunMetrics> = set
+        .names
         .iter()
-        .filter(|r| r.role == Role::Fit)
-        .map(DataRecord::from_run)
+        .zip(exact)
+        .zip(&set.losses)
+        .map(|((name, f), &loss)| {
+            let mut pred = vec![0.0; loss.len()];
+            law.predict(&best.params, f, &mut pred);
+            RunMetrics {
+                name: name.clone(),
+                role: Role::Fit,
+                points: loss.len(),
+                metrics: metrics::curve_metrics(loss, &pred),
+            }
+        })
         .collect();
+    let ms: Vec<_> = run_metrics.iter().map(|r| r.metrics).collect();
+    let fit_mean = metrics::mean(&ms).ok_or_else(|| Error::input("nothing to fit"))?;
     Ok(FitRecord {
         law: law.name().to_string(),
         params: law
@@ -245,7 +283,7 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
         points_used: n_points,
         metrics: record::MetricsRecord {
             runs: run_metrics,
-            fit_mean: fit_mean.expect("at least one fit run"),
+            fit_mean,
         },
         data,
         losscast_version: env!("CARGO_PKG_VERSION").to_string(),

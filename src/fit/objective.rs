@@ -22,6 +22,15 @@ pub struct FitPoints<'a> {
 }
 
 impl<'a> FitPoints<'a> {
+    /// Each feature set with its observed losses.
+    pub fn zip(features: &'a [Features], losses: &[&'a [f64]]) -> Vec<Self> {
+        features
+            .iter()
+            .zip(losses)
+            .map(|(f, &loss)| FitPoints { features: f, loss })
+            .collect()
+    }
+
     /// Each run's features with its observed losses.
     pub fn pair(features: &'a [Features], runs: &'a [crate::runs::Run]) -> Vec<Self> {
         features

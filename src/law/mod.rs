@@ -7,6 +7,7 @@
 
 pub mod annealing;
 pub mod areas;
+pub mod chinchilla;
 pub mod multipower;
 
 use crate::error::{Error, Result};
@@ -80,6 +81,20 @@ pub struct Curve<'a> {
     pub steps: &'a [i64],
 }
 
+/// Whether a law describes a loss curve under an LR schedule or the final loss of runs of
+/// different model sizes and token counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LawKind {
+    Schedule,
+    Table,
+}
+
+/// Finished runs as a size law sees them: parameters N and training tokens D per point.
+pub struct TablePoints<'a> {
+    pub n: &'a [f64],
+    pub d: &'a [f64],
+}
+
 /// Per-point inputs of a law, computed once per run. `columns[j][i]` is input `j` at point `i`;
 /// `aux` holds run-level arrays a law needs beyond per-point values (the Multi-Power Law's list
 /// of LR drops).
@@ -139,7 +154,26 @@ pub trait Law: Send + Sync {
         }
     }
 
-    fn features(&self, curve: &Curve) -> Result<Features>;
+    /// What the law is fitted to: one training curve per run, or a table of finished runs.
+    fn kind(&self) -> LawKind {
+        LawKind::Schedule
+    }
+
+    /// Features of one training curve (schedule laws).
+    fn features(&self, _curve: &Curve) -> Result<Features> {
+        Err(Error::input(format!(
+            "law {} is fitted to a table of runs (model size, tokens, loss), not to one training curve",
+            self.name()
+        )))
+    }
+
+    /// Features of a table of finished runs (size laws).
+    fn table_features(&self, _table: &TablePoints) -> Result<Features> {
+        Err(Error::input(format!(
+            "law {} is fitted to training curves with their LR schedule, not to a table of runs",
+            self.name()
+        )))
+    }
 
     /// Features used inside a fit. A law whose exact evaluation is costly may return a faithful
     /// approximation here (and say how faithful in its diagnostics); metrics always use
@@ -198,7 +232,7 @@ pub trait Law: Send + Sync {
 }
 
 /// The laws `--law` accepts.
-pub const LAW_NAMES: &[&str] = &["annealing", "multipower"];
+pub const LAW_NAMES: &[&str] = &["annealing", "multipower", "chinchilla"];
 
 /// The law registry: `--law` name to implementation.
 pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
@@ -211,6 +245,7 @@ pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
     match name {
         "annealing" => Ok(Box::new(annealing::Annealing::new(options))),
         "multipower" => Ok(Box::new(multipower::MultiPower::new(options))),
+        "chinchilla" => Ok(Box::new(chinchilla::Chinchilla::new(options))),
         other => Err(Error::input(format!(
             "unknown law '{other}', expected one of: {}",
             LAW_NAMES.join(", ")
