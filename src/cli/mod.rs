@@ -7,8 +7,10 @@ use crate::cli_format;
 use crate::compare;
 use crate::error::{Error, Result};
 use crate::fit::{self, FitOptions, FitRecord};
+use crate::ingest::table::{read_table, TableColumns, TableFilters};
 use crate::ingest::{ColumnNames, ReadOptions};
-use crate::law::{self, Law, LawOptions};
+use crate::law::chinchilla::optimal_allocation;
+use crate::law::{self, Law, LawKind, LawOptions, TablePoints};
 use crate::manifest::{self, Role, RunSpec};
 use crate::output;
 use crate::plot;
@@ -43,6 +45,8 @@ enum Command {
     Plot(PlotArgs),
     /// Fit several laws on the fit runs and compare them on the test runs.
     Compare(CompareArgs),
+    /// Compute-optimal model size and tokens for a compute budget (chinchilla fits).
+    Optimal(OptimalArgs),
     /// Run fit, eval, predict, plot and compare end to end on the bundled data.
     Demo(demo::DemoArgs),
 }
@@ -162,6 +166,8 @@ struct FitArgs {
     source: RunSource,
     #[command(flatten)]
     law: LawArgs,
+    #[command(flatten)]
+    table: TableArgs,
     /// δ of the Huber loss on log residuals.
     #[arg(long, default_value_t = 1e-3)]
     huber_delta: f64,
@@ -171,6 +177,29 @@ struct FitArgs {
     /// Print the fit record as JSON on stdout instead of the summary.
     #[arg(long)]
     json: bool,
+}
+
+/// How a size law (`--law chinchilla`) reads its table of runs.
+#[derive(Args, Clone, Default)]
+struct TableArgs {
+    /// Model-size column (default: auto-detect N, params, Model Size, ...).
+    #[arg(long)]
+    n_col: Option<String>,
+    /// Training-tokens column (default: auto-detect D, tokens, ...).
+    #[arg(long)]
+    d_col: Option<String>,
+    /// Compute column, used with N for D = C/(6N) when there is no tokens column.
+    #[arg(long)]
+    c_col: Option<String>,
+    /// Drop the K highest-loss points (Epoch AI drops 5 of the Chinchilla points).
+    #[arg(long, default_value_t = 0)]
+    drop_top_loss: usize,
+    /// Keep only points with N >= this.
+    #[arg(long)]
+    min_n: Option<f64>,
+    /// Keep only points with N <= this.
+    #[arg(long)]
+    max_n: Option<f64>,
 }
 
 /// A law with its parameter values.
@@ -250,7 +279,13 @@ struct PredictArgs {
     model: ModelArgs,
     /// Schedule to forecast, e.g. cosine:peak=3e-4,end=3e-5,warmup=2160,total=72000.
     #[arg(long)]
-    schedule: String,
+    schedule: Option<String>,
+    /// Model sizes to forecast (size laws), paired with --d.
+    #[arg(long, value_delimiter = ',')]
+    n: Vec<f64>,
+    /// Training tokens to forecast (size laws), paired with --n.
+    #[arg(long, value_delimiter = ',')]
+    d: Vec<f64>,
     /// Steps: a list 1000,2000 or a range 1000:24000:1000 (default: every 100th step).
     #[arg(long)]
     steps: Option<String>,
@@ -258,6 +293,18 @@ struct PredictArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Print {"predictions": [...]} as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct OptimalArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Compute budget in FLOP (C = 6ND).
+    #[arg(long)]
+    compute: f64,
+    /// Print the allocation as JSON.
     #[arg(long)]
     json: bool,
 }
@@ -325,19 +372,44 @@ fn dispatch(cmd: Command) -> Result<()> {
         Command::Eval(a) => cmd_eval(a),
         Command::Plot(a) => cmd_plot(a),
         Command::Compare(a) => cmd_compare(a),
+        Command::Optimal(a) => cmd_optimal(a),
         Command::Demo(a) => demo::run(a),
     }
 }
 
 fn cmd_fit(a: FitArgs) -> Result<()> {
     let law = a.law.build()?;
-    let runs = a.source.load()?;
-    let options = FitOptions {
+    let mut options = FitOptions {
         law: law.options().clone(),
         huber_delta: a.huber_delta,
         ..FitOptions::default()
     };
-    let record = fit::fit(law.as_ref(), &runs, &options)?;
+    let record = match law.kind() {
+        LawKind::Schedule => fit::fit(law.as_ref(), &a.source.load()?, &options)?,
+        LawKind::Table => {
+            let file = a.source.file.as_ref().ok_or_else(|| {
+                Error::input(format!(
+                    "law {} is fitted to a table of runs: give the table FILE",
+                    law.name()
+                ))
+            })?;
+            let table = read_table(
+                file,
+                &TableColumns {
+                    n: a.table.n_col.clone(),
+                    d: a.table.d_col.clone(),
+                    c: a.table.c_col.clone(),
+                    loss: a.source.loss_col.clone(),
+                },
+            )?;
+            options.table_filters = Some(TableFilters {
+                drop_top_loss: a.table.drop_top_loss,
+                min_n: a.table.min_n,
+                max_n: a.table.max_n,
+            });
+            fit::fit_table(law.as_ref(), &table, &file.display().to_string(), &options)?
+        }
+    };
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from(format!("fits/{}-{}.json", a.source.stem(), law.name())));
@@ -353,7 +425,14 @@ fn cmd_fit(a: FitArgs) -> Result<()> {
 
 fn cmd_predict(a: PredictArgs) -> Result<()> {
     let (law, params) = a.model.load()?;
-    let sched = schedule::parse(&a.schedule, Path::new(""))?;
+    if law.kind() == LawKind::Table {
+        return predict_table(&a, law.as_ref(), &params);
+    }
+    let spec = a
+        .schedule
+        .as_deref()
+        .ok_or_else(|| Error::input("predict needs --schedule SPEC for a schedule law"))?;
+    let sched = schedule::parse(spec, Path::new(""))?;
     let steps = match &a.steps {
         Some(s) => predict::parse_steps(s)?,
         None => predict::default_steps(&sched),
@@ -369,6 +448,59 @@ fn cmd_predict(a: PredictArgs) -> Result<()> {
         }
         None if !a.json => print!("{}", predict::to_csv(&preds)),
         None => {}
+    }
+    Ok(())
+}
+
+/// Predicted loss at (N, D) pairs. `lo`/`hi` are null until the fit carries a bootstrap.
+fn predict_table(a: &PredictArgs, law: &dyn Law, params: &[f64]) -> Result<()> {
+    if a.n.is_empty() || a.n.len() != a.d.len() {
+        return Err(Error::input(format!(
+            "a size law predicts at paired --n and --d lists; got {} N and {} D values",
+            a.n.len(),
+            a.d.len()
+        )));
+    }
+    let f = law.table_features(&TablePoints { n: &a.n, d: &a.d })?;
+    let mut pred = vec![0.0; a.n.len()];
+    law.predict(params, &f, &mut pred);
+    if a.json {
+        let rows: Vec<_> =
+            a.n.iter()
+                .zip(&a.d)
+                .zip(&pred)
+                .map(|((n, d), l)| json!({"n": n, "d": d, "loss_pred": l, "lo": null, "hi": null}))
+                .collect();
+        println!("{}", to_json(&json!({ "predictions": rows }))?);
+    } else {
+        println!("{:>12} {:>12} {:>10}", "N", "D", "loss_pred");
+        for ((n, d), l) in a.n.iter().zip(&a.d).zip(&pred) {
+            println!("{n:>12.4e} {d:>12.4e} {l:>10.5}");
+        }
+    }
+    Ok(())
+}
+
+fn cmd_optimal(a: OptimalArgs) -> Result<()> {
+    let (law, params) = a.model.load()?;
+    if law.name() != "chinchilla" {
+        return Err(Error::input(format!(
+            "optimal needs a chinchilla fit (N and D terms), not {}",
+            law.name()
+        )));
+    }
+    let opt = optimal_allocation(&params, a.compute)?;
+    if a.json {
+        let mut v = serde_json::to_value(opt)
+            .map_err(|e| Error::failed(format!("cannot print JSON: {e}")))?;
+        v["intervals"] = json!({});
+        println!("{}", to_json(&v)?);
+    } else {
+        println!("compute            {:.4e} FLOP", opt.compute);
+        println!("N_opt              {:.4e} parameters", opt.n_opt);
+        println!("D_opt              {:.4e} tokens", opt.d_opt);
+        println!("tokens per param   {:.2}", opt.tokens_per_param);
+        println!("predicted loss     {:.5}", opt.loss_pred);
     }
     Ok(())
 }

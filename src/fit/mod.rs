@@ -27,6 +27,9 @@ pub struct FitOptions {
     /// δ of the Huber loss on log residuals (laws.md §0).
     pub huber_delta: f64,
     pub optimizer: OptimizerOptions,
+    /// Point filters of a table fit (size laws).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_filters: Option<crate::ingest::table::TableFilters>,
 }
 
 impl Default for FitOptions {
@@ -35,6 +38,7 @@ impl Default for FitOptions {
             law: LawOptions::default(),
             huber_delta: 1e-3,
             optimizer: OptimizerOptions::default(),
+            table_filters: None,
         }
     }
 }
@@ -145,6 +149,47 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
     };
     let data = owned.iter().map(DataRecord::from_run).collect();
     fit_set(law, &set, data, &options)
+}
+
+/// Fit a size law (e.g. Chinchilla) to a table of finished runs, after the point filters.
+pub fn fit_table(
+    law: &dyn Law,
+    table: &crate::ingest::table::RunTable,
+    path: &str,
+    options: &FitOptions,
+) -> Result<FitRecord> {
+    let filters = options.table_filters.clone().unwrap_or_default();
+    let (kept, filter_notes) = table.filtered(&filters)?;
+    let feats = law
+        .table_features(&crate::law::TablePoints {
+            n: &kept.n,
+            d: &kept.d,
+        })
+        .map_err(|e| Error::input(format!("{path}: {e}")))?;
+    let name = std::path::Path::new(path)
+        .file_stem()
+        .map_or_else(|| "table".to_string(), |s| s.to_string_lossy().into_owned());
+    let set = FitSet {
+        names: vec![name.clone()],
+        losses: vec![&kept.loss],
+        fit_features: vec![feats.clone()],
+        exact_features: vec![feats],
+    };
+    let data = vec![DataRecord {
+        name,
+        path: path.to_string(),
+        sha256: table.sha256.clone(),
+        role: Role::Fit,
+        points_used: kept.loss.len(),
+        points_filtered_out: table.loss.len() - kept.loss.len(),
+        points_dropped_before_learning: 0,
+        min_step: None,
+        max_step: None,
+        schedule: None,
+        lr_source: None,
+        notes: table.notes.iter().cloned().chain(filter_notes).collect(),
+    }];
+    fit_set(law, &set, data, options)
 }
 
 /// What any fit needs, whatever the data came from: per group of points (a run, or a table),

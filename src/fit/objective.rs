@@ -15,19 +15,28 @@ use argmin::core::{CostFunction, Gradient};
 use nalgebra::DVector;
 use std::cell::RefCell;
 
-/// One run's features and observed losses.
+/// One run's features and observed losses (with their logarithms, computed once).
 pub struct FitPoints<'a> {
     pub features: &'a Features,
     pub loss: &'a [f64],
+    ln_loss: Vec<f64>,
 }
 
 impl<'a> FitPoints<'a> {
+    pub fn new(features: &'a Features, loss: &'a [f64]) -> Self {
+        FitPoints {
+            features,
+            loss,
+            ln_loss: loss.iter().map(|y| y.ln()).collect(),
+        }
+    }
+
     /// Each feature set with its observed losses.
     pub fn zip(features: &'a [Features], losses: &[&'a [f64]]) -> Vec<Self> {
         features
             .iter()
             .zip(losses)
-            .map(|(f, &loss)| FitPoints { features: f, loss })
+            .map(|(f, &loss)| FitPoints::new(f, loss))
             .collect()
     }
 
@@ -36,10 +45,7 @@ impl<'a> FitPoints<'a> {
         features
             .iter()
             .zip(runs)
-            .map(|(f, r)| FitPoints {
-                features: f,
-                loss: &r.loss,
-            })
+            .map(|(f, r)| FitPoints::new(f, &r.loss))
             .collect()
     }
 }
@@ -86,9 +92,9 @@ impl HuberLogObjective<'_> {
         for run in self.runs {
             pred.resize(run.loss.len(), 0.0);
             self.law.predict(p, run.features, &mut pred);
-            for (&y, &yp) in run.loss.iter().zip(&pred) {
+            for ((&y, &ln_y), &yp) in run.loss.iter().zip(&run.ln_loss).zip(&pred) {
                 let (lp, _) = safe_ln(yp, FLOOR * y);
-                total += huber(y.ln() - lp, self.delta).0;
+                total += huber(ln_y - lp, self.delta).0;
             }
         }
         total
@@ -108,7 +114,7 @@ impl HuberLogObjective<'_> {
             for i in 0..n {
                 let y = run.loss[i];
                 let (lp, dlp) = safe_ln(pred[i], FLOOR * y);
-                let (h, psi) = huber(y.ln() - lp, self.delta);
+                let (h, psi) = huber(run.ln_loss[i] - lp, self.delta);
                 for (d, &j) in dr_dp.iter_mut().zip(&jac[i * k..(i + 1) * k]) {
                     *d = -dlp * j;
                 }
@@ -278,10 +284,7 @@ mod tests {
             aux: vec![],
         };
         let loss = [3.4, 3.1, 2.9, 2.8];
-        let runs = [FitPoints {
-            features: &features,
-            loss: &loss,
-        }];
+        let runs = [FitPoints::new(&features, &loss)];
         let obj = HuberLogObjective {
             law: law.as_ref(),
             runs: &runs,

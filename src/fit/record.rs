@@ -84,8 +84,12 @@ pub struct DataRecord {
     pub points_dropped_before_learning: usize,
     pub min_step: Option<i64>,
     pub max_step: Option<i64>,
-    pub schedule: String,
-    pub lr_source: LrSource,
+    /// The LR schedule (curve fits; absent for a table of runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lr_source: Option<LrSource>,
+    /// How the points were obtained and filtered (e.g. "D = C/(6N)", "dropped the 5 highest losses").
     pub notes: Vec<String>,
 }
 
@@ -101,8 +105,8 @@ impl DataRecord {
             points_dropped_before_learning: r.dropped_before_learning,
             min_step: r.min_step,
             max_step: r.max_step,
-            schedule: r.schedule.clone(),
-            lr_source: r.lr_source,
+            schedule: Some(r.schedule.clone()),
+            lr_source: Some(r.lr_source),
             notes: r.notes.clone(),
         }
     }

@@ -126,7 +126,7 @@ impl<'a> CsvText<'a> {
     }
 
     /// Parse a column as numbers. Empty cells are `None`; text that is not a number is an error.
-    pub(super) fn floats(
+    pub(crate) fn floats(
         &self,
         df: &DataFrame,
         column: &str,

@@ -8,6 +8,7 @@
 
 mod columns;
 mod csv_text;
+pub mod table;
 
 pub use columns::{ColumnChoice, ColumnNames};
 
@@ -51,7 +52,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::file(path, "file not found"),
         _ => Error::file(path, format!("cannot read: {e}")),
@@ -150,7 +151,7 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
     })
 }
 
-fn header_of(df: &DataFrame) -> Vec<String> {
+pub(crate) fn header_of(df: &DataFrame) -> Vec<String> {
     df.get_column_names()
         .iter()
         .map(|s| s.to_string())
@@ -159,7 +160,7 @@ fn header_of(df: &DataFrame) -> Vec<String> {
 
 /// Whether empty cells are an error (loss, step) or simply absent values (a sparse LR column).
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Required {
+pub(crate) enum Required {
     Yes,
     No,
 }

@@ -1,0 +1,247 @@
+//! Tables of finished runs for size laws: model size N, training tokens D (or compute C), loss.
+//!
+//! Scaling-law data rarely comes with tidy names (`Model Size`, `Training FLOP` in Epoch's
+//! digitised Chinchilla points), so columns are matched case-insensitively with spaces and
+//! underscores treated alike. When only C and N are given, D = C/(6N), and the table says so,
+//! because that assumption is part of the fit's definition.
+
+use super::csv_text::CsvText;
+use super::{header_of, read_bytes, sha256_hex, Required};
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+const N_NAMES: &[&str] = &[
+    "n",
+    "params",
+    "parameters",
+    "model size",
+    "n params",
+    "num params",
+];
+const D_NAMES: &[&str] = &["d", "tokens", "training tokens", "num tokens", "n tokens"];
+const C_NAMES: &[&str] = &["c", "flops", "compute", "training flop", "training flops"];
+const LOSS_NAMES: &[&str] = &["loss", "final loss", "val loss", "eval loss"];
+
+/// Column names given by the user (`--n-col` etc.); `None` means auto-detect.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableColumns {
+    pub n: Option<String>,
+    pub d: Option<String>,
+    pub c: Option<String>,
+    pub loss: Option<String>,
+}
+
+/// A table of runs read from disk.
+#[derive(Debug, Clone)]
+pub struct RunTable {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub n: Vec<f64>,
+    pub d: Vec<f64>,
+    pub loss: Vec<f64>,
+    /// How the columns were read, e.g. "N from 'Model Size'", "D = C/(6N) from 'Training FLOP'".
+    pub notes: Vec<String>,
+}
+
+fn normalise(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace(['_', '-'], " ")
+}
+
+fn find(header: &[String], given: &Option<String>, names: &[&str]) -> Option<String> {
+    match given {
+        Some(g) => header.iter().find(|h| *h == g).cloned(),
+        None => names
+            .iter()
+            .find_map(|want| header.iter().find(|h| normalise(h) == *want).cloned()),
+    }
+}
+
+/// Read a CSV table of runs.
+pub fn read_table(path: &Path, cols: &TableColumns) -> Result<RunTable> {
+    let bytes = read_bytes(path)?;
+    let sha256 = sha256_hex(&bytes);
+    let text = CsvText::new(path, &bytes)?;
+    let raw = text.frame()?;
+    let header = header_of(&raw);
+    let listing = header.join(", ");
+    let missing = |what: &str, given: &Option<String>, names: &[&str], flag: &str| match given {
+        Some(g) => Error::file(
+            path,
+            format!("missing {what} column '{g}' (from {flag}); columns are: {listing}"),
+        ),
+        None => Error::file(
+            path,
+            format!(
+                "missing {what} column: looked for {}; columns are: {listing}. Name it with {flag}",
+                names.join(", ")
+            ),
+        ),
+    };
+    let n_col = find(&header, &cols.n, N_NAMES)
+        .ok_or_else(|| missing("model-size", &cols.n, N_NAMES, "--n-col"))?;
+    let loss_col = find(&header, &cols.loss, LOSS_NAMES)
+        .ok_or_else(|| missing("loss", &cols.loss, LOSS_NAMES, "--loss-col"))?;
+    let d_col = find(&header, &cols.d, D_NAMES);
+    if cols.d.is_some() && d_col.is_none() {
+        return Err(missing("tokens", &cols.d, D_NAMES, "--d-col"));
+    }
+    let c_col = if d_col.is_none() {
+        Some(find(&header, &cols.c, C_NAMES).ok_or_else(|| {
+            missing(
+                "tokens (or compute)",
+                &cols.c,
+                &[D_NAMES, C_NAMES].concat(),
+                "--d-col or --c-col",
+            )
+        })?)
+    } else {
+        None
+    };
+    let positive = |col: &str| -> Result<Vec<f64>> {
+        let v = text.floats(&raw, col, Required::Yes)?;
+        v.iter()
+            .enumerate()
+            .map(|(r, x)| {
+                let x = x.unwrap_or(f64::NAN);
+                if x.is_finite() && x > 0.0 {
+                    Ok(x)
+                } else {
+                    Err(text.err_at(r, col, format!("{x} is not a positive, finite number")))
+                }
+            })
+            .collect()
+    };
+    let n = positive(&n_col)?;
+    let loss = positive(&loss_col)?;
+    let mut notes = vec![
+        format!("N from column '{n_col}'"),
+        format!("loss from column '{loss_col}'"),
+    ];
+    let d = match (&d_col, &c_col) {
+        (Some(dc), _) => {
+            notes.push(format!("D from column '{dc}'"));
+            positive(dc)?
+        }
+        (None, Some(cc)) => {
+            notes.push(format!("D = C/(6N), C from column '{cc}'"));
+            positive(cc)?
+                .iter()
+                .zip(&n)
+                .map(|(c, n)| c / (6.0 * n))
+                .collect()
+        }
+        (None, None) => unreachable!("checked above"),
+    };
+    Ok(RunTable {
+        path: path.to_path_buf(),
+        sha256,
+        n,
+        d,
+        loss,
+        notes,
+    })
+}
+
+/// Point filters, part of a fit's definition (Epoch drops the 5 highest losses).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableFilters {
+    pub drop_top_loss: usize,
+    pub min_n: Option<f64>,
+    pub max_n: Option<f64>,
+}
+
+impl RunTable {
+    /// Apply filters; returns the kept table and a description of what each filter removed.
+    pub fn filtered(&self, f: &TableFilters) -> Result<(RunTable, Vec<String>)> {
+        let mut keep: Vec<usize> = (0..self.n.len())
+            .filter(|&i| {
+                f.min_n.is_none_or(|lo| self.n[i] >= lo) && f.max_n.is_none_or(|hi| self.n[i] <= hi)
+            })
+            .collect();
+        let mut notes = Vec::new();
+        let by_n = self.n.len() - keep.len();
+        if by_n > 0 {
+            notes.push(format!(
+                "dropped {by_n} point(s) outside N in [{}, {}]",
+                f.min_n.map_or("-inf".into(), |x| format!("{x:e}")),
+                f.max_n.map_or("inf".into(), |x| format!("{x:e}"))
+            ));
+        }
+        if f.drop_top_loss > 0 {
+            if f.drop_top_loss >= keep.len() {
+                return Err(Error::input(format!(
+                    "--drop-top-loss {} leaves no points (only {} remain)",
+                    f.drop_top_loss,
+                    keep.len()
+                )));
+            }
+            keep.sort_by(|&a, &b| self.loss[a].total_cmp(&self.loss[b]));
+            keep.truncate(keep.len() - f.drop_top_loss);
+            keep.sort_unstable();
+            notes.push(format!(
+                "dropped the {} highest-loss point(s)",
+                f.drop_top_loss
+            ));
+        }
+        let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+        Ok((
+            RunTable {
+                path: self.path.clone(),
+                sha256: self.sha256.clone(),
+                n: pick(&self.n),
+                d: pick(&self.d),
+                loss: pick(&self.loss),
+                notes: self.notes.clone(),
+            },
+            notes,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_epoch_style_columns_and_derives_d_from_c() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        std::fs::write(
+            &p,
+            "x,Model Size,Training FLOP,loss\n1,1e8,6e18,3.0\n2,1e9,6e20,2.5\n",
+        )
+        .unwrap();
+        let t = read_table(&p, &TableColumns::default()).unwrap();
+        assert_eq!(t.n, vec![1e8, 1e9]);
+        assert_eq!(t.d, vec![1e10, 1e11]);
+        assert!(t.notes.iter().any(|n| n.contains("D = C/(6N)")));
+        let (kept, notes) = t
+            .filtered(&TableFilters {
+                drop_top_loss: 1,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(kept.loss, vec![2.5]);
+        assert_eq!(
+            notes,
+            vec!["dropped the 1 highest-loss point(s)".to_string()]
+        );
+    }
+
+    #[test]
+    fn missing_columns_and_bad_values_are_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.csv");
+        std::fs::write(&p, "N,loss\n1e8,3.0\n").unwrap();
+        let e = read_table(&p, &TableColumns::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("missing tokens (or compute) column"), "{e}");
+        std::fs::write(&p, "N,D,loss\n1e8,1e10,3.0\n-5,1e10,2.0\n").unwrap();
+        let e = read_table(&p, &TableColumns::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("t.csv:3:1:"), "{e}");
+    }
+}
