@@ -118,6 +118,11 @@ pub fn run_start(
         if improvement < opts.rel_improvement_tol {
             break;
         }
+        // A stationary point needs no confirming phase; the test costs one evaluation, a
+        // phase with fresh L-BFGS memory costs dozens.
+        if objective.orthogonality(&u) < opts.orthogonality_tol * 1e-2 {
+            break;
+        }
     }
     let orthogonality = objective.orthogonality(&u);
     StartResult {
