@@ -6,6 +6,7 @@ mod demo;
 use crate::cli_format;
 use crate::compare;
 use crate::error::{Error, Result};
+use crate::fit::bootstrap::{interval, Bootstrap};
 use crate::fit::{self, FitOptions, FitRecord};
 use crate::ingest::table::{read_table, TableColumns, TableFilters};
 use crate::ingest::{ColumnNames, ReadOptions};
@@ -200,6 +201,15 @@ struct TableArgs {
     /// Keep only points with N <= this.
     #[arg(long)]
     max_n: Option<f64>,
+    /// Case-bootstrap resamples for percentile intervals (0: none).
+    #[arg(long, default_value_t = 0)]
+    bootstrap: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Central interval level of the bootstrap.
+    #[arg(long, default_value_t = 0.95)]
+    level: f64,
 }
 
 /// A law with its parameter values.
@@ -233,6 +243,14 @@ impl ModelArgs {
             return Err(Error::input("this command takes one --fit"));
         }
         Ok(all.remove(0))
+    }
+
+    /// The bootstrap of the one fit file given, if it has one.
+    fn bootstrap(&self) -> Result<Option<Bootstrap>> {
+        match self.fit.as_slice() {
+            [path] => Ok(FitRecord::load(path)?.bootstrap),
+            _ => Ok(None),
+        }
     }
 
     /// One or more models (`plot` overlays several fit files).
@@ -407,7 +425,35 @@ fn cmd_fit(a: FitArgs) -> Result<()> {
                 min_n: a.table.min_n,
                 max_n: a.table.max_n,
             });
-            fit::fit_table(law.as_ref(), &table, &file.display().to_string(), &options)?
+            if a.table.bootstrap > 0 {
+                if !(a.table.level > 0.0 && a.table.level < 1.0) {
+                    return Err(Error::input("--level must lie in (0, 1)"));
+                }
+                options.bootstrap = Some(fit::BootstrapOptions {
+                    resamples: a.table.bootstrap,
+                    seed: a.table.seed,
+                    level: a.table.level,
+                });
+            }
+            let bar = indicatif::ProgressBar::new(a.table.bootstrap as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "bootstrap {bar:40} {pos}/{len} resamples, {elapsed} (eta {eta})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            if a.table.bootstrap == 0 {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            let rec = fit::fit_table_with_progress(
+                law.as_ref(),
+                &table,
+                &file.display().to_string(),
+                &options,
+                &|| bar.inc(1),
+            )?;
+            bar.finish_and_clear();
+            rec
         }
     };
     let out = a
@@ -454,6 +500,7 @@ fn cmd_predict(a: PredictArgs) -> Result<()> {
 
 /// Predicted loss at (N, D) pairs. `lo`/`hi` are null until the fit carries a bootstrap.
 fn predict_table(a: &PredictArgs, law: &dyn Law, params: &[f64]) -> Result<()> {
+    let boot = a.model.bootstrap()?;
     if a.n.is_empty() || a.n.len() != a.d.len() {
         return Err(Error::input(format!(
             "a size law predicts at paired --n and --d lists; got {} N and {} D values",
@@ -464,18 +511,40 @@ fn predict_table(a: &PredictArgs, law: &dyn Law, params: &[f64]) -> Result<()> {
     let f = law.table_features(&TablePoints { n: &a.n, d: &a.d })?;
     let mut pred = vec![0.0; a.n.len()];
     law.predict(params, &f, &mut pred);
-    if a.json {
-        let rows: Vec<_> =
-            a.n.iter()
-                .zip(&a.d)
-                .zip(&pred)
-                .map(|((n, d), l)| json!({"n": n, "d": d, "loss_pred": l, "lo": null, "hi": null}))
+    // Intervals: the prediction under every bootstrap sample of the parameters.
+    let intervals: Vec<Option<[f64; 2]>> = match &boot {
+        Some(b) => {
+            let per_sample: Vec<Vec<f64>> = b
+                .samples
+                .iter()
+                .map(|s| {
+                    let mut p = vec![0.0; a.n.len()];
+                    law.predict(s, &f, &mut p);
+                    p
+                })
                 .collect();
+            (0..a.n.len())
+                .map(|i| Some(interval(per_sample.iter().map(|p| p[i]), b.level)))
+                .collect()
+        }
+        None => vec![None; a.n.len()],
+    };
+    if a.json {
+        let rows: Vec<_> = (0..a.n.len())
+            .map(|i| {
+                let (lo, hi) = intervals[i].map_or((None, None), |[l, h]| (Some(l), Some(h)));
+                json!({"n": a.n[i], "d": a.d[i], "loss_pred": pred[i], "lo": lo, "hi": hi})
+            })
+            .collect();
         println!("{}", to_json(&json!({ "predictions": rows }))?);
     } else {
-        println!("{:>12} {:>12} {:>10}", "N", "D", "loss_pred");
-        for ((n, d), l) in a.n.iter().zip(&a.d).zip(&pred) {
-            println!("{n:>12.4e} {d:>12.4e} {l:>10.5}");
+        let level = boot.as_ref().map_or(String::new(), |b| {
+            format!("  ({:.0} % bootstrap interval)", b.level * 100.0)
+        });
+        println!("{:>12} {:>12} {:>10}{level}", "N", "D", "loss_pred");
+        for i in 0..a.n.len() {
+            let iv = intervals[i].map_or(String::new(), |[l, h]| format!("  [{l:.5}, {h:.5}]"));
+            println!("{:>12.4e} {:>12.4e} {:>10.5}{iv}", a.n[i], a.d[i], pred[i]);
         }
     }
     Ok(())
@@ -490,17 +559,47 @@ fn cmd_optimal(a: OptimalArgs) -> Result<()> {
         )));
     }
     let opt = optimal_allocation(&params, a.compute)?;
+    let mut intervals = serde_json::Map::new();
+    if let Some(b) = a.model.bootstrap()? {
+        let allocs: Vec<_> = b
+            .samples
+            .iter()
+            .filter_map(|s| optimal_allocation(s, a.compute).ok())
+            .collect();
+        let get = |f: fn(&law::chinchilla::Allocation) -> f64| {
+            let [lo, hi] = interval(allocs.iter().map(f), b.level);
+            json!([lo, hi])
+        };
+        intervals.insert("n_opt".into(), get(|x| x.n_opt));
+        intervals.insert("d_opt".into(), get(|x| x.d_opt));
+        intervals.insert("tokens_per_param".into(), get(|x| x.tokens_per_param));
+        intervals.insert("loss_pred".into(), get(|x| x.loss_pred));
+    }
     if a.json {
         let mut v = serde_json::to_value(opt)
             .map_err(|e| Error::failed(format!("cannot print JSON: {e}")))?;
-        v["intervals"] = json!({});
+        v["intervals"] = serde_json::Value::Object(intervals);
         println!("{}", to_json(&v)?);
     } else {
+        let iv = |k: &str| {
+            intervals
+                .get(k)
+                .and_then(|v| Some((v[0].as_f64()?, v[1].as_f64()?)))
+                .map_or(String::new(), |(l, h)| format!("   [{l:.4e}, {h:.4e}]"))
+        };
         println!("compute            {:.4e} FLOP", opt.compute);
-        println!("N_opt              {:.4e} parameters", opt.n_opt);
-        println!("D_opt              {:.4e} tokens", opt.d_opt);
-        println!("tokens per param   {:.2}", opt.tokens_per_param);
-        println!("predicted loss     {:.5}", opt.loss_pred);
+        println!(
+            "N_opt              {:.4e} parameters{}",
+            opt.n_opt,
+            iv("n_opt")
+        );
+        println!("D_opt              {:.4e} tokens{}", opt.d_opt, iv("d_opt"));
+        println!(
+            "tokens per param   {:.4e}{}",
+            opt.tokens_per_param,
+            iv("tokens_per_param")
+        );
+        println!("predicted loss     {:.5}{}", opt.loss_pred, iv("loss_pred"));
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! options, data provenance, objective, convergence, agreement between starts, parameters stuck
 //! at a bound, and metrics.
 
+pub mod bootstrap;
 pub mod multistart;
 pub mod objective;
 pub mod record;
@@ -30,6 +31,8 @@ pub struct FitOptions {
     /// Point filters of a table fit (size laws).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table_filters: Option<crate::ingest::table::TableFilters>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<BootstrapOptions>,
 }
 
 impl Default for FitOptions {
@@ -39,6 +42,7 @@ impl Default for FitOptions {
             huber_delta: 1e-3,
             optimizer: OptimizerOptions::default(),
             table_filters: None,
+            bootstrap: None,
         }
     }
 }
@@ -158,6 +162,17 @@ pub fn fit_table(
     path: &str,
     options: &FitOptions,
 ) -> Result<FitRecord> {
+    fit_table_with_progress(law, table, path, options, &|| {})
+}
+
+/// [`fit_table`], calling `on_progress` after each bootstrap resample.
+pub fn fit_table_with_progress(
+    law: &dyn Law,
+    table: &crate::ingest::table::RunTable,
+    path: &str,
+    options: &FitOptions,
+    on_progress: &(dyn Fn() + Sync),
+) -> Result<FitRecord> {
     let filters = options.table_filters.clone().unwrap_or_default();
     let (kept, filter_notes) = table.filtered(&filters)?;
     let feats = law
@@ -189,7 +204,30 @@ pub fn fit_table(
         lr_source: None,
         notes: table.notes.iter().cloned().chain(filter_notes).collect(),
     }];
-    fit_set(law, &set, data, options)
+    let mut record = fit_set(law, &set, data, options)?;
+    if let Some(b) = &options.bootstrap {
+        let best = record.param_vector(law)?;
+        record.bootstrap = Some(bootstrap::case_bootstrap(
+            law,
+            &set.exact_features[0],
+            set.losses[0],
+            &best,
+            options.huber_delta,
+            b.resamples,
+            b.seed,
+            b.level,
+            on_progress,
+        )?);
+    }
+    Ok(record)
+}
+
+/// A case bootstrap requested with a fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BootstrapOptions {
+    pub resamples: usize,
+    pub seed: u64,
+    pub level: f64,
 }
 
 /// What any fit needs, whatever the data came from: per group of points (a run, or a table),
@@ -331,6 +369,7 @@ pub fn fit_set(
             fit_mean,
         },
         data,
+        bootstrap: None,
         losscast_version: env!("CARGO_PKG_VERSION").to_string(),
     })
 }

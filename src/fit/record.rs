@@ -45,6 +45,9 @@ pub struct FitRecord {
     pub points_used: usize,
     pub metrics: MetricsRecord,
     pub data: Vec<DataRecord>,
+    /// Case-bootstrap intervals and parameter samples, when `--bootstrap K` was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<super::bootstrap::Bootstrap>,
     pub losscast_version: String,
 }
 

@@ -106,6 +106,14 @@ impl Law for Chinchilla {
         starts
     }
 
+    /// `a = β/(α+β)` and `b = α/(α+β)`: N_opt ∝ C^a and D_opt ∝ C^b.
+    fn derived_quantities(&self) -> Vec<(&'static str, fn(&[f64]) -> f64)> {
+        vec![
+            ("a", |p: &[f64]| p[4] / (p[3] + p[4])),
+            ("b", |p: &[f64]| p[3] / (p[3] + p[4])),
+        ]
+    }
+
     fn diagnostics(&self, params: &[f64], _fit_features: &[Features]) -> Vec<String> {
         let (alpha, beta) = (params[3], params[4]);
         if alpha <= 0.0 || beta <= 0.0 {

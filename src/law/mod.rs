@@ -220,6 +220,12 @@ pub trait Law: Send + Sync {
     /// Starting points in natural parameters, from the law's published recipe and from the data.
     fn starts(&self, data: &[(&Features, &[f64])]) -> Vec<Vec<f64>>;
 
+    /// Quantities derived from the parameters that deserve intervals of their own (e.g. the
+    /// compute-optimal exponents of a size law).
+    fn derived_quantities(&self) -> Vec<(&'static str, fn(&[f64]) -> f64)> {
+        Vec::new()
+    }
+
     /// Whether the law's parametrisation uses [`LawOptions::lr_ref`] (set by the fit from data).
     fn wants_lr_ref(&self) -> bool {
         false
