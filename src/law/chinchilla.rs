@@ -107,7 +107,7 @@ impl Law for Chinchilla {
     }
 
     /// `a = β/(α+β)` and `b = α/(α+β)`: N_opt ∝ C^a and D_opt ∝ C^b.
-    fn derived_quantities(&self) -> Vec<(&'static str, fn(&[f64]) -> f64)> {
+    fn derived_quantities(&self) -> Vec<super::Derived> {
         vec![
             ("a", |p: &[f64]| p[4] / (p[3] + p[4])),
             ("b", |p: &[f64]| p[3] / (p[3] + p[4])),

@@ -81,6 +81,9 @@ pub struct Curve<'a> {
     pub steps: &'a [i64],
 }
 
+/// A named quantity computed from a law's parameters.
+pub type Derived = (&'static str, fn(&[f64]) -> f64);
+
 /// Whether a law describes a loss curve under an LR schedule or the final loss of runs of
 /// different model sizes and token counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,7 +225,7 @@ pub trait Law: Send + Sync {
 
     /// Quantities derived from the parameters that deserve intervals of their own (e.g. the
     /// compute-optimal exponents of a size law).
-    fn derived_quantities(&self) -> Vec<(&'static str, fn(&[f64]) -> f64)> {
+    fn derived_quantities(&self) -> Vec<Derived> {
         Vec::new()
     }
 
