@@ -220,6 +220,51 @@ fn main() {
     );
     report("multipower exact eval, cosine_72000 (in process)", 10, &s);
 
+    // Issue 4 goals: the 4 500-start Chinchilla fit on Epoch's 240 points under 2 s, and 1 000
+    // bootstrap resamples under 60 s (whole process, release).
+    let chin = data("chinchilla/svg_extracted_data.csv");
+    let chin = chin.to_str().unwrap();
+    let s = time_process(
+        &[
+            "fit",
+            "--law",
+            "chinchilla",
+            chin,
+            "--drop-top-loss",
+            "5",
+            "--out",
+            "ch.json",
+        ],
+        5,
+        dir.path(),
+    );
+    report(
+        "fit chinchilla, 4500 starts, 240 points (whole process)",
+        5,
+        &s,
+    );
+    let with_boot = time_process(
+        &[
+            "fit",
+            "--law",
+            "chinchilla",
+            chin,
+            "--drop-top-loss",
+            "5",
+            "--bootstrap",
+            "1000",
+            "--out",
+            "chb.json",
+        ],
+        3,
+        dir.path(),
+    );
+    report(
+        "fit chinchilla + 1000 bootstrap resamples (whole process)",
+        3,
+        &with_boot,
+    );
+
     // In process: the fit alone, data already loaded.
     let runs: Vec<_> = losscast::manifest::load(&tissue)
         .unwrap()
