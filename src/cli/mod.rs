@@ -146,6 +146,9 @@ struct LawArgs {
     /// Momentum decay λ of the annealing area.
     #[arg(long, default_value_t = 0.999)]
     lambda: f64,
+    /// Variable of `--law power`: n, d or c (C = 6ND; the default).
+    #[arg(long)]
+    variable: Option<String>,
 }
 
 impl LawArgs {
@@ -156,6 +159,7 @@ impl LawArgs {
                 lambda: self.lambda,
                 warmup_as_peak: self.warmup_as_peak,
                 lr_ref: None,
+                variable: self.variable.clone(),
             },
         )
     }
@@ -233,6 +237,9 @@ struct ModelArgs {
     /// With --law/--params: momentum decay λ.
     #[arg(long, conflicts_with = "fit")]
     lambda: Option<f64>,
+    /// With --law power --params: its variable (n, d or c).
+    #[arg(long, conflicts_with = "fit")]
+    variable: Option<String>,
 }
 
 impl ModelArgs {
@@ -279,6 +286,7 @@ impl ModelArgs {
                         lambda: self.lambda.unwrap_or(LawOptions::default().lambda),
                         warmup_as_peak: self.warmup_as_peak,
                         lr_ref: None,
+                        variable: self.variable.clone(),
                     },
                 )?;
                 let params = law::parse_params(law.as_ref(), text)?;
@@ -656,6 +664,7 @@ fn cmd_compare(a: CompareArgs) -> Result<()> {
         lambda: a.lambda,
         warmup_as_peak: a.warmup_as_peak,
         lr_ref: None,
+        variable: None,
     };
     let result = compare::compare(&a.laws, &runs, &options)?;
     if let Some(dir) = &a.out_dir {

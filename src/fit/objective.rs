@@ -56,6 +56,9 @@ pub struct HuberLogObjective<'a> {
     pub delta: f64,
 }
 
+/// Log residuals all below this mean the law reproduces the data to rounding error.
+const EXACT_FIT: f64 = 1e-10;
+
 /// Below this fraction of the observed loss, ln(prediction) is continued linearly.
 const FLOOR: f64 = 1e-3;
 
@@ -149,14 +152,18 @@ impl HuberLogObjective<'_> {
         let mut dot = vec![0.0; k];
         let mut col_sq = vec![0.0; k];
         let mut psi_sq = 0.0;
+        let mut max_psi = 0.0f64;
         self.for_each_point(&p, |_, psi, dr_dp| {
             psi_sq += psi * psi;
+            max_psi = max_psi.max(psi.abs());
             for (j, d) in chain(&dpdu, dr_dp).into_iter().enumerate() {
                 dot[j] += psi * d;
                 col_sq[j] += d * d;
             }
         });
-        if psi_sq == 0.0 {
+        // Residuals at rounding level (an exact fit to exact data) carry no direction: their
+        // cosine with the Jacobian is noise. Such a fit is stationary.
+        if max_psi < EXACT_FIT {
             return 0.0;
         }
         (0..k)

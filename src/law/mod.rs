@@ -9,6 +9,7 @@ pub mod annealing;
 pub mod areas;
 pub mod chinchilla;
 pub mod multipower;
+pub mod size_forms;
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -129,6 +130,9 @@ pub struct LawOptions {
     /// conditions the optimisation; a fit sets it to the fit runs' peak LR.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lr_ref: Option<f64>,
+    /// The variable of a one-variable power law: `n`, `d` or `c` (C = 6ND).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variable: Option<String>,
 }
 
 impl Default for LawOptions {
@@ -137,6 +141,7 @@ impl Default for LawOptions {
             lambda: 0.999,
             warmup_as_peak: false,
             lr_ref: None,
+            variable: None,
         }
     }
 }
@@ -241,7 +246,7 @@ pub trait Law: Send + Sync {
 }
 
 /// The laws `--law` accepts.
-pub const LAW_NAMES: &[&str] = &["annealing", "multipower", "chinchilla"];
+pub const LAW_NAMES: &[&str] = &["annealing", "multipower", "chinchilla", "kaplan", "power"];
 
 /// The law registry: `--law` name to implementation.
 pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
@@ -255,6 +260,8 @@ pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
         "annealing" => Ok(Box::new(annealing::Annealing::new(options))),
         "multipower" => Ok(Box::new(multipower::MultiPower::new(options))),
         "chinchilla" => Ok(Box::new(chinchilla::Chinchilla::new(options))),
+        "kaplan" => Ok(Box::new(size_forms::Kaplan::new(options))),
+        "power" => Ok(Box::new(size_forms::Power::new(options)?)),
         other => Err(Error::input(format!(
             "unknown law '{other}', expected one of: {}",
             LAW_NAMES.join(", ")
