@@ -187,3 +187,43 @@ fn size_law_bad_inputs_exit_2() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+/// `--fix` and `--tie`: the record holds the full parameter set with the constraints applied,
+/// and records them in its options.
+#[test]
+fn fix_and_tie() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = data("chinchilla/svg_extracted_data.csv");
+    let rec = json_ok(&losscast(
+        dir.path(),
+        &[
+            "fit",
+            "--law",
+            "chinchilla",
+            table.to_str().unwrap(),
+            "--drop-top-loss",
+            "5",
+            "--fix",
+            "E=1.69",
+            "--tie",
+            "alpha=beta",
+            "--out",
+            "c.json",
+            "--json",
+        ],
+    ));
+    assert_eq!(rec["params"]["E"], 1.69);
+    assert_eq!(rec["params"]["alpha"], rec["params"]["beta"]);
+    assert_eq!(rec["options"]["fixed"]["E"], 1.69);
+    assert_eq!(rec["options"]["tied"]["alpha"], "beta");
+    assert_eq!(rec["converged"], true);
+    // Pinning E at Hoffmann's 1.69 costs objective against the free optimum 1.018274e-3
+    // (laws.md §3).
+    assert!(rec["objective"].as_f64().unwrap() > 1.018274e-3);
+    // The constrained fit file is an ordinary chinchilla fit for its readers.
+    let o = json_ok(&losscast(
+        dir.path(),
+        &["optimal", "--fit", "c.json", "--compute", "1e22", "--json"],
+    ));
+    assert!(o["n_opt"].as_f64().unwrap() > 0.0);
+}

@@ -11,6 +11,7 @@ use crate::fit::{self, FitOptions, FitRecord};
 use crate::ingest::table::{read_table, TableColumns, TableFilters};
 use crate::ingest::{ColumnNames, ReadOptions};
 use crate::law::chinchilla::optimal_allocation;
+use crate::law::constrained::{parse_fixed, parse_tied, Constrained};
 use crate::law::{self, Law, LawKind, LawOptions, TablePoints};
 use crate::manifest::{self, Role, RunSpec};
 use crate::output;
@@ -149,6 +150,12 @@ struct LawArgs {
     /// Variable of `--law power`: n, d or c (C = 6ND; the default).
     #[arg(long)]
     variable: Option<String>,
+    /// Pin parameters, e.g. E=1.69 (comma-separated).
+    #[arg(long)]
+    fix: Option<String>,
+    /// Tie parameters, e.g. alpha=beta: alpha takes beta's value (comma-separated).
+    #[arg(long)]
+    tie: Option<String>,
 }
 
 impl LawArgs {
@@ -404,14 +411,47 @@ fn dispatch(cmd: Command) -> Result<()> {
 }
 
 fn cmd_fit(a: FitArgs) -> Result<()> {
-    let law = a.law.build()?;
+    let base = a.law.build()?;
     let mut options = FitOptions {
-        law: law.options().clone(),
+        law: base.options().clone(),
         huber_delta: a.huber_delta,
         ..FitOptions::default()
     };
+    let fixed = a
+        .law
+        .fix
+        .as_deref()
+        .map(|t| parse_fixed(base.as_ref(), t))
+        .transpose()?
+        .unwrap_or_default();
+    let tied = a
+        .law
+        .tie
+        .as_deref()
+        .map(|t| parse_tied(base.as_ref(), t))
+        .transpose()?
+        .unwrap_or_default();
+    let names = base.param_names();
+    options.fixed = fixed
+        .iter()
+        .map(|&(i, v)| (names[i].to_string(), v))
+        .collect();
+    options.tied = tied
+        .iter()
+        .map(|&(d, s)| (names[d].to_string(), names[s].to_string()))
+        .collect();
+    let (constrained, plain) = if fixed.is_empty() && tied.is_empty() {
+        (None, Some(base))
+    } else {
+        (Some(Constrained::new(base, fixed, tied)?), None)
+    };
+    let law: &dyn Law = match (&constrained, &plain) {
+        (Some(c), _) => c,
+        (None, Some(p)) => p.as_ref(),
+        (None, None) => unreachable!("one of the two is set"),
+    };
     let record = match law.kind() {
-        LawKind::Schedule => fit::fit(law.as_ref(), &a.source.load()?, &options)?,
+        LawKind::Schedule => fit::fit(law, &a.source.load()?, &options)?,
         LawKind::Table => {
             let file = a.source.file.as_ref().ok_or_else(|| {
                 Error::input(format!(
@@ -454,7 +494,7 @@ fn cmd_fit(a: FitArgs) -> Result<()> {
                 bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
             }
             let rec = fit::fit_table_with_progress(
-                law.as_ref(),
+                law,
                 &table,
                 &file.display().to_string(),
                 &options,
@@ -464,6 +504,11 @@ fn cmd_fit(a: FitArgs) -> Result<()> {
             rec
         }
     };
+    let mut record = record;
+    if let Some(c) = &constrained {
+        fit::expand_constrained(&mut record, c);
+    }
+    let law = constrained.as_ref().map_or(law, |c| c.inner());
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from(format!("fits/{}-{}.json", a.source.stem(), law.name())));

@@ -20,6 +20,7 @@ use crate::metrics;
 use crate::runs::Run;
 use objective::{FitPoints, HuberLogObjective};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Everything that defines a fit besides the data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +34,12 @@ pub struct FitOptions {
     pub table_filters: Option<crate::ingest::table::TableFilters>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<BootstrapOptions>,
+    /// Parameters pinned by `--fix`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fixed: BTreeMap<String, f64>,
+    /// Parameters tied by `--tie` (dependent → source).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tied: BTreeMap<String, String>,
 }
 
 impl Default for FitOptions {
@@ -43,6 +50,8 @@ impl Default for FitOptions {
             optimizer: OptimizerOptions::default(),
             table_filters: None,
             bootstrap: None,
+            fixed: BTreeMap::new(),
+            tied: BTreeMap::new(),
         }
     }
 }
@@ -220,6 +229,32 @@ pub fn fit_table_with_progress(
         )?);
     }
     Ok(record)
+}
+
+/// Rewrite a fit of a [`Constrained`](crate::law::constrained::Constrained) law in terms of
+/// the full parameter set, so every reader of the record sees the law it knows.
+pub fn expand_constrained(record: &mut FitRecord, c: &crate::law::constrained::Constrained) {
+    let free: Vec<f64> = c.param_names().iter().map(|n| record.params[*n]).collect();
+    let full = c.expand(&free);
+    let inner = c.inner();
+    record.params = inner
+        .param_names()
+        .iter()
+        .map(|n| n.to_string())
+        .zip(full)
+        .collect();
+    if let Some(b) = &mut record.bootstrap {
+        b.samples = b.samples.iter().map(|s| c.expand(s)).collect();
+        b.intervals.clear();
+        for (j, name) in inner.param_names().iter().enumerate() {
+            let iv = bootstrap::interval(b.samples.iter().map(|s| s[j]), b.level);
+            b.intervals.insert(name.to_string(), iv);
+        }
+        for (name, f) in inner.derived_quantities() {
+            let iv = bootstrap::interval(b.samples.iter().map(|s| f(s)), b.level);
+            b.intervals.insert(name.to_string(), iv);
+        }
+    }
 }
 
 /// A case bootstrap requested with a fit.

@@ -8,6 +8,7 @@
 pub mod annealing;
 pub mod areas;
 pub mod chinchilla;
+pub mod constrained;
 pub mod multipower;
 pub mod size_forms;
 
