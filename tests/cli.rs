@@ -3,18 +3,10 @@
 
 mod common;
 
-use common::{assert_rel, data};
+use common::{assert_rel, data, losscast};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn losscast(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_losscast"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use std::process::Output;
 
 fn ok(out: &Output) -> String {
     assert!(

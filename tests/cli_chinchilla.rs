@@ -3,18 +3,9 @@
 
 mod common;
 
-use common::data;
+use common::{data, losscast};
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn losscast(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_losscast"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
+use std::process::Output;
 
 fn json_ok(out: &Output) -> Value {
     assert!(

@@ -50,20 +50,7 @@ impl Law for Chinchilla {
     }
 
     fn table_features(&self, t: &TablePoints) -> Result<Features> {
-        for (&n, &d) in t.n.iter().zip(t.d) {
-            if !(n > 0.0 && d > 0.0 && n.is_finite() && d.is_finite()) {
-                return Err(Error::input(format!(
-                    "model size and tokens must be positive and finite, got N = {n}, D = {d}"
-                )));
-            }
-        }
-        Ok(Features {
-            columns: vec![
-                t.n.iter().map(|x| x.ln()).collect(),
-                t.d.iter().map(|x| x.ln()).collect(),
-            ],
-            aux: vec![],
-        })
+        super::size_forms::log_columns(t)
     }
 
     fn predict(&self, p: &[f64], f: &Features, out: &mut [f64]) {

@@ -10,7 +10,8 @@
 use super::{Features, Law, LawKind, LawOptions, TablePoints, Transform};
 use crate::error::{Error, Result};
 
-fn log_columns(t: &TablePoints) -> Result<Features> {
+/// ln N and ln D per point, checking that both are positive and finite.
+pub(crate) fn log_columns(t: &TablePoints) -> Result<Features> {
     for (&n, &d) in t.n.iter().zip(t.d) {
         if !(n > 0.0 && d > 0.0 && n.is_finite() && d.is_finite()) {
             return Err(Error::input(format!(

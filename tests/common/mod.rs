@@ -2,7 +2,8 @@
 #![allow(dead_code)]
 
 use losscast::runs::{self, Run};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 pub fn data(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -25,4 +26,13 @@ pub fn assert_rel(what: &str, got: f64, want: f64, rel: f64) {
         "{what}: got {got}, want {want} within {}%",
         rel * 100.0
     );
+}
+
+/// Run the losscast binary in `dir`.
+pub fn losscast(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_losscast"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
 }
