@@ -1,4 +1,5 @@
-//! Tables of finished runs for size laws: model size N, training tokens D (or compute C), loss.
+//! Tables of finished runs for size laws: model size N, training tokens D (or compute C), loss,
+//! from CSV or JSON lines.
 //!
 //! Scaling-law data rarely comes with tidy names (`Model Size`, `Training FLOP` in Epoch's
 //! digitised Chinchilla points), so columns are matched case-insensitively with spaces and
@@ -57,13 +58,107 @@ fn find(header: &[String], given: &Option<String>, names: &[&str]) -> Option<Str
     }
 }
 
-/// Read a CSV table of runs.
+/// Where a table's cells come from: CSV (Polars, with line and column in errors) or JSON lines
+/// (one object per line, as many loggers and `pandas.to_json(lines=True)` write).
+enum Source<'a> {
+    Csv(CsvText<'a>, polars::prelude::DataFrame),
+    Jsonl(Vec<(usize, serde_json::Map<String, serde_json::Value>)>),
+}
+
+impl<'a> Source<'a> {
+    fn open(path: &'a Path, bytes: &'a [u8]) -> Result<Self> {
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') {
+            let text = CsvText::new(path, bytes)?;
+            let raw = text.frame()?;
+            return Ok(Source::Csv(text, raw));
+        }
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| Error::file(path, "not UTF-8 text; is this a JSON-lines file?"))?;
+        let mut rows = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match serde_json::from_str::<serde_json::Value>(line) {
+                Ok(serde_json::Value::Object(m)) => rows.push((i + 1, m)),
+                Ok(_) => return Err(Error::at(path, i + 1, 1, "expected a JSON object per line")),
+                Err(e) => return Err(Error::at(path, i + 1, e.column(), format!("not JSON: {e}"))),
+            }
+        }
+        if rows.is_empty() {
+            return Err(Error::file(path, "no rows"));
+        }
+        Ok(Source::Jsonl(rows))
+    }
+
+    fn header(&self) -> Vec<String> {
+        match self {
+            Source::Csv(_, raw) => header_of(raw),
+            Source::Jsonl(rows) => {
+                let mut keys: Vec<String> = Vec::new();
+                for (_, m) in rows {
+                    for k in m.keys() {
+                        if !keys.contains(k) {
+                            keys.push(k.clone());
+                        }
+                    }
+                }
+                keys
+            }
+        }
+    }
+
+    /// A column as positive finite numbers, or an error at the first cell that is not.
+    fn positive(&self, path: &Path, col: &str) -> Result<Vec<f64>> {
+        let bad = |x: f64| !(x.is_finite() && x > 0.0);
+        match self {
+            Source::Csv(text, raw) => {
+                let v = text.floats(raw, col, Required::Yes)?;
+                v.iter()
+                    .enumerate()
+                    .map(|(r, x)| {
+                        let x = x.unwrap_or(f64::NAN);
+                        if bad(x) {
+                            Err(text.err_at(
+                                r,
+                                col,
+                                format!("{x} is not a positive, finite number"),
+                            ))
+                        } else {
+                            Ok(x)
+                        }
+                    })
+                    .collect()
+            }
+            Source::Jsonl(rows) => rows
+                .iter()
+                .map(|(line, m)| match m.get(col).and_then(|v| v.as_f64()) {
+                    Some(x) if !bad(x) => Ok(x),
+                    Some(x) => Err(Error::at(
+                        path,
+                        *line,
+                        1,
+                        format!("key '{col}': {x} is not a positive, finite number"),
+                    )),
+                    None => Err(Error::at(
+                        path,
+                        *line,
+                        1,
+                        format!("key '{col}' is missing or not a number"),
+                    )),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Read a table of runs (CSV or JSON lines).
 pub fn read_table(path: &Path, cols: &TableColumns) -> Result<RunTable> {
     let bytes = read_bytes(path)?;
     let sha256 = sha256_hex(&bytes);
-    let text = CsvText::new(path, &bytes)?;
-    let raw = text.frame()?;
-    let header = header_of(&raw);
+    let source = Source::open(path, &bytes)?;
+    let header = source.header();
     let listing = header.join(", ");
     let missing = |what: &str, given: &Option<String>, names: &[&str], flag: &str| match given {
         Some(g) => Error::file(
@@ -98,20 +193,7 @@ pub fn read_table(path: &Path, cols: &TableColumns) -> Result<RunTable> {
     } else {
         None
     };
-    let positive = |col: &str| -> Result<Vec<f64>> {
-        let v = text.floats(&raw, col, Required::Yes)?;
-        v.iter()
-            .enumerate()
-            .map(|(r, x)| {
-                let x = x.unwrap_or(f64::NAN);
-                if x.is_finite() && x > 0.0 {
-                    Ok(x)
-                } else {
-                    Err(text.err_at(r, col, format!("{x} is not a positive, finite number")))
-                }
-            })
-            .collect()
-    };
+    let positive = |col: &str| source.positive(path, col);
     let n = positive(&n_col)?;
     let loss = positive(&loss_col)?;
     let mut notes = vec![
@@ -227,6 +309,35 @@ mod tests {
             notes,
             vec!["dropped the 1 highest-loss point(s)".to_string()]
         );
+    }
+
+    #[test]
+    fn reads_json_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.jsonl");
+        std::fs::write(
+            &p,
+            "{\"params\": 1e8, \"tokens\": 2e9, \"loss\": 3.1}\n\n{\"params\": 1e9, \"tokens\": 2e10, \"loss\": 2.6}\n",
+        )
+        .unwrap();
+        let t = read_table(&p, &TableColumns::default()).unwrap();
+        assert_eq!(t.n, vec![1e8, 1e9]);
+        assert_eq!(t.d, vec![2e9, 2e10]);
+        assert_eq!(t.loss, vec![3.1, 2.6]);
+        std::fs::write(
+            &p,
+            "{\"params\": 1e8, \"tokens\": 2e9, \"loss\": 3.1}\n{\"params\": 1e9, \"loss\": 2.6}\n",
+        )
+        .unwrap();
+        let e = read_table(&p, &TableColumns::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("t.jsonl:2:1: key 'tokens' is missing"), "{e}");
+        std::fs::write(&p, "{\"params\": 1e8,\n").unwrap();
+        let e = read_table(&p, &TableColumns::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("t.jsonl:1:"), "{e}");
     }
 
     #[test]
