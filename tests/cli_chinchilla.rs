@@ -218,3 +218,34 @@ fn fix_and_tie() {
     ));
     assert!(o["n_opt"].as_f64().unwrap() > 0.0);
 }
+
+/// `plot` of a size law draws predicted against observed loss for the table.
+#[test]
+fn parity_plot_of_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = data("chinchilla/svg_extracted_data.csv");
+    let params = "E=1.81722,A=477.826,B=2143.42,alpha=0.34731,beta=0.367172";
+    for out in ["p.svg", "p.png"] {
+        let o = losscast(
+            dir.path(),
+            &[
+                "plot",
+                "--law",
+                "chinchilla",
+                "--params",
+                params,
+                table.to_str().unwrap(),
+                "--out",
+                out,
+            ],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let svg = std::fs::read_to_string(dir.path().join("p.svg")).unwrap();
+    assert!(svg.contains("chinchilla law: E=1.81722"));
+    assert!(svg.contains("predicted loss") && svg.contains("observed loss"));
+    assert!(svg.contains("N in [1e9, 1e10)"));
+    let decoder = png::Decoder::new(std::fs::File::open(dir.path().join("p.png")).unwrap());
+    let reader = decoder.read_info().unwrap();
+    assert_eq!((reader.info().width, reader.info().height), (1400, 1000));
+}

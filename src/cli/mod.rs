@@ -693,6 +693,11 @@ fn cmd_eval(a: EvalArgs) -> Result<()> {
 
 fn cmd_plot(a: PlotArgs) -> Result<()> {
     let loaded = a.model.load_all()?;
+    if let [(law, params)] = loaded.as_slice() {
+        if law.kind() == LawKind::Table {
+            return plot_table(&a, law.as_ref(), params);
+        }
+    }
     let runs = a.source.load()?;
     let models = plot::Model::from_laws(&loaded);
     plot::plot_models(&models, &runs, &a.out)?;
@@ -729,6 +734,37 @@ fn cmd_compare(a: CompareArgs) -> Result<()> {
     } else {
         print!("{}", compare::table(&result));
     }
+    Ok(())
+}
+
+/// Predicted against observed loss over a table of runs (size laws).
+fn plot_table(a: &PlotArgs, law: &dyn Law, params: &[f64]) -> Result<()> {
+    let file = a
+        .source
+        .file
+        .as_ref()
+        .ok_or_else(|| Error::input("plot of a size law needs the table FILE"))?;
+    let table = read_table(
+        file,
+        &TableColumns {
+            loss: a.source.loss_col.clone(),
+            ..TableColumns::default()
+        },
+    )?;
+    let f = law.table_features(&TablePoints {
+        n: &table.n,
+        d: &table.d,
+    })?;
+    let mut predicted = vec![0.0; table.loss.len()];
+    law.predict(params, &f, &mut predicted);
+    let fig = plot::parity::ParityPlot {
+        title: plot::title_for(law, params),
+        n: table.n.clone(),
+        observed: table.loss.clone(),
+        predicted,
+    };
+    plot::save_figure(&fig, &a.out)?;
+    eprintln!("wrote {}", a.out.display());
     Ok(())
 }
 

@@ -18,6 +18,8 @@ use plotters::prelude::*;
 use std::path::Path;
 use std::sync::Once;
 
+pub mod parity;
+
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "losscast-sans";
 
@@ -205,42 +207,11 @@ impl FitPlot {
 
     /// Draw to `path`; the extension (`.png` or `.svg`) picks the format.
     pub fn save(&self, path: &Path) -> Result<()> {
-        register_font();
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        output::ensure_parent(path)?;
-        let tmp = output::temp_path_for(path);
-        let size = (1400, 1000);
-        let drawn = match ext.as_str() {
-            "png" => {
-                let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-                self.draw(&root)
-                    .and_then(|_| root.present().map_err(|e| e.to_string()))
-            }
-            "svg" => {
-                let root = SVGBackend::new(&tmp, size).into_drawing_area();
-                self.draw(&root)
-                    .and_then(|_| root.present().map_err(|e| e.to_string()))
-            }
-            _ => {
-                return Err(Error::input(format!(
-                    "{}: plot output must end in .png or .svg",
-                    path.display()
-                )))
-            }
-        };
-        if let Err(e) = drawn {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(Error::failed(format!(
-                "{}: cannot draw plot: {e}",
-                path.display()
-            )));
-        }
-        output::commit_temp(&tmp, path)
+        save_figure(self, path)
     }
+}
 
+impl Figure for FitPlot {
     fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
@@ -441,6 +412,52 @@ impl FitPlot {
     }
 }
 
+/// A figure that can be drawn on any plotters backend.
+pub trait Figure {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> std::result::Result<(), String>;
+}
+
+/// Draw a figure to `path` (`.png` or `.svg`) through a temp file, with the embedded font.
+pub fn save_figure<F: Figure>(fig: &F, path: &Path) -> Result<()> {
+    register_font();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    output::ensure_parent(path)?;
+    let tmp = output::temp_path_for(path);
+    let size = (1400, 1000);
+    let drawn = match ext.as_str() {
+        "png" => {
+            let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+            fig.draw(&root)
+                .and_then(|_| root.present().map_err(|e| e.to_string()))
+        }
+        "svg" => {
+            let root = SVGBackend::new(&tmp, size).into_drawing_area();
+            fig.draw(&root)
+                .and_then(|_| root.present().map_err(|e| e.to_string()))
+        }
+        _ => {
+            return Err(Error::input(format!(
+                "{}: plot output must end in .png or .svg",
+                path.display()
+            )))
+        }
+    };
+    if let Err(e) = drawn {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::failed(format!(
+            "{}: cannot draw plot: {e}",
+            path.display()
+        )));
+    }
+    output::commit_temp(&tmp, path)
+}
+
 /// Steps as people write them: 500, 12k, 1.5M.
 fn step_label(v: &f64) -> String {
     let a = v.abs();
@@ -459,7 +476,7 @@ fn trim(v: f64) -> String {
 }
 
 /// A padded range over finite values.
-fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+pub(crate) fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
