@@ -252,6 +252,11 @@ struct ModelArgs {
 impl ModelArgs {
     /// Exactly one model.
     fn load(&self) -> Result<LoadedModel> {
+        Ok(self.load_with_bootstrap()?.0)
+    }
+
+    /// Exactly one model, with the bootstrap of its fit file if it has one (read once).
+    fn load_with_bootstrap(&self) -> Result<(LoadedModel, Option<Bootstrap>)> {
         let mut all = self.load_all()?;
         if all.len() > 1 {
             return Err(Error::input("this command takes one --fit"));
@@ -259,16 +264,8 @@ impl ModelArgs {
         Ok(all.remove(0))
     }
 
-    /// The bootstrap of the one fit file given, if it has one.
-    fn bootstrap(&self) -> Result<Option<Bootstrap>> {
-        match self.fit.as_slice() {
-            [path] => Ok(FitRecord::load(path)?.bootstrap),
-            _ => Ok(None),
-        }
-    }
-
     /// One or more models (`plot` overlays several fit files).
-    fn load_all(&self) -> Result<Vec<LoadedModel>> {
+    fn load_all(&self) -> Result<Vec<(LoadedModel, Option<Bootstrap>)>> {
         if !self.fit.is_empty() {
             return self
                 .fit
@@ -281,7 +278,7 @@ impl ModelArgs {
                     let params = rec
                         .param_vector(law.as_ref())
                         .map_err(|e| Error::file(path, e.to_string()))?;
-                    Ok((law, params))
+                    Ok(((law, params), rec.bootstrap))
                 })
                 .collect();
         }
@@ -297,7 +294,7 @@ impl ModelArgs {
                     },
                 )?;
                 let params = law::parse_params(law.as_ref(), text)?;
-                Ok(vec![(law, params)])
+                Ok(vec![((law, params), None)])
             }
             _ => Err(Error::input(
                 "give --fit F.json, or --law NAME --params \"...\"",
@@ -523,9 +520,9 @@ fn cmd_fit(a: FitArgs) -> Result<()> {
 }
 
 fn cmd_predict(a: PredictArgs) -> Result<()> {
-    let (law, params) = a.model.load()?;
+    let ((law, params), boot) = a.model.load_with_bootstrap()?;
     if law.kind() == LawKind::Table {
-        return predict_table(&a, law.as_ref(), &params);
+        return predict_table(&a, law.as_ref(), &params, boot.as_ref());
     }
     let spec = a
         .schedule
@@ -552,8 +549,12 @@ fn cmd_predict(a: PredictArgs) -> Result<()> {
 }
 
 /// Predicted loss at (N, D) pairs. `lo`/`hi` are null until the fit carries a bootstrap.
-fn predict_table(a: &PredictArgs, law: &dyn Law, params: &[f64]) -> Result<()> {
-    let boot = a.model.bootstrap()?;
+fn predict_table(
+    a: &PredictArgs,
+    law: &dyn Law,
+    params: &[f64],
+    boot: Option<&Bootstrap>,
+) -> Result<()> {
     if a.n.is_empty() || a.n.len() != a.d.len() {
         return Err(Error::input(format!(
             "a size law predicts at paired --n and --d lists; got {} N and {} D values",
@@ -565,7 +566,7 @@ fn predict_table(a: &PredictArgs, law: &dyn Law, params: &[f64]) -> Result<()> {
     let mut pred = vec![0.0; a.n.len()];
     law.predict(params, &f, &mut pred);
     // Intervals: the prediction under every bootstrap sample of the parameters.
-    let intervals: Vec<Option<[f64; 2]>> = match &boot {
+    let intervals: Vec<Option<[f64; 2]>> = match boot {
         Some(b) => {
             let per_sample: Vec<Vec<f64>> = b
                 .samples
@@ -591,7 +592,7 @@ fn predict_table(a: &PredictArgs, law: &dyn Law, params: &[f64]) -> Result<()> {
             .collect();
         println!("{}", to_json(&json!({ "predictions": rows }))?);
     } else {
-        let level = boot.as_ref().map_or(String::new(), |b| {
+        let level = boot.map_or(String::new(), |b| {
             format!("  ({:.0} % bootstrap interval)", b.level * 100.0)
         });
         println!("{:>12} {:>12} {:>10}{level}", "N", "D", "loss_pred");
@@ -604,7 +605,7 @@ fn predict_table(a: &PredictArgs, law: &dyn Law, params: &[f64]) -> Result<()> {
 }
 
 fn cmd_optimal(a: OptimalArgs) -> Result<()> {
-    let (law, params) = a.model.load()?;
+    let ((law, params), boot) = a.model.load_with_bootstrap()?;
     if law.name() != "chinchilla" {
         return Err(Error::input(format!(
             "optimal needs a chinchilla fit (N and D terms), not {}",
@@ -613,7 +614,7 @@ fn cmd_optimal(a: OptimalArgs) -> Result<()> {
     }
     let opt = optimal_allocation(&params, a.compute)?;
     let mut intervals = serde_json::Map::new();
-    if let Some(b) = a.model.bootstrap()? {
+    if let Some(b) = boot {
         let allocs: Vec<_> = b
             .samples
             .iter()
@@ -692,7 +693,7 @@ fn cmd_eval(a: EvalArgs) -> Result<()> {
 }
 
 fn cmd_plot(a: PlotArgs) -> Result<()> {
-    let loaded = a.model.load_all()?;
+    let loaded: Vec<LoadedModel> = a.model.load_all()?.into_iter().map(|(m, _)| m).collect();
     if let [(law, params)] = loaded.as_slice() {
         if law.kind() == LawKind::Table {
             return plot_table(&a, law.as_ref(), params);

@@ -217,10 +217,7 @@ impl Figure for FitPlot {
         root: &DrawingArea<DB, Shift>,
     ) -> std::result::Result<(), String> {
         let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        root.fill(&WHITE).map_err(err)?;
-        let root = root
-            .titled(&self.title, (FAMILY, 22).into_font())
-            .map_err(err)?;
+        let root = titled_canvas(root, &self.title)?;
         let (top, rest) = root.split_vertically(560);
         let (middle, bottom) = rest.split_vertically(200);
 
@@ -418,6 +415,16 @@ pub trait Figure {
         &self,
         root: &DrawingArea<DB, Shift>,
     ) -> std::result::Result<(), String>;
+}
+
+/// A white canvas with the figure's title, the start of every figure.
+pub(crate) fn titled_canvas<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> std::result::Result<DrawingArea<DB, Shift>, String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    root.titled(title, (FAMILY, 22).into_font())
+        .map_err(|e| e.to_string())
 }
 
 /// Draw a figure to `path` (`.png` or `.svg`) through a temp file, with the embedded font.

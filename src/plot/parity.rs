@@ -1,7 +1,7 @@
 //! Predicted against observed loss for a size law fitted to a table of runs: points on the
 //! diagonal are forecast exactly, and colour by model size shows which sizes the law misses.
 
-use super::{range, Figure, FAMILY, PALETTE};
+use super::{range, titled_canvas, Figure, FAMILY, PALETTE};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -18,10 +18,7 @@ impl Figure for ParityPlot {
         root: &DrawingArea<DB, Shift>,
     ) -> std::result::Result<(), String> {
         let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        root.fill(&WHITE).map_err(err)?;
-        let root = root
-            .titled(&self.title, (FAMILY, 22).into_font())
-            .map_err(err)?;
+        let root = titled_canvas(root, &self.title)?;
         let (lo, hi) = range(self.observed.iter().chain(&self.predicted).copied());
         let mut chart = ChartBuilder::on(&root)
             .margin(20)
