@@ -6,7 +6,7 @@
 //! `lr_source`, because S1 and S2, and so every fitted parameter, depend on it.
 
 use crate::error::{Error, Result};
-use crate::ingest::{self, RunLog};
+use crate::ingest::{self, LrPoints, RunLog};
 use crate::manifest::{Role, RunSpec};
 use crate::schedule;
 use serde::{Deserialize, Serialize};
@@ -65,10 +65,12 @@ pub fn load(spec: &RunSpec) -> Result<Run> {
     }
     let last_step = all_steps[*keep.last().unwrap()];
     let len = last_step as usize + 1;
-    let (lr, schedule, lr_source, mut notes) = lr_for(spec, &log, len).map_err(|e| match e {
+    let (lr, schedule, lr_source, lr_notes) = lr_for(spec, &log, len).map_err(|e| match e {
         Error::BadInput(m) if !m.contains(&spec.path) => ctx(m),
         other => other,
     })?;
+    let mut notes = log.notes.clone();
+    notes.extend(lr_notes);
     let mut steps = Vec::with_capacity(keep.len());
     let mut loss = Vec::with_capacity(keep.len());
     let mut cum = 0.0;
@@ -125,11 +127,7 @@ type LrChoice = (Vec<f64>, String, LrSource, Vec<String>);
 
 fn lr_for(spec: &RunSpec, log: &RunLog, len: usize) -> Result<LrChoice> {
     match spec.schedule.as_deref().map(str::trim) {
-        Some("logged") => {
-            let (lr, notes) = interpolate_logged(log, len)?;
-            Ok((lr, "logged".into(), LrSource::LogInterpolated, notes))
-        }
-        Some(text) => {
+        Some(text) if text != "logged" => {
             let sched = schedule::parse(text, &spec.base_dir)?;
             Ok((
                 sched.lr_array(len),
@@ -138,63 +136,68 @@ fn lr_for(spec: &RunSpec, log: &RunLog, len: usize) -> Result<LrChoice> {
                 Vec::new(),
             ))
         }
-        None => {
-            let steps = log.steps();
-            let Some(lr) = log.lr() else {
-                return Err(Error::input(
+        explicit => {
+            let Some(points) = &log.lr_points else {
+                return Err(Error::input(if explicit.is_some() {
+                    "schedule = \"logged\" needs an LR in the log, and it has none"
+                } else {
                     "the log has no LR column and no schedule was given; give a schedule spec \
-                     (--schedule on the command line, schedule = \"...\" in a manifest)",
-                ));
+                     (--schedule on the command line, schedule = \"...\" in a manifest)"
+                }));
             };
-            let mut full = vec![None; len];
-            for (&s, v) in steps.iter().zip(&lr) {
-                if (s as usize) < len {
-                    full[s as usize] = *v;
-                }
+            let per_step = points.steps.len() >= len
+                && points
+                    .steps
+                    .iter()
+                    .take(len)
+                    .enumerate()
+                    .all(|(i, &s)| s == i as i64);
+            if per_step {
+                let lr = points.values[..len].to_vec();
+                return Ok((lr, "log".into(), LrSource::LogPerStep, Vec::new()));
             }
-            let have = full.iter().filter(|v| v.is_some()).count();
-            if have < len {
-                return Err(Error::input(format!(
-                    "the LR column covers {have} of the {len} steps 0..={}; laws need the LR at every \
-                     step. Give a schedule spec, or schedule = \"logged\" to interpolate the logged LR",
-                    len - 1
-                )));
-            }
-            Ok((
-                full.into_iter().map(|v| v.unwrap_or(0.0)).collect(),
-                "log".into(),
-                LrSource::LogPerStep,
-                Vec::new(),
-            ))
+            let (lr, notes) = interpolate_logged(points, len)?;
+            Ok((lr, "logged".into(), LrSource::LogInterpolated, notes))
         }
     }
 }
 
-/// Linear interpolation of a sparsely logged LR. Before the first logged step the first value is
-/// held (the log says nothing about warmup there, and the record says so).
-fn interpolate_logged(log: &RunLog, len: usize) -> Result<(Vec<f64>, Vec<String>)> {
-    let lr = log.lr().ok_or_else(|| {
-        Error::input("schedule = \"logged\" needs an LR column in the log, and it has none")
-    })?;
-    let known: Vec<(usize, f64)> = log
-        .steps()
+/// Linear interpolation of an LR logged every k steps. Before the first logged step the first
+/// value is held (the log says nothing about warmup there), and after the last one the last value
+/// is held for at most the log's largest gap; the record says both. A longer unlogged tail is
+/// refused: the schedule there is unknown.
+fn interpolate_logged(points: &LrPoints, len: usize) -> Result<(Vec<f64>, Vec<String>)> {
+    let known: Vec<(usize, f64)> = points
+        .steps
         .iter()
-        .zip(&lr)
-        .filter_map(|(&s, v)| v.map(|v| (s as usize, v)))
+        .zip(&points.values)
+        .map(|(&s, &v)| (s as usize, v))
         .collect();
-    if known.is_empty() {
-        return Err(Error::input(
-            "schedule = \"logged\": the LR column is empty",
-        ));
-    }
+    let Some(&(last_step, last_value)) = known.last() else {
+        return Err(Error::input("the log's LR series is empty"));
+    };
+    let gap = known.windows(2).map(|w| w[1].0 - w[0].0).max().unwrap_or(1);
     let mut notes = vec![format!(
-        "LR interpolated linearly between {} logged values",
+        "LR interpolated linearly between {} logged values (largest gap {gap} steps)",
         known.len()
     )];
     if known[0].0 > 0 {
         notes.push(format!(
             "no LR logged before step {}: held at the first logged value {:e} (warmup unknown)",
             known[0].0, known[0].1
+        ));
+    }
+    if len > last_step + 1 {
+        let tail = len - 1 - last_step;
+        if tail > gap {
+            return Err(Error::input(format!(
+                "the LR is logged up to step {last_step}, but the loss goes to step {}: {tail} \
+                 steps with no LR, more than the log's largest gap ({gap}). Give a schedule spec",
+                len - 1
+            )));
+        }
+        notes.push(format!(
+            "no LR logged after step {last_step}: held at {last_value:e} for {tail} step(s)"
         ));
     }
     let mut out = Vec::with_capacity(len);
@@ -256,23 +259,25 @@ mod tests {
     }
 
     #[test]
-    fn a_sparse_lr_column_needs_logged_or_a_schedule() {
+    fn an_lr_logged_every_k_steps_is_interpolated_and_the_record_says_so() {
         let dir = tempfile::tempdir().unwrap();
-        let csv = "step,loss,lr\n10,5,1e-3\n20,4,2e-3\n40,3,\n";
-        let e = load(&spec(dir.path(), csv, None)).unwrap_err().to_string();
-        assert!(e.contains("covers 2 of the 41 steps"), "{e}");
-        assert!(e.contains("\"logged\""), "{e}");
-        let run = load(&spec(dir.path(), csv, Some("logged"))).unwrap();
-        assert_eq!(run.lr_source, LrSource::LogInterpolated);
-        assert_eq!(run.lr.len(), 41);
-        assert_eq!(run.lr[0], 1e-3, "held before the first logged step");
-        assert!((run.lr[15] - 1.5e-3).abs() < 1e-18);
-        assert_eq!(run.lr[40], 2e-3, "held after the last logged step");
-        assert!(run.notes.iter().any(|n| n.contains("interpolated")));
-        assert!(run
-            .notes
-            .iter()
-            .any(|n| n.contains("no LR logged before step 10")));
+        let csv = "step,loss,lr\n10,5,1e-3\n20,4,2e-3\n30,3,\n";
+        for schedule in [None, Some("logged")] {
+            let run = load(&spec(dir.path(), csv, schedule)).unwrap();
+            assert_eq!(run.lr_source, LrSource::LogInterpolated);
+            assert_eq!(run.lr.len(), 31);
+            assert_eq!(run.lr[0], 1e-3, "held before the first logged step");
+            assert!((run.lr[15] - 1.5e-3).abs() < 1e-18);
+            assert_eq!(run.lr[30], 2e-3, "held after the last logged step");
+            let has = |t: &str| run.notes.iter().any(|n| n.contains(t));
+            assert!(has("interpolated"), "{:?}", run.notes);
+            assert!(has("no LR logged before step 10"), "{:?}", run.notes);
+            assert!(has("no LR logged after step 20"), "{:?}", run.notes);
+        }
+        // A tail longer than the largest logged gap has no LR to speak of.
+        let far = "step,loss,lr\n10,5,1e-3\n20,4,2e-3\n40,3,\n";
+        let e = load(&spec(dir.path(), far, None)).unwrap_err().to_string();
+        assert!(e.contains("20 steps with no LR"), "{e}");
     }
 
     #[test]

@@ -170,6 +170,15 @@ fn damaged_copies_never_panic() {
         "logs/llmc/SiddanthEmani_GPT-2-124M-CUDA__log124M_main.log",
         "logs/hf/Jaong_Checkpoint-of-CPT__trainer_state.json",
         "logs/tfevents/GENERATED__llmc_main_log_steps0-1000__tensor_double_val.tfevents",
+        "logs/tfevents/AchiniSNA_CryptoLLM__lightning_version_0__events.out.tfevents.1734723039.LAPTOP-DV1E1V0C",
+        "logs/llmc/HectorFCardenas_llm.c__gpt2_train.11685414.log",
+        "logs/hf/suzushi-tw_luojiu-7b-base__trainer_state.json",
+        "logs/lightning/0Xero7_slm_training__version_0__metrics.csv",
+        "logs/llamafactory/suzushi-tw_luojiu-7b-base__trainer_log.jsonl",
+        "logs/wandb/GENERATED__llmc_wandb_chart_export.csv",
+        "logs/wandb/GENERATED__llmc_wandb_history.csv",
+        "logs/wandb/mfts_spaceinvaders-wandb-challenge__wandb-history.jsonl",
+        "logs/mlflow/GENERATED__llmc_mlruns/0/5f1e0c2a9b7d4e3f8a6c1b2d3e4f5a6b/metrics/train/loss",
     ] {
         let bytes = std::fs::read(data(rel)).unwrap();
         let head = &bytes[..bytes.len().min(20_000)];
@@ -187,7 +196,16 @@ fn damaged_copies_never_panic() {
         {
             std::fs::write(&p, &variant).unwrap();
             // Either a read (possibly partial, with warnings) or a clear error naming the file.
-            if let Err(e) = formats::read(&p) {
+            // MLflow metric files are read inside their run folder.
+            let input = if rel.contains("mlruns") {
+                let m = dir.path().join("run").join("metrics");
+                std::fs::create_dir_all(&m).unwrap();
+                std::fs::write(m.join("copy"), &variant).unwrap();
+                dir.path().join("run")
+            } else {
+                p.clone()
+            };
+            if let Err(e) = formats::read(&input) {
                 assert!(e.to_string().contains("copy"), "{rel} variant {k}: {e}");
             }
         }

@@ -197,7 +197,7 @@ impl<'a> CsvText<'a> {
 
 /// Numbers as trainers write them, including Python's `nan`/`inf` spellings (which the caller
 /// then rejects or drops with a precise message).
-fn parse_number(s: &str) -> Option<f64> {
+pub(crate) fn parse_number(s: &str) -> Option<f64> {
     let s = s.trim_matches('"');
     s.parse::<f64>()
         .ok()

@@ -29,6 +29,10 @@ pub struct RunLog {
     pub frame: DataFrame,
     /// Which source column became which canonical column.
     pub columns: ColumnChoice,
+    /// The LR at the steps it was logged, which need not be the loss's steps.
+    pub lr_points: Option<LrPoints>,
+    /// What hygiene did (repeated steps, sorting, NaN dropped), for the fit record.
+    pub notes: Vec<String>,
 }
 
 /// Optional row selection applied before anything else: `column=value` keeps the rows of one run
@@ -40,18 +44,6 @@ pub struct ReadOptions {
     /// The logged LR at step s is used for step s + lr_shift: HF Trainer releases before late
     /// 2024 logged the LR after the scheduler step, one step ahead (log-formats.md §1).
     pub lr_shift: i64,
-}
-
-/// The LR at each of `at` steps: the value logged (`src_steps`, `src_lr`) at step − shift.
-fn lr_at(src_steps: &[i64], src_lr: &[Option<f64>], at: &[i64], shift: i64) -> Vec<Option<f64>> {
-    let logged: std::collections::HashMap<i64, f64> = src_steps
-        .iter()
-        .zip(src_lr)
-        .filter_map(|(s, v)| v.map(|v| (*s, v)))
-        .collect();
-    at.iter()
-        .map(|s| logged.get(&(s - shift)).copied())
-        .collect()
 }
 
 impl ReadOptions {
@@ -77,11 +69,16 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
-/// Read a training log into canonical columns: a CSV, or any format [`formats`] recognises.
+/// Read a training log into canonical columns: a plain CSV (one row per step, every problem
+/// reported at its line and column), or any format or folder [`formats`] recognises.
 pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
+    if path.is_dir() {
+        return read_series_log(path, formats::read(path)?, opts);
+    }
     let bytes = read_bytes(path)?;
-    if formats::detect(&bytes).is_some() {
-        return read_series_log(path, &bytes, opts);
+    match formats::detect(&bytes) {
+        None | Some(formats::Format::Csv) => {}
+        Some(_) => return read_series_log(path, formats::read(path)?, opts),
     }
     let sha256 = sha256_hex(&bytes);
     let text = csv_text::CsvText::new(path, &bytes)?;
@@ -145,6 +142,7 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
         Column::new("step".into(), step),
         Column::new("loss".into(), loss),
     ];
+    let mut lr_points = None;
     for (canon, source) in [("lr", &choice.lr), ("tokens", &choice.tokens)] {
         let Some(source) = source else { continue };
         let all = text.floats(&raw, source, Required::No)?;
@@ -161,8 +159,15 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
             }
             v.push(all[r]);
         }
-        if canon == "lr" && opts.lr_shift != 0 {
-            v = lr_at(&steps_kept, &v, &steps_kept, opts.lr_shift);
+        if canon == "lr" {
+            let (s, x): (Vec<i64>, Vec<f64>) = steps_kept
+                .iter()
+                .zip(&v)
+                .filter_map(|(s, x)| x.map(|x| (*s, x)))
+                .unzip();
+            let points = LrPoints::shifted(s, x, opts.lr_shift);
+            v = points.at(&steps_kept);
+            lr_points = Some(points);
         }
         cols.push(Column::new(canon.into(), v));
     }
@@ -173,20 +178,29 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
         sha256,
         frame,
         columns: choice,
+        lr_points,
+        notes: Vec::new(),
     })
 }
 
-/// A log in a trainer's own format: the chosen loss series (`--loss-col TAG`, `eval`, or the
-/// training loss) with the LR series (`--lr-col TAG` or the one the log names as LR) at its steps.
-fn read_series_log(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<RunLog> {
-    let log = formats::parse(path, bytes)?;
-    if opts.select.is_some() {
-        return Err(Error::file(
-            path,
-            "select applies to CSV files holding several runs",
-        ));
-    }
-    let run = &log.runs[0];
+/// A log in a trainer's own format: the chosen loss series (`--loss TAG`, `eval`, or the
+/// training loss) of the chosen run, with the LR series (`--lr TAG` or the one the log names as
+/// LR) at its own steps.
+fn read_series_log(path: &Path, log: formats::SeriesLog, opts: &ReadOptions) -> Result<RunLog> {
+    let run_name = match &opts.select {
+        None => None,
+        Some((k, v)) if k == "run" => Some(v.as_str()),
+        Some((k, _)) => {
+            return Err(Error::file(
+                path,
+                format!(
+                    "select '{k}=...': in a {} log, select picks a run: run=NAME",
+                    log.format.name()
+                ),
+            ))
+        }
+    };
+    let run = log.run(path, run_name)?;
     let loss_name =
         formats::loss_series(run, opts.names.loss.as_deref()).map_err(|m| Error::file(path, m))?;
     let lr_name = match opts.names.lr.as_deref() {
@@ -194,9 +208,7 @@ fn read_series_log(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<RunL
             run.series
                 .get_key_value(want)
                 .map(|(k, _)| k.as_str())
-                .ok_or_else(|| {
-                    Error::file(path, format!("no LR series '{want}' (from --lr-col)"))
-                })?,
+                .ok_or_else(|| Error::file(path, format!("no LR series '{want}' (from --lr)")))?,
         ),
         None => formats::lr_series(run),
     };
@@ -217,21 +229,36 @@ fn read_series_log(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<RunL
             format!("series {loss_name} has no finite points"),
         ));
     }
+    let mut notes = loss.hygiene.notes(loss_name);
     let mut cols = vec![
         Column::new("step".into(), loss.steps.clone()),
         Column::new("loss".into(), loss.values.clone()),
     ];
+    let mut lr_points = None;
     if let Some(name) = lr_name {
         let lr = run.series[name].finish();
-        let values: Vec<Option<f64>> = lr.values.iter().map(|&v| Some(v)).collect();
-        let v = lr_at(&lr.steps, &values, &loss.steps, opts.lr_shift);
-        cols.push(Column::new("lr".into(), v));
+        notes.extend(lr.hygiene.notes(name));
+        if let Some(i) = lr.values.iter().position(|&v| v < 0.0) {
+            return Err(Error::file(
+                path,
+                format!(
+                    "{name} at step {} is {}, expected >= 0",
+                    lr.steps[i], lr.values[i]
+                ),
+            ));
+        }
+        let points = LrPoints::shifted(lr.steps, lr.values, opts.lr_shift);
+        cols.push(Column::new("lr".into(), points.at(&loss.steps)));
+        lr_points = Some(points);
+    }
+    if log.runs.len() > 1 {
+        notes.push(format!("run '{}' of {}", run.name, log.runs.len()));
     }
     let frame = DataFrame::new_infer_height(cols)
         .map_err(|e| Error::file(path, format!("cannot build frame: {e}")))?;
     Ok(RunLog {
         path: path.to_path_buf(),
-        sha256: log.sha256,
+        sha256: log.sha256.clone(),
         frame,
         columns: ColumnChoice {
             step: "step".into(),
@@ -239,7 +266,36 @@ fn read_series_log(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<RunL
             lr: lr_name.map(String::from),
             tokens: None,
         },
+        lr_points,
+        notes,
     })
+}
+
+/// The LR as the log has it, at its own steps with `lr_shift` applied: it may be denser than the
+/// loss (llm.c logs the LR every step, the eval loss every 250) or sparser (HF `logging_steps`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LrPoints {
+    pub steps: Vec<i64>,
+    pub values: Vec<f64>,
+}
+
+impl LrPoints {
+    fn shifted(steps: Vec<i64>, values: Vec<f64>, shift: i64) -> Self {
+        let (steps, values) = steps
+            .into_iter()
+            .zip(values)
+            .map(|(s, v)| (s + shift, v))
+            .filter(|(s, _)| *s >= 0)
+            .unzip();
+        LrPoints { steps, values }
+    }
+
+    /// The value logged at each of `at` steps, `None` where none was.
+    pub fn at(&self, at: &[i64]) -> Vec<Option<f64>> {
+        at.iter()
+            .map(|s| self.steps.binary_search(s).ok().map(|i| self.values[i]))
+            .collect()
+    }
 }
 
 pub(crate) fn header_of(df: &DataFrame) -> Vec<String> {

@@ -107,6 +107,7 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
         runs: vec![run],
         tokens_per_step: None,
         warnings,
+        files: Vec::new(),
     })
 }
 

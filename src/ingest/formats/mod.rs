@@ -5,9 +5,12 @@
 //! the loss and which the LR, and the hygiene every format needs (resumed runs repeat steps,
 //! steps out of order, NaN), happen once, in [`Series::finish`].
 
+mod dirs;
 mod hf;
+mod mlflow;
 mod rows;
 mod text;
+mod wandb;
 
 use super::{read_bytes, sha256_hex, tfevents};
 use crate::error::{Error, Result};
@@ -16,8 +19,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The formats losscast reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     HfTrainerState,
     Tensorboard,
@@ -27,6 +29,12 @@ pub enum Format {
     Nanogpt,
     LlamaFactory,
     LightningCsv,
+    WandbChart,
+    WandbHistory,
+    Mlflow,
+    Csv,
+    Jsonl,
+    Parquet,
 }
 
 impl Format {
@@ -40,7 +48,20 @@ impl Format {
             Format::Nanogpt => "nanogpt",
             Format::LlamaFactory => "llamafactory_jsonl",
             Format::LightningCsv => "lightning_csv",
+            Format::WandbChart => "wandb_chart_csv",
+            Format::WandbHistory => "wandb_history",
+            Format::Mlflow => "mlflow",
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+            Format::Parquet => "parquet",
         }
+    }
+}
+
+/// JSON shows the same name as the text output.
+impl Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 
@@ -60,6 +81,29 @@ pub struct Hygiene {
     pub sorted: bool,
     /// NaN or infinite values dropped.
     pub non_finite: usize,
+}
+
+impl Hygiene {
+    /// One line per thing hygiene did to `series`, for `inspect` and fit records.
+    pub fn notes(&self, series: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.repeated_steps > 0 {
+            out.push(format!(
+                "{series}: {} repeated step(s) (a resumed run?); kept the last record of each",
+                self.repeated_steps
+            ));
+        }
+        if self.sorted {
+            out.push(format!("{series}: steps out of order; sorted"));
+        }
+        if self.non_finite > 0 {
+            out.push(format!(
+                "{series}: {} NaN or infinite value(s) dropped",
+                self.non_finite
+            ));
+        }
+        out
+    }
 }
 
 /// A finished series: steps strictly increasing, values finite.
@@ -131,15 +175,61 @@ pub struct SeriesLog {
     pub format: Format,
     pub sha256: String,
     pub runs: Vec<Run>,
-    /// Tokens per optimiser step, when the log states it (llm.c `total batch size`).
+    /// Tokens per optimiser step, when the log states it (llm.c `total batch size`) or its token
+    /// counter grows by a constant amount per step.
     pub tokens_per_step: Option<f64>,
     pub warnings: Vec<String>,
+    /// For a folder, the files read, relative to it.
+    pub files: Vec<String>,
+}
+
+impl SeriesLog {
+    /// A log of one run, digest and the rest filled in by the caller.
+    pub(crate) fn of(format: Format, run: Run) -> Self {
+        SeriesLog {
+            format,
+            sha256: String::new(),
+            runs: vec![run],
+            tokens_per_step: None,
+            warnings: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+
+    /// The run to fit: the only one, or the one `name` picks.
+    pub fn run(&self, path: &Path, name: Option<&str>) -> Result<&Run> {
+        let names = || {
+            self.runs
+                .iter()
+                .map(|r| format!("'{}'", r.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match name {
+            Some(n) => self.runs.iter().find(|r| r.name == n).ok_or_else(|| {
+                Error::file(path, format!("no run '{n}'; the runs are: {}", names()))
+            }),
+            None if self.runs.len() == 1 => Ok(&self.runs[0]),
+            None => Err(Error::file(
+                path,
+                format!(
+                    "{} runs; pick one with --select run=NAME (select = \"run=NAME\" in a \
+                     manifest): {}",
+                    self.runs.len(),
+                    names()
+                ),
+            )),
+        }
+    }
 }
 
 /// Recognise a format from a file's first bytes.
 pub fn detect(bytes: &[u8]) -> Option<Format> {
     if bytes.len() >= 12 && tfevents::header_ok(bytes) {
         return Some(Format::Tensorboard);
+    }
+    if bytes.starts_with(b"PAR1") {
+        return Some(Format::Parquet);
     }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
     if head.trim_start().starts_with('{') && head.contains("\"log_history\"") {
@@ -148,15 +238,106 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
     if rows::is_llamafactory(&head) {
         return Some(Format::LlamaFactory);
     }
-    if rows::is_lightning(&head) {
-        return Some(Format::LightningCsv);
+    if let Some(first) = rows::first_line(&head).filter(|l| l.starts_with('{')) {
+        let keys: Vec<String> =
+            serde_json::from_str::<serde_json::Value>(&hf::quote_non_finite(first))
+                .ok()?
+                .as_object()?
+                .keys()
+                .cloned()
+                .collect();
+        return if keys.iter().any(|k| k == "_step") {
+            Some(Format::WandbHistory)
+        } else {
+            super::columns::find_step(&keys).map(|_| Format::Jsonl)
+        };
     }
-    text::detect(&head)
+    if let Some(f) = text::detect(&head) {
+        return Some(f);
+    }
+    let cols = rows::header_cells(&head);
+    if wandb::is_chart(&cols) {
+        Some(Format::WandbChart)
+    } else if rows::is_wandb_history(&cols) {
+        Some(Format::WandbHistory)
+    } else if rows::is_lightning(&cols) {
+        Some(Format::LightningCsv)
+    } else if cols.len() > 1 && super::columns::find_step(&cols).is_some() {
+        Some(Format::Csv)
+    } else {
+        None
+    }
 }
 
-/// Read a log in any recognised format.
+/// Read a log in any recognised format, from a file or a folder.
 pub fn read(path: &Path) -> Result<SeriesLog> {
-    parse(path, &read_bytes(path)?)
+    let mut log = if path.is_dir() {
+        dirs::read(path)?
+    } else {
+        parse(path, &read_bytes(path)?)?
+    };
+    if log.tokens_per_step.is_none() {
+        let (tps, warning) = tokens_per_step(&log.runs[0]);
+        log.tokens_per_step = tps;
+        log.warnings.extend(warning);
+    }
+    Ok(log)
+}
+
+/// Token counters trainers log (log-formats.md §6).
+const TOKEN_COUNTERS: &[&str] = &[
+    "num_input_tokens_seen",
+    "num_tokens",
+    "total_tokens",
+    "tokens",
+    "n_tokens_seen",
+    "throughput/total_tokens",
+    "throughput/total tokens",
+    "train/num_input_tokens_seen",
+];
+
+/// Tokens per step from a constant batch size column, or from a token counter that grows by the
+/// same amount per step (within 1 %). A counter that does not is reported, not averaged: a
+/// changing batch size makes "tokens per step" meaningless.
+fn tokens_per_step(run: &Run) -> (Option<f64>, Option<String>) {
+    if let Some(s) = run.series.get("batch_size_in_tokens") {
+        let c = s.finish();
+        if let (Some(lo), Some(hi)) = (
+            c.values.iter().copied().reduce(f64::min),
+            c.values.iter().copied().reduce(f64::max),
+        ) {
+            if lo == hi && lo > 0.0 {
+                return (Some(lo), None);
+            }
+        }
+    }
+    let Some(name) = TOKEN_COUNTERS.iter().find(|n| run.series.contains_key(**n)) else {
+        return (None, None);
+    };
+    let c = run.series[*name].finish();
+    let mut rates: Vec<f64> = c
+        .steps
+        .windows(2)
+        .zip(c.values.windows(2))
+        .filter(|(s, _)| s[1] > s[0])
+        .map(|(s, v)| (v[1] - v[0]) / (s[1] - s[0]) as f64)
+        .collect();
+    if rates.is_empty() {
+        return (None, None);
+    }
+    rates.sort_by(f64::total_cmp);
+    let median = rates[rates.len() / 2];
+    let (lo, hi) = (rates[0], rates[rates.len() - 1]);
+    if median > 0.0 && (hi - lo) <= 0.01 * median {
+        (Some(median), None)
+    } else {
+        (
+            None,
+            Some(format!(
+                "'{name}' grows by {lo:.6e} to {hi:.6e} tokens per step: no single tokens per step"
+            )),
+        )
+    }
 }
 
 /// Parse a log's bytes in any recognised format.
@@ -165,7 +346,8 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
         Error::file(
             path,
             "unrecognised log format (looked for a HF trainer_state.json, a TensorBoard event \
-             file, llm.c, Megatron-LM and nanoGPT output)",
+             file, llm.c, Megatron-LM and nanoGPT output, W&B exports, Lightning metrics.csv, \
+             LLaMA-Factory trainer_log.jsonl, and CSV, JSON lines or Parquet with a step column)",
         )
     })?;
     let sha256 = sha256_hex(bytes);
@@ -183,18 +365,21 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
                     run.add(tag, p.step, p.value);
                 }
             }
-            SeriesLog {
-                format,
-                sha256: String::new(),
-                runs: vec![run],
-                tokens_per_step: None,
-                warnings: ev.warnings,
-            }
+            let mut log = SeriesLog::of(format, run);
+            log.warnings = ev.warnings;
+            log
         }
         Format::HfTrainerState => hf::parse(path, bytes)?,
         Format::LlamaFactory => rows::parse_llamafactory(path, bytes)?,
-        Format::LightningCsv => rows::parse_lightning(path, bytes)?,
-        _ => text::parse(path, format, bytes)?,
+        Format::LightningCsv | Format::Csv => rows::parse_csv(path, bytes, format, &[])?,
+        Format::Jsonl => rows::parse_jsonl(path, bytes, format, None, &[])?,
+        Format::Parquet => rows::parse_parquet(path, bytes)?,
+        Format::WandbHistory => rows::parse_wandb_history(path, bytes)?,
+        Format::WandbChart => wandb::parse_chart(path, bytes)?,
+        Format::Mlflow => unreachable!("MLflow logs are folders"),
+        Format::LlmcMainLog | Format::LlmcStdout | Format::Megatron | Format::Nanogpt => {
+            text::parse(path, format, bytes)?
+        }
     };
     log.sha256 = sha256;
     Ok(log)
@@ -273,6 +458,9 @@ pub struct SeriesReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub name: String,
+    /// The series a fit reads as the loss by default, and the LR series, if any.
+    pub loss: Option<String>,
+    pub lr: Option<String>,
     pub series: Vec<SeriesReport>,
 }
 
@@ -283,37 +471,69 @@ pub struct InputReport {
     pub format: Format,
     pub sha256: String,
     pub runs: Vec<RunReport>,
-    /// An LR series exists and has a value at every step from its first to its last.
+    /// Every run has an LR series with a value at every step from its first to the last step
+    /// of the training loss.
     pub lr_complete: bool,
     pub tokens_per_step: Option<f64>,
+    /// For a folder, the files read, relative to it.
+    pub files: Vec<String>,
     pub warnings: Vec<String>,
+}
+
+/// Whether a run's LR covers every step its loss needs, and what a fit will do if it does not.
+fn lr_coverage(run: &Run) -> (bool, Option<String>) {
+    let Some(lr) = lr_series(run) else {
+        return (
+            false,
+            Some(format!(
+                "run '{}': no LR series; fits need a schedule (--schedule, or schedule = \"...\" \
+                 in a manifest)",
+                run.name
+            )),
+        );
+    };
+    let c = run.series[lr].finish();
+    let (Some(&first), Some(&last)) = (c.steps.first(), c.steps.last()) else {
+        return (
+            false,
+            Some(format!(
+                "run '{}': LR '{lr}' has no finite points",
+                run.name
+            )),
+        );
+    };
+    let loss_last = loss_series(run, None)
+        .ok()
+        .and_then(|n| run.series[n].finish().steps.last().copied())
+        .unwrap_or(last);
+    let span = last - first + 1;
+    if span == c.steps.len() as i64 && loss_last <= last {
+        return (true, None);
+    }
+    let gap = c.steps.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    (
+        false,
+        Some(format!(
+            "run '{}': LR '{lr}' logged at {} steps of {first}..{last} (largest gap {gap}); fits \
+             interpolate it linearly between logged steps",
+            run.name,
+            c.steps.len()
+        )),
+    )
 }
 
 /// Read a log and describe it.
 pub fn inspect(path: &Path) -> Result<InputReport> {
     let log = read(path)?;
     let mut warnings = log.warnings.clone();
-    let mut lr_complete = false;
+    let mut all_lr_complete = true;
     let mut runs = Vec::new();
     for run in &log.runs {
         let mut series = Vec::new();
         for (name, s) in &run.series {
             let c = s.finish();
-            let h = &c.hygiene;
-            if h.repeated_steps > 0 {
-                warnings.push(format!(
-                    "{}/{name}: {} repeated step(s) (a resumed run?); kept the last record of each",
-                    run.name, h.repeated_steps
-                ));
-            }
-            if h.sorted {
-                warnings.push(format!("{}/{name}: steps out of order; sorted", run.name));
-            }
-            if h.non_finite > 0 {
-                warnings.push(format!(
-                    "{}/{name}: {} NaN or infinite value(s) dropped",
-                    run.name, h.non_finite
-                ));
+            for note in c.hygiene.notes(name) {
+                warnings.push(format!("{}/{note}", run.name));
             }
             series.push(SeriesReport {
                 name: name.clone(),
@@ -322,13 +542,13 @@ pub fn inspect(path: &Path) -> Result<InputReport> {
                 last_step: c.steps.last().copied(),
             });
         }
-        if let Some(lr) = lr_series(run) {
-            let c = run.series[lr].finish();
-            let span = c.steps.last().zip(c.steps.first()).map(|(l, f)| l - f + 1);
-            lr_complete |= span == Some(c.steps.len() as i64);
-        }
+        let (complete, warning) = lr_coverage(run);
+        all_lr_complete &= complete;
+        warnings.extend(warning);
         runs.push(RunReport {
             name: run.name.clone(),
+            loss: loss_series(run, None).ok().map(String::from),
+            lr: lr_series(run).map(String::from),
             series,
         });
     }
@@ -337,8 +557,9 @@ pub fn inspect(path: &Path) -> Result<InputReport> {
         format: log.format,
         sha256: log.sha256,
         runs,
-        lr_complete,
+        lr_complete: all_lr_complete && !log.runs.is_empty(),
         tokens_per_step: log.tokens_per_step,
+        files: log.files,
         warnings,
     })
 }

@@ -1,34 +1,58 @@
-//! Row-per-log-call formats: LLaMA-Factory `trainer_log.jsonl` and Lightning/litgpt
-//! `metrics.csv` (log-formats.md §1, §4). Both have sparse rows: a value absent from a row
-//! (`null`, an empty cell) is simply not a point of that series.
+//! Row-per-log-call formats: a step column (or key) and one column per metric, where a value
+//! absent from a row (`null`, an empty cell) is simply not a point of that series. This covers
+//! Lightning/litgpt `metrics.csv`, LLaMA-Factory `trainer_log.jsonl`, W&B API history (CSV or
+//! JSON lines, `_step`), and generic CSV, JSON-lines and Parquet logs (log-formats.md §1, §2, §4).
+//!
+//! A column whose cells are text (a run name, a task tag, a W&B media dict) is not a metric and is
+//! skipped; a metric column with one bad cell is an error at that cell, because a silently lost
+//! point would shift nothing visibly and still bias a fit.
 
 use super::{Format, Run, SeriesLog};
 use crate::error::{Error, Result};
-use crate::ingest::csv_text::CsvText;
-use crate::ingest::Required;
+use crate::ingest::csv_text::{parse_number, CsvText};
+use crate::ingest::{columns, header_of, Required};
+use polars::prelude::*;
 use serde_json::Value;
 use std::path::Path;
 
 /// Keys of LLaMA-Factory lines that are bookkeeping, not metrics.
 const LF_SKIP: &[&str] = &["current_steps", "total_steps", "percentage"];
+/// W&B history bookkeeping: wall-clock columns, and the pandas index `to_csv` writes first.
+const WANDB_SKIP: &[&str] = &["_runtime", "_timestamp", "_wandb", ""];
+
+pub(super) fn first_line(head: &str) -> Option<&str> {
+    head.lines().map(str::trim).find(|l| !l.is_empty())
+}
 
 pub(super) fn is_llamafactory(head: &str) -> bool {
-    head.lines()
-        .find(|l| !l.trim().is_empty())
-        .is_some_and(|l| l.trim_start().starts_with('{') && l.contains("\"current_steps\""))
+    first_line(head).is_some_and(|l| l.starts_with('{') && l.contains("\"current_steps\""))
+}
+
+/// The cells of a CSV header line, unquoted (for detection only; parsing is Polars').
+pub(super) fn header_cells(head: &str) -> Vec<String> {
+    first_line(head)
+        .map(|l| {
+            l.split(',')
+                .map(|c| c.trim().trim_matches('"').to_string())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Lightning's header: `epoch` and `step`, plus `*_step`/`*_epoch` or `lr-*` columns.
-pub(super) fn is_lightning(head: &str) -> bool {
-    let Some(header) = head.lines().next() else {
-        return false;
-    };
-    let cols: Vec<&str> = header.trim().split(',').collect();
-    cols.contains(&"epoch")
-        && cols.contains(&"step")
+pub(super) fn is_lightning(cols: &[String]) -> bool {
+    let has = |n: &str| cols.iter().any(|c| c == n);
+    has("epoch")
+        && has("step")
         && cols
             .iter()
             .any(|c| c.ends_with("_step") || c.ends_with("_epoch") || c.starts_with("lr-"))
+}
+
+/// W&B `run.history().to_csv()`: `_step` with `_runtime` or `_timestamp`.
+pub(super) fn is_wandb_history(cols: &[String]) -> bool {
+    let has = |n: &str| cols.iter().any(|c| c == n);
+    has("_step") && (has("_runtime") || has("_timestamp"))
 }
 
 fn run_named(path: &Path) -> Run {
@@ -40,25 +64,104 @@ fn run_named(path: &Path) -> Run {
     }
 }
 
-pub(super) fn parse_llamafactory(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
+fn skipped(name: &str, skip: &[&str]) -> bool {
+    skip.contains(&name) || name.starts_with("Unnamed")
+}
+
+/// A CSV with a step column: every other numeric column becomes a series.
+pub(super) fn parse_csv(
+    path: &Path,
+    bytes: &[u8],
+    format: Format,
+    skip: &[&str],
+) -> Result<SeriesLog> {
+    let text = CsvText::new(path, bytes)?;
+    let raw = text.frame()?;
+    let header = header_of(&raw);
+    let step_col = step_column(path, &header)?;
+    let steps = text.steps(&raw, &step_col)?;
+    let mut run = run_named(path);
+    let mut text_cols = Vec::new();
+    for name in &header {
+        if *name == step_col || skipped(name, skip) {
+            continue;
+        }
+        let cells = text.strings(&raw, name)?;
+        let first = cells.iter().flatten().find(|c| !c.is_empty());
+        if first.is_some_and(|c| parse_number(c).is_none()) {
+            text_cols.push(name.clone());
+            continue;
+        }
+        let values = text.floats(&raw, name, Required::No)?;
+        for (s, v) in steps.iter().zip(values) {
+            if let (Some(s), Some(v)) = (s, v) {
+                run.add(name, *s, v);
+            }
+        }
+    }
+    let mut log = SeriesLog::of(format, run);
+    if !text_cols.is_empty() {
+        log.warnings.push(format!(
+            "text column(s) skipped, not metrics: {}",
+            text_cols.join(", ")
+        ));
+    }
+    Ok(log)
+}
+
+fn step_column(path: &Path, header: &[String]) -> Result<String> {
+    columns::find_step(header).ok_or_else(|| {
+        Error::file(
+            path,
+            format!(
+                "no step column (looked for step, _step, iter, iteration, global_step); \
+                 columns are: {}",
+                header.join(", ")
+            ),
+        )
+    })
+}
+
+/// JSON lines with a step key: every other numeric key becomes a series. `step_key` `None` finds
+/// the step key by its usual names.
+pub(super) fn parse_jsonl(
+    path: &Path,
+    bytes: &[u8],
+    format: Format,
+    step_key: Option<&str>,
+    skip: &[&str],
+) -> Result<SeriesLog> {
     let text = std::str::from_utf8(bytes).map_err(|_| Error::file(path, "not UTF-8 text"))?;
     let mut run = run_named(path);
+    let mut step_key = step_key.map(String::from);
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let v: Value = serde_json::from_str(&super::hf::quote_non_finite(line))
             .map_err(|e| Error::at(path, i + 1, e.column(), format!("not JSON: {e}")))?;
-        let step = v
-            .get("current_steps")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| Error::at(path, i + 1, 1, "expected a whole 'current_steps'"))?;
-        let Some(obj) = v.as_object() else { continue };
+        let Some(obj) = v.as_object() else {
+            return Err(Error::at(path, i + 1, 1, "expected a JSON object per line"));
+        };
+        let key = match &step_key {
+            Some(k) => k.clone(),
+            None => {
+                let keys: Vec<String> = obj.keys().cloned().collect();
+                let k = step_column(path, &keys).map_err(|_| {
+                    Error::at(path, i + 1, 1, "no step key (step, _step, iter, ...)")
+                })?;
+                step_key = Some(k.clone());
+                k
+            }
+        };
+        let step = obj
+            .get(&key)
+            .and_then(whole)
+            .ok_or_else(|| Error::at(path, i + 1, 1, format!("expected a whole '{key}'")))?;
         for (k, val) in obj {
-            if LF_SKIP.contains(&k.as_str()) {
+            if *k == key || skipped(k, skip) {
                 continue;
             }
-            // Newer versions call the LR `lr`; both land in the LR series by name.
             if let Some(x) = super::hf::as_number(val) {
                 run.add(k, step, x);
             }
@@ -67,36 +170,98 @@ pub(super) fn parse_llamafactory(path: &Path, bytes: &[u8]) -> Result<SeriesLog>
     if run.series.is_empty() {
         return Err(Error::file(path, "no metric values"));
     }
-    Ok(SeriesLog {
-        format: Format::LlamaFactory,
-        sha256: String::new(),
-        runs: vec![run],
-        tokens_per_step: None,
-        warnings: Vec::new(),
+    Ok(SeriesLog::of(format, run))
+}
+
+fn whole(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| {
+        v.as_f64()
+            .filter(|x| x.fract() == 0.0 && *x >= 0.0 && *x < 9e15)
+            .map(|x| x as i64)
     })
 }
 
-pub(super) fn parse_lightning(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
-    let text = CsvText::new(path, bytes)?;
-    let raw = text.frame()?;
-    let steps = text.steps(&raw, "step")?;
-    let mut run = run_named(path);
-    for name in crate::ingest::header_of(&raw) {
-        if name == "step" {
-            continue;
-        }
-        let values = text.floats(&raw, &name, Required::No)?;
-        for (s, v) in steps.iter().zip(values) {
-            if let (Some(s), Some(v)) = (s, v) {
-                run.add(&name, *s, v);
+pub(super) fn parse_llamafactory(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
+    // Newer versions call the LR `lr`, older `learning_rate`; both are LR names.
+    parse_jsonl(
+        path,
+        bytes,
+        Format::LlamaFactory,
+        Some("current_steps"),
+        LF_SKIP,
+    )
+}
+
+pub(super) fn parse_wandb_history(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    let mut log = if first == Some(&b'{') {
+        parse_jsonl(path, bytes, Format::WandbHistory, Some("_step"), WANDB_SKIP)?
+    } else {
+        parse_csv(path, bytes, Format::WandbHistory, WANDB_SKIP)?
+    };
+    log.warnings.push(
+        "steps are W&B's _step: the wandb.log call counter unless the trainer passed step=".into(),
+    );
+    Ok(log)
+}
+
+/// A Parquet log: a step column and numeric metric columns; nulls are absent points.
+pub(super) fn parse_parquet(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
+    let df = ParquetReader::new(std::io::Cursor::new(bytes))
+        .finish()
+        .map_err(|e| Error::file(path, format!("not a readable Parquet file: {e}")))?;
+    let header = header_of(&df);
+    let step_col = step_column(path, &header)?;
+    let as_f64 = |name: &str| -> Result<Vec<Option<f64>>> {
+        let c = df
+            .column(name)
+            .and_then(|c| c.cast(&DataType::Float64))
+            .map_err(|e| Error::file(path, format!("column '{name}': {e}")))?;
+        let ca = c
+            .f64()
+            .map_err(|e| Error::file(path, format!("column '{name}': {e}")))?;
+        Ok(ca.iter().collect())
+    };
+    let steps = as_f64(&step_col)?;
+    let mut step_ints = Vec::with_capacity(steps.len());
+    for (r, s) in steps.iter().enumerate() {
+        match s {
+            Some(x) if x.fract() == 0.0 && *x >= 0.0 && *x < 9e15 => step_ints.push(*x as i64),
+            other => {
+                return Err(Error::file(
+                    path,
+                    format!(
+                        "row {}, column '{step_col}': {} is not a whole step number",
+                        r + 1,
+                        other.map_or("null".into(), |x| x.to_string())
+                    ),
+                ))
             }
         }
     }
-    Ok(SeriesLog {
-        format: Format::LightningCsv,
-        sha256: String::new(),
-        runs: vec![run],
-        tokens_per_step: None,
-        warnings: Vec::new(),
-    })
+    let mut run = run_named(path);
+    let mut text_cols = Vec::new();
+    for name in &header {
+        if *name == step_col {
+            continue;
+        }
+        let dtype = df.column(name).map(|c| c.dtype().clone());
+        if !dtype.is_ok_and(|d| d.is_primitive_numeric()) {
+            text_cols.push(name.clone());
+            continue;
+        }
+        for (s, v) in step_ints.iter().zip(as_f64(name)?) {
+            if let Some(v) = v {
+                run.add(name, *s, v);
+            }
+        }
+    }
+    let mut log = SeriesLog::of(Format::Parquet, run);
+    if !text_cols.is_empty() {
+        log.warnings.push(format!(
+            "non-numeric column(s) skipped, not metrics: {}",
+            text_cols.join(", ")
+        ));
+    }
+    Ok(log)
 }

@@ -42,7 +42,7 @@ fn strip_prefix(line: &str) -> &str {
     l
 }
 
-fn number(path: &Path, line_no: usize, what: &str, text: &str) -> Result<f64> {
+pub(super) fn number(path: &Path, line_no: usize, what: &str, text: &str) -> Result<f64> {
     let t = text.trim().trim_end_matches(',');
     t.parse::<f64>()
         .or_else(|_| match t.to_ascii_lowercase().as_str() {
@@ -226,5 +226,6 @@ pub(super) fn parse(path: &Path, format: Format, bytes: &[u8]) -> Result<SeriesL
         runs: vec![run],
         tokens_per_step,
         warnings,
+        files: Vec::new(),
     })
 }
