@@ -89,6 +89,47 @@ fn main() {
         "{:<58} {:>5} {:>10} {:>10} {:>10}",
         "benchmark", "runs", "min ms", "median ms", "mean ms"
     );
+    // `cargo bench --bench speed -- logs` runs only the log-reading figures.
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+
+    // Issue 5 goals: read the 2.7 MB llm.c stdout log and the 0.8 MB main.log under 100 ms each,
+    // and a 1-million-row CSV under 1 s (whole process, release). `inspect` reads every series
+    // of the input, applies the hygiene and prints the summary.
+    for (label, rel) in [
+        (
+            "inspect llm.c stdout, 2.7 MB (whole process)",
+            "logs/llmc/HectorFCardenas_llm.c__gpt2_train.11685414.log",
+        ),
+        (
+            "inspect llm.c main.log, 0.8 MB (whole process)",
+            "logs/llmc/SiddanthEmani_GPT-2-124M-CUDA__log124M_main.log",
+        ),
+    ] {
+        let p = data(rel);
+        let s = time_process(&["inspect", p.to_str().unwrap()], 20, dir.path());
+        report(label, 20, &s);
+    }
+    let big = dir.path().join("million.csv");
+    {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+        writeln!(w, "step,loss,lr").unwrap();
+        for s in 0..1_000_000u64 {
+            let x = s as f64;
+            let lr = 3e-4 * (0.5 + 0.5 * (std::f64::consts::PI * x / 1e6).cos());
+            writeln!(w, "{s},{:.6},{lr:.6e}", 2.5 + 8.0 * (1.0 + x).powf(-0.3)).unwrap();
+        }
+    }
+    let mb = std::fs::metadata(&big).unwrap().len() as f64 / 1e6;
+    let s = time_process(&["inspect", big.to_str().unwrap()], 5, dir.path());
+    report(
+        &format!("inspect 1M-row CSV, {mb:.0} MB (whole process)"),
+        5,
+        &s,
+    );
+    if only.as_deref() == Some("logs") {
+        return;
+    }
 
     // Issue 2 goal: the Tissue reference fit, whole process, under 50 ms.
     let s = time_process(

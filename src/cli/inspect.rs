@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub(super) struct InspectArgs {
-    /// Log files (HF trainer_state.json, TensorBoard event files, llm.c, Megatron-LM, nanoGPT).
+    /// Log files or folders: HF trainer_state.json or output folders, TensorBoard event files or
+    /// folders, W&B chart/history exports, MLflow folders, llm.c, Megatron-LM, nanoGPT,
+    /// Lightning metrics.csv, LLaMA-Factory trainer_log.jsonl, CSV/JSONL/Parquet with a step column.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
     /// Print {"inputs": [...]} as JSON.
@@ -25,8 +27,17 @@ pub(super) fn run(a: InspectArgs) -> Result<()> {
     }
     for r in &reports {
         println!("{}  [{}]", r.path, r.format.name());
+        if !r.files.is_empty() {
+            println!("  files: {}", r.files.join(", "));
+        }
         for run in &r.runs {
-            println!("  run {}", run.name);
+            let uses = |s: &Option<String>| s.clone().unwrap_or_else(|| "none".into());
+            println!(
+                "  run {}  (fit loss: {}, LR: {})",
+                run.name,
+                uses(&run.loss),
+                uses(&run.lr)
+            );
             for s in &run.series {
                 let range = match (s.first_step, s.last_step) {
                     (Some(f), Some(l)) => format!("steps {f}..{l}"),
@@ -36,7 +47,7 @@ pub(super) fn run(a: InspectArgs) -> Result<()> {
             }
         }
         println!(
-            "  LR series covering every step: {}",
+            "  LR covering every step the loss needs: {}",
             if r.lr_complete { "yes" } else { "no" }
         );
         if let Some(t) = r.tokens_per_step {

@@ -68,7 +68,8 @@ struct RunSource {
     manifest: Option<PathBuf>,
     /// A single log file (CSV).
     file: Option<PathBuf>,
-    /// Schedule spec for a single file, e.g. cosine:peak=3e-4,end=3e-5,warmup=2160,total=24000.
+    /// Schedule spec for a single file, e.g. cosine:peak=3e-4,end=3e-5,warmup=2160,total=24000
+    /// (default: the log's LR, interpolated between logged steps if it is sparse).
     #[arg(long, conflicts_with = "manifest")]
     schedule: Option<String>,
     /// Step column of a single file (default: auto-detect).
@@ -84,7 +85,8 @@ struct RunSource {
     /// Use the LR logged at step s for step s + K (HF Trainer versions differ by one step).
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     lr_shift: i64,
-    /// Keep only rows where COLUMN=VALUE (a file holding several runs).
+    /// One run of an input holding several: COLUMN=VALUE keeps a CSV's rows with that value;
+    /// run=NAME picks a run of a W&B chart export, a TensorBoard or MLflow folder.
     #[arg(long)]
     select: Option<String>,
     /// Ignore points before this step (single file).

@@ -125,6 +125,18 @@ impl<'a> CsvText<'a> {
             .collect())
     }
 
+    /// The first non-empty cell of a column, to tell a text column from a metric without
+    /// copying a million cells.
+    pub(crate) fn first_cell(&self, df: &DataFrame, column: &str) -> Result<Option<String>> {
+        Ok(self
+            .cells(df, column)?
+            .iter()
+            .flatten()
+            .map(str::trim)
+            .find(|c| !c.is_empty())
+            .map(String::from))
+    }
+
     /// Parse a column as numbers. Empty cells are `None`; text that is not a number is an error.
     pub(crate) fn floats(
         &self,

@@ -86,9 +86,8 @@ pub(super) fn parse_csv(
         if *name == step_col || skipped(name, skip) {
             continue;
         }
-        let cells = text.strings(&raw, name)?;
-        let first = cells.iter().flatten().find(|c| !c.is_empty());
-        if first.is_some_and(|c| parse_number(c).is_none()) {
+        let first = text.first_cell(&raw, name)?;
+        if first.is_some_and(|c| parse_number(&c).is_none()) {
             text_cols.push(name.clone());
             continue;
         }
