@@ -252,6 +252,7 @@ fn main() {
                 .features(&losscast::law::Curve {
                     lr: &cos72.lr,
                     steps: &cos72.steps,
+                    params: None,
                 })
                 .unwrap();
             let mut out = vec![0.0; f.len()];

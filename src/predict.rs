@@ -57,12 +57,14 @@ pub fn default_steps(schedule: &Schedule) -> Vec<i64> {
     steps
 }
 
-/// Predicted loss of `schedule` at `steps`.
+/// Predicted loss of `schedule` at `steps`, for a model of `model_size` parameters when the law
+/// is a joint size × schedule law.
 pub fn predict(
     law: &dyn Law,
     params: &[f64],
     schedule: &Schedule,
     steps: &[i64],
+    model_size: Option<f64>,
 ) -> Result<Vec<Prediction>> {
     let mut sorted = steps.to_vec();
     sorted.sort_unstable();
@@ -74,6 +76,7 @@ pub fn predict(
     let features = law.features(&Curve {
         lr: &lr,
         steps: &sorted,
+        params: model_size,
     })?;
     let mut pred = vec![0.0; sorted.len()];
     law.predict(params, &features, &mut pred);

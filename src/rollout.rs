@@ -1,5 +1,7 @@
-//! Validation by rollout over model size: fit a size law on the smaller models and score the
-//! largest, then hold out the two largest, and so on.
+//! Validation by rollout over model size: fit a law on the smaller models and score the
+//! largest, then hold out the two largest, and so on. Size laws are scored on a table of final
+//! losses ([`rollout_sizes`]); joint size × schedule laws on whole training curves
+//! ([`rollout_runs`]).
 //!
 //! A random split would mix large models into the fit and flatter the law; users extrapolate
 //! upward, so the honest test is to extrapolate upward too. Each fold's score is the relative
@@ -10,6 +12,9 @@ use crate::error::{Error, Result};
 use crate::fit::{self, FitOptions};
 use crate::ingest::table::{groups_within, RunTable};
 use crate::law::{Law, TablePoints};
+use crate::manifest::Role;
+use crate::metrics::Metrics;
+use crate::runs::Run;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -110,6 +115,110 @@ pub fn rollout_sizes(
             mean_rel_err: abs.iter().sum::<f64>() / abs.len() as f64,
             max_rel_err: abs.iter().copied().fold(0.0, f64::max),
             points,
+        });
+        on_fold(k);
+    }
+    Ok(out)
+}
+
+/// One held-out training curve of a run rollout, scored as `eval` scores curves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunScore {
+    pub name: String,
+    pub params: f64,
+    pub r2: f64,
+    pub mae: f64,
+    pub pred_e: f64,
+    pub worst_e: f64,
+}
+
+/// One fold of a rollout over the model sizes of training curves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRolloutFold {
+    /// The held-out model sizes, largest last.
+    pub held_out: Vec<f64>,
+    pub fit_runs: usize,
+    pub fit_sizes: usize,
+    pub params: BTreeMap<String, f64>,
+    pub trustworthy: bool,
+    pub warnings: Vec<String>,
+    pub runs: Vec<RunScore>,
+    pub test_mean: Metrics,
+    /// The fold's fitted law, for plots.
+    #[serde(skip)]
+    pub param_vector: Vec<f64>,
+}
+
+/// Rollout of a joint size × schedule law over the runs' model sizes: fold k fits on every
+/// run but those of the k largest sizes and forecasts each of their whole curves. Folds run
+/// while at least one size is left to fit; a fold whose fit cannot determine the size terms
+/// says so through `trustworthy` and `warnings`.
+pub fn rollout_runs(
+    law: &dyn Law,
+    runs: &[Run],
+    options: &FitOptions,
+    folds: usize,
+    on_fold: &dyn Fn(usize),
+) -> Result<Vec<RunRolloutFold>> {
+    let sizes: Vec<f64> = runs
+        .iter()
+        .map(|r| {
+            r.params.ok_or_else(|| {
+                Error::input(format!(
+                    "run '{}' has no model size: a rollout over params needs params = N for \
+                     every run",
+                    r.name
+                ))
+            })
+        })
+        .collect::<Result<_>>()?;
+    let groups = size_groups(&sizes);
+    let possible = groups.len().saturating_sub(1);
+    if folds == 0 || possible == 0 {
+        return Err(Error::input(format!(
+            "a rollout over params needs at least 2 model sizes and --folds >= 1; the runs hold \
+             {} size(s)",
+            groups.len()
+        )));
+    }
+    let mut out = Vec::new();
+    for k in 1..=folds.min(possible) {
+        let split = groups.len() - k;
+        let with_role = |idx: &[usize], role: Role| -> Vec<Run> {
+            idx.iter()
+                .map(|&i| Run {
+                    role,
+                    ..runs[i].clone()
+                })
+                .collect()
+        };
+        let train = with_role(&groups[..split].concat(), Role::Fit);
+        let test = with_role(&groups[split..].concat(), Role::Test);
+        let rec = fit::fit(law, &train, options)?;
+        let params = rec.param_vector(law)?;
+        let (per_run, _, test_mean) = fit::evaluate(law, &params, &test)?;
+        let scores = per_run
+            .iter()
+            .zip(&test)
+            .map(|(m, r)| RunScore {
+                name: m.name.clone(),
+                params: r.params.unwrap_or(f64::NAN),
+                r2: m.metrics.r2,
+                mae: m.metrics.mae,
+                pred_e: m.metrics.pred_e,
+                worst_e: m.metrics.worst_e,
+            })
+            .collect();
+        out.push(RunRolloutFold {
+            held_out: groups[split..].iter().map(|g| sizes[g[0]]).collect(),
+            fit_runs: train.len(),
+            fit_sizes: split,
+            params: rec.params.clone(),
+            trustworthy: rec.trustworthy,
+            warnings: rec.warnings.clone(),
+            runs: scores,
+            test_mean: test_mean.ok_or_else(|| Error::input("no held-out curve to score"))?,
+            param_vector: params,
         });
         on_fold(k);
     }

@@ -33,6 +33,8 @@ pub struct Run {
     pub notes: Vec<String>,
     pub min_step: Option<i64>,
     pub max_step: Option<i64>,
+    /// Model size N (`params` in the manifest), for joint size × schedule laws.
+    pub params: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +122,7 @@ pub fn load(spec: &RunSpec) -> Result<Run> {
         notes,
         min_step: spec.min_step,
         max_step: spec.max_step,
+        params: spec.params,
     })
 }
 

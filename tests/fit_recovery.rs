@@ -21,6 +21,7 @@ fn synthetic_run(name: &str, spec: &str, truth: &[f64], noise: f64) -> Run {
         .features(&Curve {
             lr: &lr,
             steps: &steps,
+            params: None,
         })
         .unwrap();
     let mut loss = vec![0.0; steps.len()];
@@ -44,6 +45,7 @@ fn synthetic_run(name: &str, spec: &str, truth: &[f64], noise: f64) -> Run {
         notes: vec![],
         min_step: None,
         max_step: None,
+        params: None,
     }
 }
 

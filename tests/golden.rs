@@ -41,6 +41,7 @@ fn tissue_forward_and_annealing_areas() {
             .features(&Curve {
                 lr: &lr,
                 steps: &[20000],
+                params: None,
             })
             .unwrap();
         assert!(

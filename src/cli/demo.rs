@@ -104,7 +104,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     println!("\n== 3. Forecast of a run not trained: {spec}");
     let sched = schedule::parse(spec, Path::new(""))?;
     let steps = predict::parse_steps("8000:72000:8000")?;
-    let preds = predict::predict(law.as_ref(), &params, &sched, &steps)?;
+    let preds = predict::predict(law.as_ref(), &params, &sched, &steps, None)?;
     print!("{}", predict::to_csv(&preds));
 
     println!(

@@ -310,13 +310,14 @@ type LoadedModel = (Box<dyn Law>, Vec<f64>);
 #[derive(Args)]
 struct ModelArgs {
     /// Fit file written by `losscast fit` (`plot` takes several).
-    #[arg(long, conflicts_with_all = ["law", "params"])]
+    #[arg(long, conflicts_with = "law")]
     fit: Vec<PathBuf>,
     /// Law of the given --params (instead of --fit); with --rollout, the law to fit.
     #[arg(long)]
     law: Option<String>,
-    /// Parameters, e.g. "L0=2.6,A=0.43,alpha=0.55,C=0.41" (with --law).
-    #[arg(long, requires = "law")]
+    /// With --law: the law's parameters, e.g. "L0=2.6,A=0.43,alpha=0.55,C=0.41". A bare number
+    /// is a model size N instead, for a joint size × schedule law (e.g. --params 4e8).
+    #[arg(long)]
     params: Option<String>,
     /// With --law/--params: count warmup at peak LR.
     #[arg(long, conflicts_with = "fit")]
@@ -344,8 +345,38 @@ impl ModelArgs {
         Ok(all.remove(0))
     }
 
+    /// The model size `--params N` gives (a bare number), for joint laws.
+    fn model_size(&self) -> Result<Option<f64>> {
+        let Some(text) = self.params.as_deref() else {
+            return Ok(None);
+        };
+        if text.contains('=') {
+            return Ok(None);
+        }
+        match text.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() && n > 0.0 => Ok(Some(n)),
+            _ => Err(Error::input(format!(
+                "--params '{text}': expected a model size N > 0, or NAME=VALUE,... with --law"
+            ))),
+        }
+    }
+
+    /// The law's parameter values `--params` gives, if it gives them.
+    fn law_values(&self) -> Result<Option<&str>> {
+        Ok(match self.model_size()? {
+            Some(_) => None,
+            None => self.params.as_deref(),
+        })
+    }
+
     /// One or more models (`plot` overlays several fit files).
     fn load_all(&self) -> Result<Vec<(LoadedModel, Option<Bootstrap>)>> {
+        if !self.fit.is_empty() && self.law_values()?.is_some() {
+            return Err(Error::input(
+                "--params NAME=VALUE,... goes with --law, not --fit (with --fit, --params N is a \
+                 model size)",
+            ));
+        }
         if !self.fit.is_empty() {
             return self
                 .fit
@@ -362,7 +393,7 @@ impl ModelArgs {
                 })
                 .collect();
         }
-        match (&self.law, &self.params) {
+        match (&self.law, self.law_values()?) {
             (Some(name), Some(text)) => {
                 let law = law::build(
                     name,
@@ -410,6 +441,17 @@ struct PredictArgs {
     json: bool,
 }
 
+impl PredictArgs {
+    /// The model size of a joint-law forecast: `--params N`, or a single `--n N`.
+    fn model_size(&self) -> Result<Option<f64>> {
+        match (self.model.model_size()?, self.n.as_slice()) {
+            (Some(n), _) => Ok(Some(n)),
+            (None, [n]) => Ok(Some(*n)),
+            (None, _) => Ok(None),
+        }
+    }
+}
+
 #[derive(Args)]
 struct OptimalArgs {
     #[command(flatten)]
@@ -430,10 +472,16 @@ pub(super) struct EvalArgs {
     source: RunSource,
     #[command(flatten)]
     table: TableArgs,
-    /// Validate by rollout over model size (`n`): fit --law on the smaller sizes of the table
-    /// FILE and score the largest, then the two largest, and so on.
-    #[arg(long, value_parser = ["n"], requires = "law", conflicts_with = "fit")]
+    /// Validate by rollout over model size: `n` fits a size law on the smaller sizes of the
+    /// table FILE and scores the largest, then the two largest, and so on; `params` does the
+    /// same with a joint size × schedule law over the runs of a --manifest (params = N per run),
+    /// scoring every held-out curve.
+    #[arg(long, value_parser = ["n", "params"], requires = "law", conflicts_with = "fit")]
     rollout: Option<String>,
+    /// With --rollout params: where to draw the held-out curves (one file per fold, `-foldK`
+    /// added to the name).
+    #[arg(long, requires = "rollout", default_value = "rollout-params.png")]
+    plot: PathBuf,
     /// Rollout folds: fold k holds out the k largest sizes.
     #[arg(long, default_value_t = 3, requires = "rollout")]
     folds: usize,
@@ -572,6 +620,14 @@ impl FitLaw {
             .as_ref()
             .map_or_else(|| self.law(), |c| c.inner())
     }
+
+    /// The optimised parameters as the full parameter set of [`FitLaw::base`].
+    fn expand(&self, free: &[f64]) -> Vec<f64> {
+        match &self.constrained {
+            Some(c) => c.expand(free),
+            None => free.to_vec(),
+        }
+    }
 }
 
 fn cmd_fit(a: FitArgs) -> Result<()> {
@@ -647,7 +703,7 @@ fn cmd_predict(a: PredictArgs) -> Result<()> {
         Some(s) => predict::parse_steps(s)?,
         None => predict::default_steps(&sched),
     };
-    let preds = predict::predict(law.as_ref(), &params, &sched, &steps)?;
+    let preds = predict::predict(law.as_ref(), &params, &sched, &steps, a.model_size()?)?;
     if a.json {
         println!("{}", to_json(&json!({ "predictions": preds }))?);
     }

@@ -4,10 +4,13 @@ use super::{load_table, to_json, EvalArgs, FitLaw};
 use crate::error::{Error, Result};
 use crate::fit::FitOptions;
 use crate::law::{self, LawKind, LawOptions};
-use crate::rollout::{rollout_sizes, size_groups, RolloutFold};
+use crate::rollout::{rollout_runs, rollout_sizes, size_groups, RolloutFold, RunRolloutFold};
 use serde_json::json;
 
 pub(super) fn run(a: &EvalArgs) -> Result<()> {
+    if a.rollout.as_deref() == Some("params") {
+        return run_params(a);
+    }
     let name = a.model.law.as_deref().unwrap_or_default();
     let base = law::build(
         name,
@@ -104,6 +107,130 @@ fn summary(law: &str, path: &str, points: usize, sizes: usize, folds: &[RolloutF
             100.0 * f.max_rel_err,
             if f.trustworthy { "yes" } else { "NO" }
         );
+    }
+    s
+}
+
+/// `eval --rollout params`: a joint law fitted on the smaller models' curves forecasts every
+/// curve of the held-out larger models.
+fn run_params(a: &EvalArgs) -> Result<()> {
+    let name = a.model.law.as_deref().unwrap_or_default();
+    let base = law::build(
+        name,
+        LawOptions {
+            warmup_as_peak: a.model.warmup_as_peak,
+            lambda: a.model.lambda.unwrap_or(LawOptions::default().lambda),
+            ..LawOptions::default()
+        },
+    )?;
+    if base.kind() != LawKind::Schedule {
+        return Err(Error::input(format!(
+            "--rollout params fits a joint size x schedule law to training curves; {name} is a \
+             size law (use --rollout n with a table)"
+        )));
+    }
+    let runs = a.source.load()?;
+    let options = FitOptions {
+        law: base.options().clone(),
+        ..FitOptions::default()
+    };
+    let fit_law = FitLaw::new(base, a.fix.as_deref(), a.tie.as_deref())?;
+    let bar = indicatif::ProgressBar::new(a.folds as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("rollout {bar:30} fold {pos}/{len}, {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut folds = rollout_runs(fit_law.law(), &runs, &options, a.folds, &|_| bar.inc(1))?;
+    bar.finish_and_clear();
+    // Records and plots speak of the law the user named, not its --fix/--tie wrapper.
+    let law = fit_law.base();
+    for f in &mut folds {
+        let free = f.param_vector.clone();
+        f.param_vector = fit_law.expand(&free);
+        f.params = law
+            .param_names()
+            .iter()
+            .map(|n| n.to_string())
+            .zip(f.param_vector.iter().copied())
+            .collect();
+    }
+    let mut plots = Vec::new();
+    for (k, f) in folds.iter().enumerate() {
+        let held: Vec<_> = runs
+            .iter()
+            .filter(|r| f.held_out.iter().any(|n| same_size(r.params, *n)))
+            .cloned()
+            .collect();
+        let path = fold_path(&a.plot, k + 1);
+        crate::plot::plot_fit(law, &f.param_vector, &held, &path)?;
+        plots.push(path.display().to_string());
+    }
+    if a.json {
+        println!(
+            "{}",
+            to_json(&json!({ "law": name, "folds": folds, "plots": plots }))?
+        );
+    } else {
+        print!("{}", params_summary(name, runs.len(), &folds));
+        for p in &plots {
+            eprintln!("wrote {p}");
+        }
+    }
+    Ok(())
+}
+
+fn same_size(n: Option<f64>, held: f64) -> bool {
+    n.is_some_and(|n| (n - held).abs() <= crate::rollout::SIZE_TOL * held.abs())
+}
+
+/// `rollout-params.png` → `rollout-params-fold2.png`.
+fn fold_path(base: &std::path::Path, k: usize) -> std::path::PathBuf {
+    let stem = base
+        .file_stem()
+        .map_or("rollout".into(), |s| s.to_string_lossy());
+    let ext = base
+        .extension()
+        .map_or("png".into(), |e| e.to_string_lossy());
+    base.with_file_name(format!("{stem}-fold{k}.{ext}"))
+}
+
+fn params_summary(law: &str, runs: usize, folds: &[RunRolloutFold]) -> String {
+    let mut s = format!(
+        "rollout of {law} over model size: {runs} runs; each fold forecasts the held-out sizes' \
+         whole curves\n"
+    );
+    for (k, f) in folds.iter().enumerate() {
+        let held: Vec<String> = f.held_out.iter().map(|n| format!("{n:.3e}")).collect();
+        s += &format!(
+            "\nfold {}: fit on {} runs of {} size(s), held out N = {}{}\n",
+            k + 1,
+            f.fit_runs,
+            f.fit_sizes,
+            held.join(", "),
+            if f.trustworthy {
+                ""
+            } else {
+                "  (fit NOT trustworthy; see warnings)"
+            }
+        );
+        s += &format!(
+            "  {:<28} {:>10} {:>9} {:>9} {:>9} {:>9}\n",
+            "run", "N", "R²", "MAE", "PredE", "WorstE"
+        );
+        for r in &f.runs {
+            s += &format!(
+                "  {:<28} {:>10.3e} {:>9.5} {:>9.5} {:>9.5} {:>9.5}\n",
+                r.name, r.params, r.r2, r.mae, r.pred_e, r.worst_e
+            );
+        }
+        let m = &f.test_mean;
+        s += &format!(
+            "  {:<28} {:>10} {:>9.5} {:>9.5} {:>9.5} {:>9.5}\n",
+            "mean", "", m.r2, m.mae, m.pred_e, m.worst_e
+        );
+        for w in &f.warnings {
+            s += &format!("  warning: {w}\n");
+        }
     }
     s
 }

@@ -75,6 +75,7 @@ fn features_with(
             make(&crate::law::Curve {
                 lr: &r.lr,
                 steps: &r.steps,
+                params: r.params,
             })
             .map_err(|e| Error::input(format!("run '{}' ({}): {e}", r.name, r.path)))
         })
@@ -275,6 +276,10 @@ pub struct FitSet<'a> {
     pub exact_features: Vec<Features>,
 }
 
+/// Starts that reach the same objective but whose parameter differs by more than this (relative)
+/// mark the parameter as not determined by the data.
+const UNIDENTIFIED_SPREAD: f64 = 0.05;
+
 /// The fit itself: multi-start optimisation, diagnostics and the record.
 pub fn fit_set(
     law: &dyn Law,
@@ -337,12 +342,28 @@ pub fn fit_set(
     if at_best <= 1 {
         warnings.push("only one start reached the best optimum; the optimum may be fragile".into());
     }
+    let mut unidentified = Vec::new();
+    for (name, &spread) in law.param_names().iter().zip(&result.spread_at_best) {
+        if spread > UNIDENTIFIED_SPREAD {
+            unidentified.push(name.to_string());
+            warnings.push(format!(
+                "parameter {name} differs by up to {:.0} % among the starts that reached the best \
+                 objective: the data do not determine it",
+                spread * 100.0
+            ));
+        }
+    }
     if n_points < 2 * k {
         warnings.push(format!(
             "only {n_points} points for {k} parameters; the fit is barely determined"
         ));
     }
     warnings.extend(law.diagnostics(&best.params, feats));
+    for name in law.structurally_unidentified(feats) {
+        if !unidentified.iter().any(|u| u == name) {
+            unidentified.push(name.to_string());
+        }
+    }
     // The objective on exact features, and how far the fit's approximation (if any) is from it.
     let exact = &set.exact_features;
     let exact_points = FitPoints::zip(exact, &set.losses);
@@ -353,7 +374,7 @@ pub fn fit_set(
     }
     .value(&best.params);
     let approximation_error = max_prediction_gap(law, &best.params, feats, exact);
-    let trustworthy = best.converged && at_bound.is_empty() && !invalid;
+    let trustworthy = best.converged && at_bound.is_empty() && !invalid && unidentified.is_empty();
 
     let run_metrics: Vec<RunMetrics> = set
         .names
@@ -396,6 +417,7 @@ pub fn fit_set(
         starts_failed: result.starts_failed,
         starts_at_best: result.starts_at_best,
         at_bound,
+        unidentified,
         trustworthy,
         warnings,
         points_used: n_points,

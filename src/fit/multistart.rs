@@ -63,6 +63,10 @@ pub struct MultiStartResult {
     /// Share of starts that ended within `same_optimum_tol` (relative) of the best objective.
     pub starts_at_best: f64,
     pub iterations_total: u64,
+    /// Per parameter, the largest relative difference from the best among the starts that
+    /// reached the best objective. Equal objectives with different parameters mean the data do
+    /// not pin that parameter down (a flat direction), which the objective alone cannot show.
+    pub spread_at_best: Vec<f64>,
 }
 
 /// Run one start to convergence in relative-tolerance phases.
@@ -154,7 +158,22 @@ pub fn multi_start(
         .iter()
         .filter(|r| (r.objective - best.objective).abs() <= opts.same_optimum_tol * best.objective)
         .count();
+    let at_best_params: Vec<&Vec<f64>> = finite
+        .iter()
+        .filter(|r| (r.objective - best.objective).abs() <= opts.same_optimum_tol * best.objective)
+        .map(|r| &r.params)
+        .collect();
+    let spread_at_best = (0..best.params.len())
+        .map(|j| {
+            let scale = best.params[j].abs().max(1e-12);
+            at_best_params
+                .iter()
+                .map(|p| (p[j] - best.params[j]).abs() / scale)
+                .fold(0.0, f64::max)
+        })
+        .collect();
     Some(MultiStartResult {
+        spread_at_best,
         best: (*best).clone(),
         starts: results.len(),
         starts_failed: results.len() - finite.len(),

@@ -39,6 +39,10 @@ pub struct FitRecord {
     pub starts_at_best: f64,
     /// Parameters that ended at a bound.
     pub at_bound: Vec<String>,
+    /// Parameters the starts at the best objective disagree on by more than 5 %: a flat
+    /// direction of the objective, so forecasts that depend on them are guesses.
+    #[serde(default)]
+    pub unidentified: Vec<String>,
     /// False when the fit did not converge, hit a bound or predicts an invalid loss.
     pub trustworthy: bool,
     pub warnings: Vec<String>,

@@ -81,11 +81,11 @@ impl Constrained {
                     inner.param_names()[i]
                 )));
             }
-            if inner.transforms()[i].bound_hit(v).is_some()
-                && inner.transforms()[i] == Transform::Log
-            {
+            // A fixed parameter never goes through its transform, so 0 is allowed: it removes a
+            // term (e.g. --fix B=0 drops a joint law's size term).
+            if v < 0.0 && inner.transforms()[i] == Transform::Log {
                 return Err(Error::input(format!(
-                    "--fix {}={v}: the parameter must be positive",
+                    "--fix {}={v}: the parameter must be >= 0",
                     inner.param_names()[i]
                 )));
             }
@@ -219,7 +219,24 @@ impl Law for Constrained {
         starts
     }
     fn diagnostics(&self, p: &[f64], feats: &[Features]) -> Vec<String> {
-        self.inner.diagnostics(&self.expand(p), feats)
+        let free = self.param_names();
+        // The inner law's warning about parameters the data cannot determine no longer applies
+        // once the user has pinned every one of them.
+        let unid = self.inner.structurally_unidentified(feats);
+        let all_pinned = !unid.is_empty() && unid.iter().all(|n| !free.contains(n));
+        self.inner
+            .diagnostics(&self.expand(p), feats)
+            .into_iter()
+            .filter(|w| !(all_pinned && w.contains("not identified")))
+            .collect()
+    }
+    fn structurally_unidentified(&self, feats: &[Features]) -> Vec<&'static str> {
+        let free = self.param_names();
+        self.inner
+            .structurally_unidentified(feats)
+            .into_iter()
+            .filter(|n| free.contains(n))
+            .collect()
     }
     fn derived_quantities(&self) -> Vec<Derived> {
         // Derived quantities are defined on the inner parameters; the bootstrap expands first.
@@ -276,7 +293,10 @@ mod tests {
         assert!(parse_tied(law().as_ref(), "alpha").is_err());
         let tied = parse_tied(law().as_ref(), "alpha=alpha").unwrap();
         assert!(Constrained::new(law(), vec![], tied).is_err());
-        let fixed = parse_fixed(law().as_ref(), "E=0").unwrap();
+        let fixed = parse_fixed(law().as_ref(), "E=-1").unwrap();
         assert!(Constrained::new(law(), fixed, vec![]).is_err());
+        // 0 removes a term and is allowed.
+        let fixed = parse_fixed(law().as_ref(), "E=0").unwrap();
+        assert!(Constrained::new(law(), fixed, vec![]).is_ok());
     }
 }

@@ -9,6 +9,7 @@ pub mod annealing;
 pub mod areas;
 pub mod chinchilla;
 pub mod constrained;
+pub mod joint;
 pub mod multipower;
 pub mod size_forms;
 
@@ -77,10 +78,12 @@ impl Transform {
     }
 }
 
-/// One run as a law sees it: the LR at every step from 0, and the steps where loss was observed.
+/// One run as a law sees it: the LR at every step from 0, the steps where loss was observed, and
+/// the model size, which joint size × schedule laws need and the others ignore.
 pub struct Curve<'a> {
     pub lr: &'a [f64],
     pub steps: &'a [i64],
+    pub params: Option<f64>,
 }
 
 /// A named quantity computed from a law's parameters.
@@ -244,10 +247,25 @@ pub trait Law: Send + Sync {
     fn diagnostics(&self, _params: &[f64], _fit_features: &[Features]) -> Vec<String> {
         Vec::new()
     }
+
+    /// Parameters the structure of the fit data cannot determine, whatever the optimiser finds
+    /// (a joint law's size exponent from two model sizes). The fit marks them and is not
+    /// trustworthy; [`Law::diagnostics`] says why.
+    fn structurally_unidentified(&self, _fit_features: &[Features]) -> Vec<&'static str> {
+        Vec::new()
+    }
 }
 
 /// The laws `--law` accepts.
-pub const LAW_NAMES: &[&str] = &["annealing", "multipower", "chinchilla", "kaplan", "power"];
+pub const LAW_NAMES: &[&str] = &[
+    "annealing",
+    "multipower",
+    "joint-additive",
+    "joint-scaled",
+    "chinchilla",
+    "kaplan",
+    "power",
+];
 
 /// The law registry: `--law` name to implementation.
 pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
@@ -260,6 +278,8 @@ pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
     match name {
         "annealing" => Ok(Box::new(annealing::Annealing::new(options))),
         "multipower" => Ok(Box::new(multipower::MultiPower::new(options))),
+        "joint-additive" => Ok(Box::new(joint::JointAdditive::new(options))),
+        "joint-scaled" => Ok(Box::new(joint::JointScaled::new(options))),
         "chinchilla" => Ok(Box::new(chinchilla::Chinchilla::new(options))),
         "kaplan" => Ok(Box::new(size_forms::Kaplan::new(options))),
         "power" => Ok(Box::new(size_forms::Power::new(options)?)),

@@ -534,6 +534,7 @@ mod tests {
         let curve = Curve {
             lr: &lr,
             steps: &steps,
+            params: None,
         };
         let (exact, approx) = (
             law.features(&curve).unwrap(),
@@ -585,6 +586,7 @@ mod tests {
         let curve = Curve {
             lr: &lr,
             steps: &steps,
+            params: None,
         };
         for f in [
             law.features(&curve).unwrap(),

@@ -137,7 +137,11 @@ impl FitPlot {
                 let at = |steps: &[i64]| -> Result<Vec<f64>> {
                     let f = model
                         .law
-                        .features(&Curve { lr: &run.lr, steps })
+                        .features(&Curve {
+                            lr: &run.lr,
+                            steps,
+                            params: run.params,
+                        })
                         .map_err(|e| Error::input(format!("run '{}': {e}", run.name)))?;
                     let mut out = vec![0.0; steps.len()];
                     model.law.predict(&model.params, &f, &mut out);
