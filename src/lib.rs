@@ -17,6 +17,7 @@ pub mod law;
 pub mod manifest;
 pub mod metrics;
 pub mod output;
+pub mod plan;
 pub mod plot;
 pub mod predict;
 pub mod rollout;

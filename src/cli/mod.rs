@@ -4,6 +4,7 @@
 mod demo;
 mod inspect;
 mod isoflop;
+mod plan;
 mod rollout;
 
 use crate::cli_format;
@@ -56,6 +57,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Compute-optimal scaling from IsoFLOP sweeps: N_opt ∝ C^a per budget minima.
     Isoflop(isoflop::IsoflopArgs),
+    /// Rank LR schedules by the final loss a fit predicts, before the run.
+    Plan(plan::PlanArgs),
     /// Run fit, eval, predict, plot and compare end to end on the bundled data.
     Demo(demo::DemoArgs),
 }
@@ -560,6 +563,7 @@ fn dispatch(cmd: Command) -> Result<()> {
         Command::Compare(a) => cmd_compare(a),
         Command::Optimal(a) => cmd_optimal(a),
         Command::Isoflop(a) => isoflop::run(a),
+        Command::Plan(a) => plan::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Demo(a) => demo::run(a),
     }

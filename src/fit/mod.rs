@@ -11,7 +11,7 @@ pub mod objective;
 pub mod record;
 
 pub use multistart::OptimizerOptions;
-pub use record::{DataRecord, FitRecord, RunMetrics};
+pub use record::{DataRecord, Domain, FitRecord, RunMetrics};
 
 use crate::error::{Error, Result};
 use crate::law::{Features, Law, LawOptions};
@@ -162,7 +162,42 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
         exact_features: features_of(law, &owned)?,
     };
     let data = owned.iter().map(DataRecord::from_run).collect();
-    fit_set(law, &set, data, &options)
+    let mut record = fit_set(law, &set, data, &options)?;
+    record.domain = Some(domain_of(law, &owned));
+    Ok(record)
+}
+
+/// What the fit runs cover: S1 and S2 (with the law's λ and warmup convention) at their observed
+/// steps, and their model sizes.
+pub fn domain_of(law: &dyn Law, runs: &[Run]) -> Domain {
+    use crate::law::areas::{annealing_area, forward_area};
+    let (mut s1_max, mut s2_max, mut last) = (0.0f64, f64::NEG_INFINITY, 0i64);
+    for r in runs {
+        let lr = law.effective_lr(&r.lr);
+        let s1 = forward_area(&lr);
+        let s2 = annealing_area(&lr, law.options().lambda);
+        for &s in &r.steps {
+            if let Some(i) = usize::try_from(s).ok().filter(|&i| i < s1.len()) {
+                s1_max = s1_max.max(s1[i]);
+                s2_max = s2_max.max(s2[i]);
+                last = last.max(s);
+            }
+        }
+    }
+    let sizes: Vec<f64> = runs.iter().filter_map(|r| r.params).collect();
+    let params = (!sizes.is_empty()).then(|| {
+        [
+            sizes.iter().copied().fold(f64::INFINITY, f64::min),
+            sizes.iter().copied().fold(0.0, f64::max),
+        ]
+    });
+    Domain {
+        s1_max,
+        // Warmup makes S2 negative, and a run that never anneals keeps it so.
+        s2_max: if s2_max.is_finite() { s2_max } else { 0.0 },
+        last_step_max: last,
+        params,
+    }
 }
 
 /// Fit a size law (e.g. Chinchilla) to a table of finished runs, after the point filters.
@@ -426,6 +461,7 @@ pub fn fit_set(
             fit_mean,
         },
         data,
+        domain: None,
         bootstrap: None,
         losscast_version: env!("CARGO_PKG_VERSION").to_string(),
     })

@@ -49,10 +49,26 @@ pub struct FitRecord {
     pub points_used: usize,
     pub metrics: MetricsRecord,
     pub data: Vec<DataRecord>,
+    /// What the fit runs covered, so forecasts (and `plan`) can tell interpolation from
+    /// extrapolation. Absent for table fits and for records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<Domain>,
     /// Case-bootstrap intervals and parameter samples, when `--bootstrap K` was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<super::bootstrap::Bootstrap>,
     pub losscast_version: String,
+}
+
+/// The range of the schedule summaries (laws.md §1, with the law's λ and warmup convention) and
+/// model sizes over the fit runs' observed points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Domain {
+    pub s1_max: f64,
+    pub s2_max: f64,
+    pub last_step_max: i64,
+    /// Smallest and largest model size among the fit runs, when they carry one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<[f64; 2]>,
 }
 
 /// How faithful a law's fit-time approximation was at the optimum.

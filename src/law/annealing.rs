@@ -7,7 +7,7 @@
 //! ones: for fixed α the law is linear in (L0, A, C), so a least-squares solve gives a start that
 //! is usually already near the optimum.
 
-use super::areas::{annealing_area, forward_area, observed_indices};
+use super::areas::{annealing_area, annealing_form_gradient, forward_area, observed_indices};
 use super::{Curve, Features, Law, LawOptions, Transform};
 use crate::error::Result;
 use nalgebra::{DMatrix, DVector};
@@ -117,6 +117,23 @@ impl Law for Annealing {
             }
         }
         starts
+    }
+
+    fn final_loss_lr_gradient(
+        &self,
+        p: &[f64],
+        lr: &[f64],
+        _model_size: Option<f64>,
+    ) -> Option<Result<(f64, Vec<f64>)>> {
+        let lr = self.effective_lr(lr);
+        Some(Ok(annealing_form_gradient(
+            p[0],
+            p[1],
+            p[2],
+            p[3],
+            &lr,
+            self.options.lambda,
+        )))
     }
 
     fn diagnostics(&self, _params: &[f64], fit_features: &[Features]) -> Vec<String> {

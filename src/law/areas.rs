@@ -31,6 +31,39 @@ pub fn annealing_area(lr: &[f64], lambda: f64) -> Vec<f64> {
     out
 }
 
+/// The annealing-law form `L0 + A·S1^(−α) − C·S2` at the last step T of `lr`, and its gradient
+/// with respect to every η_t, for schedule optimisation (`plan --free`).
+///
+/// ∂S1(T)/∂η_t = 1. With S2(T) = Σ_{k=1..T} (η_{k−1} − η_k)·w_k, w_k = (1 − λ^{T−k+1})/(1 − λ)
+/// (laws.md §1), ∂S2(T)/∂η_t = w_{t+1} − w_t (each term present when its index lies in 1..=T).
+pub fn annealing_form_gradient(
+    l0: f64,
+    a: f64,
+    alpha: f64,
+    c: f64,
+    lr: &[f64],
+    lambda: f64,
+) -> (f64, Vec<f64>) {
+    let t_last = lr.len().saturating_sub(1);
+    let s1: f64 = lr.iter().sum();
+    let s2 = annealing_area(lr, lambda).last().copied().unwrap_or(0.0);
+    let loss = l0 + a * s1.powf(-alpha) - c * s2;
+    let d_s1 = -alpha * a * s1.powf(-alpha - 1.0);
+    // w_k for k = 1..=T, computed from k = T down: w_T = 1, w_k = 1 + λ·w_{k+1}.
+    let mut w = vec![0.0; t_last + 2];
+    for k in (1..=t_last).rev() {
+        w[k] = 1.0 + lambda * w[k + 1];
+    }
+    let grad = (0..lr.len())
+        .map(|t| {
+            let up = if t < t_last { w[t + 1] } else { 0.0 };
+            let down = if t >= 1 { w[t] } else { 0.0 };
+            d_s1 - c * (up - down)
+        })
+        .collect();
+    (loss, grad)
+}
+
 /// The LR array with every step before the first peak replaced by the peak, as the authors'
 /// script counts warmup (`--warmup-as-peak`). Detecting the warmup from the array, not from a
 /// spec, makes the option work for logged and file schedules too.
@@ -72,6 +105,38 @@ pub fn observed_indices(steps: &[i64], s1: &[f64]) -> Result<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn annealing_form_gradient_matches_finite_differences() {
+        let lr: Vec<f64> = (0..60)
+            .map(|i| {
+                if i < 10 {
+                    1e-3 * i as f64 / 10.0
+                } else {
+                    1e-3 * (1.0 - (i - 10) as f64 / 70.0)
+                }
+            })
+            .collect();
+        let (l0, a, alpha, c, lambda) = (2.0, 0.5, 0.4, 30.0, 0.9);
+        let (loss, grad) = annealing_form_gradient(l0, a, alpha, c, &lr, lambda);
+        let direct = |lr: &[f64]| {
+            let s1: f64 = lr.iter().sum();
+            l0 + a * s1.powf(-alpha) - c * annealing_area(lr, lambda).last().unwrap()
+        };
+        assert!((loss - direct(&lr)).abs() < 1e-12);
+        for t in [0, 1, 9, 10, 30, 58, 59] {
+            let h = 1e-7;
+            let (mut up, mut dn) = (lr.clone(), lr.clone());
+            up[t] += h;
+            dn[t] -= h;
+            let fd = (direct(&up) - direct(&dn)) / (2.0 * h);
+            assert!(
+                (grad[t] - fd).abs() < 1e-5 * fd.abs().max(1.0),
+                "t={t}: {} vs {fd}",
+                grad[t]
+            );
+        }
+    }
 
     /// The closed form of laws.md §1, summed directly; O(T²), so only for small arrays.
     fn s2_closed_form(lr: &[f64], lambda: f64, s: usize) -> f64 {

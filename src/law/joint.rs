@@ -12,7 +12,7 @@
 //!
 //! Features are S1, S2, ln S1 (as in the annealing law) and ln n at each logged step.
 
-use super::areas::{annealing_area, forward_area, observed_indices};
+use super::areas::{annealing_area, annealing_form_gradient, forward_area, observed_indices};
 use super::{Curve, Features, Law, LawOptions, Transform};
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
@@ -45,6 +45,20 @@ fn joint_features(law: &dyn Law, curve: &Curve) -> Result<Features> {
         columns: vec![a, b, ln_s1, ln_n],
         aux: vec![],
     })
+}
+
+/// ln(N/N_REF) of a forecast's model size, which a joint law cannot do without.
+fn ln_size(law: &dyn Law, model_size: Option<f64>) -> Result<f64> {
+    match model_size {
+        Some(n) if n.is_finite() && n > 0.0 => Ok((n / N_REF).ln()),
+        Some(n) => Err(Error::input(format!(
+            "model size {n} is not a positive number"
+        ))),
+        None => Err(Error::input(format!(
+            "law {} forecasts a model of a given size: give --params N",
+            law.name()
+        ))),
+    }
 }
 
 /// Least squares for the coefficients of fixed basis columns, the data-driven starts of both
@@ -195,6 +209,19 @@ impl Law for JointAdditive {
         size_warnings(fit_features, "--fix beta=0.34, Chinchilla's N exponent")
     }
 
+    fn final_loss_lr_gradient(
+        &self,
+        p: &[f64],
+        lr: &[f64],
+        model_size: Option<f64>,
+    ) -> Option<Result<(f64, Vec<f64>)>> {
+        Some(ln_size(self, model_size).map(|x| {
+            let l0 = p[0] + p[3] * (-p[4] * x).exp();
+            let lr = self.effective_lr(lr);
+            annealing_form_gradient(l0, p[1], p[2], p[5], &lr, self.options.lambda)
+        }))
+    }
+
     fn structurally_unidentified(&self, fit_features: &[Features]) -> Vec<&'static str> {
         match sizes(fit_features) {
             0 | 1 => vec!["B", "beta"],
@@ -313,6 +340,26 @@ impl Law for JointScaled {
             fit_features,
             "--fix beta=0.34, or --fix B=0 for a size-free L0",
         )
+    }
+
+    fn final_loss_lr_gradient(
+        &self,
+        p: &[f64],
+        lr: &[f64],
+        model_size: Option<f64>,
+    ) -> Option<Result<(f64, Vec<f64>)>> {
+        Some(ln_size(self, model_size).map(|x| {
+            let (e, b, beta, a, pw, alpha, c, q) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+            let lr = self.effective_lr(lr);
+            annealing_form_gradient(
+                e + b * (-beta * x).exp(),
+                a * (pw * x).exp(),
+                alpha,
+                c * (q * x).exp(),
+                &lr,
+                self.options.lambda,
+            )
+        }))
     }
 
     fn structurally_unidentified(&self, fit_features: &[Features]) -> Vec<&'static str> {

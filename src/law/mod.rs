@@ -248,6 +248,18 @@ pub trait Law: Send + Sync {
         Vec::new()
     }
 
+    /// The predicted loss at the last step of `lr` and its gradient with respect to the LR at
+    /// every step, for a model of `model_size` parameters (joint laws). `None` when the law has
+    /// no analytic LR gradient; `plan --free` needs one.
+    fn final_loss_lr_gradient(
+        &self,
+        _params: &[f64],
+        _lr: &[f64],
+        _model_size: Option<f64>,
+    ) -> Option<Result<(f64, Vec<f64>)>> {
+        None
+    }
+
     /// Parameters the structure of the fit data cannot determine, whatever the optimiser finds
     /// (a joint law's size exponent from two model sizes). The fit marks them and is not
     /// trustworthy; [`Law::diagnostics`] says why.

@@ -20,6 +20,7 @@ use std::sync::Once;
 
 pub mod isoflop;
 pub mod parity;
+pub mod plan;
 pub mod size;
 
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
@@ -481,7 +482,7 @@ pub fn save_figure<F: Figure>(fig: &F, path: &Path) -> Result<()> {
 }
 
 /// Steps as people write them: 500, 12k, 1.5M.
-fn step_label(v: &f64) -> String {
+pub(crate) fn step_label(v: &f64) -> String {
     let a = v.abs();
     if a >= 1e6 {
         format!("{}M", trim(v / 1e6))

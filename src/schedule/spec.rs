@@ -230,6 +230,15 @@ impl<'a> Keys<'a> {
     }
 }
 
+/// LRs in specs: `3e-5`, and plain `0` rather than `0e0`.
+fn lr_text(x: f64) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else {
+        format!("{x:e}")
+    }
+}
+
 impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -258,7 +267,7 @@ impl fmt::Display for Schedule {
                             "linear"
                         };
                         head(f, kind)?;
-                        write!(f, ",end={end:e}")?;
+                        write!(f, ",end={}", lr_text(*end))?;
                         tail(f)
                     }
                     Shape::Wsd {
@@ -267,7 +276,7 @@ impl fmt::Display for Schedule {
                         shape,
                     } => {
                         head(f, "wsd")?;
-                        write!(f, ",end={end:e}")?;
+                        write!(f, ",end={}", lr_text(*end))?;
                         tail(f)?;
                         let shape = match shape {
                             DecayShape::Exp => "exp",
@@ -282,7 +291,7 @@ impl fmt::Display for Schedule {
                         tail(f)?;
                         let drops: Vec<String> = drops
                             .iter()
-                            .map(|(at, lr)| format!("{at}@{lr:e}"))
+                            .map(|(at, lr)| format!("{at}@{}", lr_text(*lr)))
                             .collect();
                         write!(f, ",drops={}", drops.join(";"))
                     }

@@ -1,0 +1,261 @@
+//! `losscast plan --fit F.json --total T --peak P`: rank schedules by predicted final loss, draw
+//! the best ones, and optionally optimise a free-form schedule.
+
+use super::to_json;
+use crate::error::{Error, Result};
+use crate::fit::FitRecord;
+use crate::law::LawKind;
+use crate::output;
+use crate::plan::free::{self, FreeOptions};
+use crate::plan::grid::{self, Frame, FAMILIES};
+use crate::plan::{self as planner, Candidate};
+use crate::plot::plan::{PlanCurve, PlanPlot};
+use crate::plot::save_figure;
+use crate::schedule;
+use clap::Args;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub(super) struct PlanArgs {
+    /// Fit file of a schedule law (annealing, multipower, joint-additive, joint-scaled).
+    #[arg(long)]
+    fit: PathBuf,
+    /// Steps of the planned run.
+    #[arg(long)]
+    total: u64,
+    /// Peak LR.
+    #[arg(long)]
+    peak: f64,
+    /// Warmup steps (linear from 0 to the peak).
+    #[arg(long, default_value_t = 0)]
+    warmup: u64,
+    /// Model size N of the planned run (joint size × schedule fits).
+    #[arg(long)]
+    params: Option<f64>,
+    /// Schedule families to search: wsd, cosine, linear, steps, constant (default: all of
+    /// them, unless --grid is given).
+    #[arg(long, value_delimiter = ',')]
+    families: Vec<String>,
+    /// A grid of schedules, e.g. "wsd:decay_frac=0.05..0.5/0.05,shape=linear|sqrt|exp"
+    /// (ranges a..b/step, lists x|y; also decay_frac and end_frac, the end LR as a share of
+    /// the peak, default 0, or 0.01 for exp decays, which cannot reach 0); may be repeated.
+    #[arg(long)]
+    grid: Vec<String>,
+    /// Rows of the ranked table to print (--json prints all).
+    #[arg(long, default_value_t = 15)]
+    top: usize,
+    /// Overlay plot of the best candidates' predicted curves and schedules (.png or .svg).
+    #[arg(long, default_value = "plan.png")]
+    plot: PathBuf,
+    /// How many candidates the plot shows.
+    #[arg(long, default_value_t = 5)]
+    plot_top: usize,
+    /// Also optimise a free-form non-increasing schedule (warmup and peak fixed) by gradient
+    /// descent on the law's prediction.
+    #[arg(long)]
+    free: bool,
+    /// Where --free writes its schedule: a step,lr CSV usable as --schedule file:PATH.
+    #[arg(long, default_value = "free-schedule.csv")]
+    free_out: PathBuf,
+    /// Knots of the free-form schedule after warmup (linear in between).
+    #[arg(long, default_value_t = 200)]
+    knots: usize,
+    /// Print {"candidates": [...]} as JSON, best first.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(super) fn run(a: PlanArgs) -> Result<()> {
+    let rec = FitRecord::load(&a.fit)?;
+    let law = rec
+        .build_law()
+        .map_err(|e| Error::file(&a.fit, e.to_string()))?;
+    if law.kind() == LawKind::Table {
+        return Err(Error::input(format!(
+            "{}: law {} has no schedule; plan needs a schedule law fit",
+            a.fit.display(),
+            law.name()
+        )));
+    }
+    let params = rec.param_vector(law.as_ref())?;
+    let frame = Frame {
+        total: a.total,
+        peak: a.peak,
+        warmup: a.warmup,
+    };
+    planner::check_frame(&frame)?;
+    let families: Vec<String> = if a.families.is_empty() && a.grid.is_empty() {
+        FAMILIES.iter().map(|s| s.to_string()).collect()
+    } else {
+        a.families.clone()
+    };
+    let specs = grid::candidates(&families, &a.grid, frame)?;
+    let domain = rec.domain.as_ref();
+    let ranked = planner::rank(law.as_ref(), &params, domain, &specs, a.params)?;
+    let best = &ranked[0];
+
+    let free = if a.free {
+        let sched = schedule::parse(&best.spec, Path::new(""))?;
+        let start = sched.lr_array(a.total as usize + 1);
+        let spread = ranked.last().map_or(0.0, |w| w.final_loss_pred) - best.final_loss_pred;
+        let f = free::optimise(
+            law.as_ref(),
+            &params,
+            a.params,
+            frame,
+            &start,
+            spread,
+            FreeOptions {
+                knots: a.knots,
+                ..FreeOptions::default()
+            },
+        )?;
+        output::write_atomic(&a.free_out, free::to_csv(&f.lr).as_bytes())?;
+        let eff = law.effective_lr(&f.lr);
+        let s1 = eff.iter().sum::<f64>();
+        let s2 = *crate::law::areas::annealing_area(&eff, law.options().lambda)
+            .last()
+            .unwrap_or(&0.0);
+        let (extrapolation, reasons) = planner::extrapolation(domain, s1, s2, a.params);
+        Some((f, extrapolation, reasons))
+    } else {
+        None
+    };
+
+    // The figure: the best candidates, and the free-form schedule if there is one.
+    let from = a.warmup.max(a.total / 50) as usize;
+    let mut curves = Vec::new();
+    for c in ranked.iter().take(a.plot_top) {
+        let sched = schedule::parse(&c.spec, Path::new(""))?;
+        let lr = sched.lr_array(a.total as usize + 1);
+        curves.push(PlanCurve {
+            label: format!("{:.4}  {}", c.final_loss_pred, short_spec(&c.spec)),
+            loss: planner::predicted_curve(law.as_ref(), &params, &lr, a.params, from, 400)?,
+            lr,
+            extrapolation: c.extrapolation == Some(true),
+        });
+    }
+    if let Some((f, ex, _)) = &free {
+        curves.push(PlanCurve {
+            label: format!("{:.4}  free-form ({} knots)", f.final_loss_pred, a.knots),
+            loss: planner::predicted_curve(law.as_ref(), &params, &f.lr, a.params, from, 400)?,
+            lr: f.lr.clone(),
+            extrapolation: *ex == Some(true),
+        });
+    }
+    let size = a.params.map_or(String::new(), |n| format!(", N = {n:.3e}"));
+    save_figure(
+        &PlanPlot {
+            title: format!(
+                "{} plan: {} steps, peak {:e}, warmup {}{size} (dashed: extrapolation)",
+                law.name(),
+                a.total,
+                a.peak,
+                a.warmup
+            ),
+            curves,
+        },
+        &a.plot,
+    )?;
+
+    if a.json {
+        let free_json = free.as_ref().map(|(f, ex, reasons)| {
+            json!({
+                "path": a.free_out.display().to_string(),
+                "final_loss_pred": f.final_loss_pred,
+                "gain_over_best_family": best.final_loss_pred - f.final_loss_pred,
+                "extrapolation": ex,
+                "reasons": reasons,
+                "iterations": f.iterations,
+                "termination": f.termination,
+            })
+        });
+        println!(
+            "{}",
+            to_json(&json!({
+                "law": law.name(),
+                "fit": a.fit.display().to_string(),
+                "total": a.total, "peak": a.peak, "warmup": a.warmup, "params": a.params,
+                "candidates": ranked,
+                "best": best.spec,
+                "free": free_json,
+                "plot": a.plot.display().to_string(),
+            }))?
+        );
+        return Ok(());
+    }
+    print!("{}", table(&ranked, a.top));
+    println!("best: {}", best.spec);
+    if best.extrapolation == Some(true) {
+        match ranked.iter().find(|c| c.extrapolation == Some(false)) {
+            Some(c) => println!(
+                "best within the fit runs' range: {} ({:.4}); the law extrapolates to the best",
+                c.spec, c.final_loss_pred
+            ),
+            None => println!("every candidate extrapolates beyond the fit runs"),
+        }
+    }
+    if domain.is_none() {
+        println!("(the fit file has no domain; refit to mark extrapolations)");
+    }
+    if let Some((f, ex, reasons)) = &free {
+        println!(
+            "free-form: predicted final loss {:.5}, {:+.5} vs the best family member ({} \
+             iterations, {}){}; wrote {}",
+            f.final_loss_pred,
+            f.final_loss_pred - best.final_loss_pred,
+            f.iterations,
+            f.termination,
+            if *ex == Some(true) {
+                format!(" — extrapolation: {}", reasons.join("; "))
+            } else {
+                String::new()
+            },
+            a.free_out.display()
+        );
+    }
+    eprintln!("wrote {}", a.plot.display());
+    Ok(())
+}
+
+/// The spec without the keys every candidate shares, for legends.
+fn short_spec(spec: &str) -> String {
+    let (kind, rest) = spec.split_once(':').unwrap_or((spec, ""));
+    let keep: Vec<&str> = rest
+        .split(',')
+        .filter(|kv| {
+            !["peak=", "warmup=", "total="]
+                .iter()
+                .any(|p| kv.starts_with(p))
+        })
+        .collect();
+    format!("{kind}:{}", keep.join(","))
+}
+
+fn table(ranked: &[Candidate], top: usize) -> String {
+    let best = ranked[0].final_loss_pred;
+    let mut s = format!(
+        "{:>4} {:>10} {:>9} {:>6}  {}\n",
+        "rank", "final loss", "vs best", "extrap", "schedule"
+    );
+    for (i, c) in ranked.iter().take(top).enumerate() {
+        let ex = match c.extrapolation {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "?",
+        };
+        s += &format!(
+            "{:>4} {:>10.5} {:>+9.5} {:>6}  {}\n",
+            i + 1,
+            c.final_loss_pred,
+            c.final_loss_pred - best,
+            ex,
+            c.spec
+        );
+    }
+    if ranked.len() > top {
+        s += &format!("({} more; --top N or --json for all)\n", ranked.len() - top);
+    }
+    s
+}

@@ -1,0 +1,166 @@
+//! Schedule planning: rank candidate schedules by the loss a fitted law predicts at the end of a
+//! run, before the run is paid for.
+//!
+//! A plan is only as good as the law, and a law is only trusted where it was fitted: a candidate
+//! whose S1 or S2 at the last step exceeds what the fit runs reached (or whose model size lies
+//! outside the fitted sizes) is marked as an extrapolation, with the reason.
+
+pub mod free;
+pub mod grid;
+
+use crate::error::{Error, Result};
+use crate::fit::Domain;
+use crate::law::areas::{annealing_area, forward_area};
+use crate::law::{Curve, Law};
+use crate::schedule;
+use grid::Frame;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::Path;
+
+/// One ranked schedule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    /// Canonical schedule spec, usable with `--schedule` and in manifests.
+    pub spec: String,
+    pub final_loss_pred: f64,
+    /// Whether the forecast leaves the fit runs' domain; `null` when the fit file predates
+    /// domains.
+    pub extrapolation: Option<bool>,
+    pub reasons: Vec<String>,
+    /// S1 and S2 at the last step, with the law's conventions.
+    pub s1: f64,
+    pub s2: f64,
+}
+
+/// The final-step loss of a per-step LR array, and its S1, S2.
+fn final_loss(
+    law: &dyn Law,
+    params: &[f64],
+    lr: &[f64],
+    model_size: Option<f64>,
+) -> Result<(f64, f64, f64)> {
+    let last = lr.len() as i64 - 1;
+    let f = law.features(&Curve {
+        lr,
+        steps: &[last],
+        params: model_size,
+    })?;
+    let mut out = [0.0];
+    law.predict(params, &f, &mut out);
+    let eff = law.effective_lr(lr);
+    let s1 = *forward_area(&eff).last().unwrap_or(&0.0);
+    let s2 = *annealing_area(&eff, law.options().lambda)
+        .last()
+        .unwrap_or(&0.0);
+    Ok((out[0], s1, s2))
+}
+
+/// Why a forecast is an extrapolation, if it is.
+pub fn extrapolation(
+    domain: Option<&Domain>,
+    s1: f64,
+    s2: f64,
+    model_size: Option<f64>,
+) -> (Option<bool>, Vec<String>) {
+    let Some(d) = domain else {
+        return (None, Vec::new());
+    };
+    let mut reasons = Vec::new();
+    if s1 > d.s1_max * (1.0 + 1e-9) {
+        reasons.push(format!("S1 {s1:.4} beyond the fit runs' {:.4}", d.s1_max));
+    }
+    if s2 > d.s2_max * (1.0 + 1e-9) + 1e-12 {
+        reasons.push(format!("S2 {s2:.4} beyond the fit runs' {:.4}", d.s2_max));
+    }
+    if let (Some(n), Some([lo, hi])) = (model_size, d.params) {
+        if n < lo * (1.0 - 1e-9) || n > hi * (1.0 + 1e-9) {
+            reasons.push(format!(
+                "N {n:.3e} outside the fitted sizes {lo:.3e}..{hi:.3e}"
+            ));
+        }
+    }
+    (Some(!reasons.is_empty()), reasons)
+}
+
+/// Score every spec and sort best first (lowest predicted final loss).
+pub fn rank(
+    law: &dyn Law,
+    params: &[f64],
+    domain: Option<&Domain>,
+    specs: &[String],
+    model_size: Option<f64>,
+) -> Result<Vec<Candidate>> {
+    let mut out: Vec<Candidate> = specs
+        .par_iter()
+        .map(|spec| {
+            let sched = schedule::parse(spec, Path::new(""))?;
+            let lr = sched.lr_array(sched.total_steps() as usize + 1);
+            let (loss, s1, s2) = final_loss(law, params, &lr, model_size)
+                .map_err(|e| Error::input(format!("candidate '{spec}': {e}")))?;
+            let (extrapolation, reasons) = extrapolation(domain, s1, s2, model_size);
+            Ok(Candidate {
+                spec: sched.to_string(),
+                final_loss_pred: loss,
+                extrapolation,
+                reasons,
+                s1,
+                s2,
+            })
+        })
+        .collect::<Result<_>>()?;
+    out.sort_by(|a, b| {
+        a.final_loss_pred
+            .total_cmp(&b.final_loss_pred)
+            .then_with(|| a.spec.cmp(&b.spec))
+    });
+    Ok(out)
+}
+
+/// Check the frame a plan is made in.
+pub fn check_frame(f: &Frame) -> Result<()> {
+    if f.total == 0 || f.warmup >= f.total {
+        return Err(Error::input(format!(
+            "--total {} must exceed --warmup {}",
+            f.total, f.warmup
+        )));
+    }
+    if !(f.peak.is_finite() && f.peak > 0.0) {
+        return Err(Error::input(format!("--peak {} must be > 0", f.peak)));
+    }
+    Ok(())
+}
+
+/// The predicted loss along a per-step LR array at about `points` steps from step `from`, for
+/// plots.
+pub fn predicted_curve(
+    law: &dyn Law,
+    params: &[f64],
+    lr: &[f64],
+    model_size: Option<f64>,
+    from: usize,
+    points: usize,
+) -> Result<Vec<(f64, f64)>> {
+    let total = lr.len() - 1;
+    let every = (total / points.max(1)).max(1);
+    // Not before the first step with some learning: the law is undefined there.
+    let first = law
+        .effective_lr(lr)
+        .iter()
+        .position(|&x| x > 0.0)
+        .unwrap_or(0)
+        .max(from)
+        .min(total);
+    let mut steps: Vec<i64> = (first..=total).step_by(every).map(|s| s as i64).collect();
+    if steps.last() != Some(&(total as i64)) {
+        steps.push(total as i64);
+    }
+    let f = law.features(&Curve {
+        lr,
+        steps: &steps,
+        params: model_size,
+    })?;
+    let mut pred = vec![0.0; steps.len()];
+    law.predict(params, &f, &mut pred);
+    Ok(steps.iter().map(|&s| s as f64).zip(pred).collect())
+}

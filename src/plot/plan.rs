@@ -1,0 +1,116 @@
+//! A plan's figure: the predicted loss curves of the top candidates over their LR schedules, so
+//! a reader sees where each schedule gains (the decay) and what it costs (the lower S1 before it).
+//! Candidates the law extrapolates to are drawn dashed.
+
+use super::{draw_legend, range, step_label, titled_canvas, Figure, FAMILY, PALETTE};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// One schedule to draw.
+pub struct PlanCurve {
+    pub label: String,
+    pub loss: Vec<(f64, f64)>,
+    /// LR at every step (drawn thinned).
+    pub lr: Vec<f64>,
+    pub extrapolation: bool,
+}
+
+pub struct PlanPlot {
+    pub title: String,
+    pub curves: Vec<PlanCurve>,
+}
+
+impl Figure for PlanPlot {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> std::result::Result<(), String> {
+        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        let root = titled_canvas(root, &self.title)?;
+        let (top, bottom) = root.split_vertically(640);
+        let x_max = self
+            .curves
+            .iter()
+            .map(|c| c.lr.len() as f64 - 1.0)
+            .fold(1.0, f64::max);
+        let x_min = self
+            .curves
+            .iter()
+            .filter_map(|c| c.loss.first().map(|p| p.0))
+            .fold(x_max, f64::min);
+        let (y_lo, y_hi) = range(self.curves.iter().flat_map(|c| c.loss.iter().map(|p| p.1)));
+        let label_font = (FAMILY, 16).into_font();
+        let axis_font = (FAMILY, 14).into_font();
+        let mut chart = ChartBuilder::on(&top)
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x_min..x_max, y_lo..y_hi)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .y_desc("predicted loss")
+            .x_label_formatter(&step_label)
+            .axis_desc_style(label_font.clone())
+            .label_style(axis_font.clone())
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(err)?;
+        for (i, c) in self.curves.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            let style = color.stroke_width(2);
+            let a = if c.extrapolation {
+                chart
+                    .draw_series(DashedLineSeries::new(c.loss.clone(), 8, 5, style))
+                    .map_err(err)?
+            } else {
+                chart
+                    .draw_series(LineSeries::new(c.loss.clone(), style))
+                    .map_err(err)?
+            };
+            a.label(c.label.clone()).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        }
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 13)?;
+
+        let lr_hi = self
+            .curves
+            .iter()
+            .flat_map(|c| c.lr.iter().copied())
+            .fold(0.0f64, f64::max)
+            .max(f64::MIN_POSITIVE)
+            * 1.08;
+        let mut lrc = ChartBuilder::on(&bottom)
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x_min..x_max, 0.0..lr_hi)
+            .map_err(err)?;
+        lrc.configure_mesh()
+            .x_desc("step")
+            .x_label_formatter(&step_label)
+            .y_desc("learning rate")
+            .y_label_formatter(&|v| format!("{v:.1e}"))
+            .y_labels(4)
+            .axis_desc_style(label_font)
+            .label_style(axis_font)
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .map_err(err)?;
+        for (i, c) in self.curves.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            let every = (c.lr.len() / 2000).max(1);
+            let pts: Vec<(f64, f64)> =
+                c.lr.iter()
+                    .enumerate()
+                    .filter(|(s, _)| s % every == 0 || *s + 1 == c.lr.len())
+                    .map(|(s, &v)| (s as f64, v))
+                    .filter(|p| p.0 >= x_min)
+                    .collect();
+            lrc.draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                .map_err(err)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,255 @@
+//! `losscast plan`: ranking by predicted final loss (checked against `predict`, an independent
+//! path through the law), extrapolation marks, the free-form schedule's shape, and joint fits.
+
+mod common;
+use common::{data, losscast};
+use serde_json::Value;
+use std::path::Path;
+
+fn ok_json(dir: &Path, args: &[&str]) -> Value {
+    let out = losscast(dir, args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn fit_annealing_400m(dir: &Path) {
+    let m = data("mpl400.toml");
+    let out = losscast(
+        dir,
+        &[
+            "fit",
+            "--law",
+            "annealing",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--out",
+            "a.json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn best_wsd_beats_every_grid_member_and_cosine_and_matches_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    fit_annealing_400m(dir.path());
+    let v = ok_json(
+        dir.path(),
+        &[
+            "plan",
+            "--fit",
+            "a.json",
+            "--total",
+            "24000",
+            "--peak",
+            "3e-4",
+            "--warmup",
+            "2160",
+            "--grid",
+            "wsd:decay_frac=0.05..0.5/0.05,shape=linear|sqrt|exp",
+            "--families",
+            "cosine",
+            "--json",
+        ],
+    );
+    let cands = v["candidates"].as_array().unwrap();
+    assert_eq!(cands.len(), 30 + 3);
+    let loss = |c: &Value| c["final_loss_pred"].as_f64().unwrap();
+    let is = |c: &Value, kind: &str| c["spec"].as_str().unwrap().starts_with(kind);
+    let best_wsd = cands
+        .iter()
+        .filter(|c| is(c, "wsd:"))
+        .map(loss)
+        .fold(f64::INFINITY, f64::min);
+    for c in cands {
+        assert!(best_wsd <= loss(c), "{c}");
+        assert!(c["extrapolation"].is_boolean(), "{c}");
+    }
+    let best_cos = cands
+        .iter()
+        .filter(|c| is(c, "cosine:"))
+        .map(loss)
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        best_wsd <= best_cos,
+        "best WSD {best_wsd} vs cosine {best_cos}"
+    );
+    // Sorted best first, and each figure is what `predict` gives at the last step.
+    assert!(cands.windows(2).all(|w| loss(&w[0]) <= loss(&w[1])));
+    for c in [&cands[0], &cands[7], cands.last().unwrap()] {
+        let p = ok_json(
+            dir.path(),
+            &[
+                "predict",
+                "--fit",
+                "a.json",
+                "--schedule",
+                c["spec"].as_str().unwrap(),
+                "--steps",
+                "24000",
+                "--json",
+            ],
+        );
+        let want = p["predictions"][0]["loss_pred"].as_f64().unwrap();
+        assert!(
+            (loss(c) - want).abs() < 1e-12,
+            "{}: {} vs {want}",
+            c["spec"],
+            loss(c)
+        );
+    }
+    assert!(dir.path().join("plan.png").exists());
+}
+
+#[test]
+fn constant_past_the_fit_runs_is_marked_as_an_extrapolation() {
+    let dir = tempfile::tempdir().unwrap();
+    fit_annealing_400m(dir.path());
+    // The 400M fit runs stop at step 23 936; S1 of a 48 000-step constant run is far beyond.
+    let v = ok_json(
+        dir.path(),
+        &[
+            "plan",
+            "--fit",
+            "a.json",
+            "--total",
+            "48000",
+            "--peak",
+            "3e-4",
+            "--warmup",
+            "2160",
+            "--families",
+            "constant",
+            "--json",
+        ],
+    );
+    let c = &v["candidates"][0];
+    assert_eq!(c["extrapolation"], true);
+    assert!(c["reasons"][0].as_str().unwrap().contains("S1"), "{c}");
+}
+
+#[test]
+fn free_form_schedule_starts_at_the_peak_never_increases_and_beats_the_families() {
+    let dir = tempfile::tempdir().unwrap();
+    fit_annealing_400m(dir.path());
+    let v = ok_json(
+        dir.path(),
+        &[
+            "plan",
+            "--fit",
+            "a.json",
+            "--total",
+            "24000",
+            "--peak",
+            "3e-4",
+            "--warmup",
+            "2160",
+            "--free",
+            "--free-out",
+            "free.csv",
+            "--json",
+        ],
+    );
+    let text = std::fs::read_to_string(dir.path().join("free.csv")).unwrap();
+    let lr: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(lr.len(), 24001);
+    assert_eq!(lr[2160], 3e-4, "starts at the peak");
+    assert!(
+        lr[2160..].windows(2).all(|w| w[1] <= w[0]),
+        "non-increasing"
+    );
+    assert!(lr.iter().all(|&x| x >= 0.0));
+    let gain = v["free"]["gain_over_best_family"].as_f64().unwrap();
+    assert!(gain >= 0.0, "{}", v["free"]);
+    // The CSV is a usable file: schedule, and predict agrees with plan's figure.
+    let p = ok_json(
+        dir.path(),
+        &[
+            "predict",
+            "--fit",
+            "a.json",
+            "--schedule",
+            "file:free.csv",
+            "--steps",
+            "24000",
+            "--json",
+        ],
+    );
+    let want = v["free"]["final_loss_pred"].as_f64().unwrap();
+    let got = p["predictions"][0]["loss_pred"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-9, "{got} vs {want}");
+}
+
+#[test]
+fn joint_fits_plan_for_a_model_size_and_mark_sizes_outside_the_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = data("mpl_joint.toml");
+    let out = losscast(
+        dir.path(),
+        &[
+            "fit",
+            "--law",
+            "joint-additive",
+            "--fix",
+            "beta=0.34",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--out",
+            "j.json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let args = |n: &'static str| {
+        vec![
+            "plan",
+            "--fit",
+            "j.json",
+            "--total",
+            "24000",
+            "--peak",
+            "3e-4",
+            "--warmup",
+            "2160",
+            "--families",
+            "cosine",
+            "--params",
+            n,
+            "--json",
+        ]
+    };
+    let inside = ok_json(dir.path(), &args("5e7"));
+    let outside = ok_json(dir.path(), &args("4e8"));
+    let r = outside["candidates"][0]["reasons"].to_string();
+    assert!(r.contains("outside the fitted sizes"), "{r}");
+    assert!(!inside["candidates"][0]["reasons"]
+        .to_string()
+        .contains("outside"));
+    // A bigger model is predicted to reach a lower loss on the same schedule.
+    let l = |v: &Value| v["candidates"][0]["final_loss_pred"].as_f64().unwrap();
+    assert!(l(&outside) < l(&inside));
+    // Without the size, a joint fit cannot plan.
+    let out = losscast(
+        dir.path(),
+        &[
+            "plan", "--fit", "j.json", "--total", "24000", "--peak", "3e-4",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--params"));
+}
