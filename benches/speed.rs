@@ -348,6 +348,82 @@ fn main() {
         &s,
     );
 
+    // Issue 6: the joint fit on all 27 MPL curves, plan over a 200-candidate grid at 24 000
+    // steps (target < 2 s), and plan --free (target < 30 s), whole process.
+    let joint = dir.path().join("joint_all.toml");
+    let text = std::fs::read_to_string(data("mpl_joint.toml"))
+        .unwrap()
+        .replace("path = \"", &format!("path = \"{}/", data("").display()))
+        .replace("role = \"test\"", "role = \"fit\"");
+    std::fs::write(&joint, text).unwrap();
+    for law in ["joint-additive", "joint-scaled"] {
+        let s = time_process(
+            &[
+                "fit",
+                "--law",
+                law,
+                "--manifest",
+                joint.to_str().unwrap(),
+                "--out",
+                "joint.json",
+            ],
+            5,
+            dir.path(),
+        );
+        report(
+            &format!("fit {law}, all 27 MPL curves (whole process)"),
+            5,
+            &s,
+        );
+    }
+    let s = time_process(
+        &[
+            "plan",
+            "--fit",
+            "mpl.json",
+            "--total",
+            "24000",
+            "--peak",
+            "3e-4",
+            "--warmup",
+            "2160",
+            "--grid",
+            "wsd:decay_frac=0.01..0.5/0.01,shape=linear|sqrt|exp|cosine",
+            "--plot",
+            "plan.png",
+        ],
+        5,
+        dir.path(),
+    );
+    report(
+        "plan, 200-candidate WSD grid, 24000 steps (whole process)",
+        5,
+        &s,
+    );
+    let s = time_process(
+        &[
+            "plan",
+            "--fit",
+            "mpl.json",
+            "--total",
+            "24000",
+            "--peak",
+            "3e-4",
+            "--warmup",
+            "2160",
+            "--free",
+            "--plot",
+            "plan-free.png",
+        ],
+        3,
+        dir.path(),
+    );
+    report(
+        "plan --free, 51 families + 200 knots (whole process)",
+        3,
+        &s,
+    );
+
     // In process: the fit alone, data already loaded.
     let runs: Vec<_> = losscast::manifest::load(&tissue)
         .unwrap()

@@ -1,4 +1,5 @@
-//! `losscast demo`: the whole path (fit, eval, predict, plot, compare, IsoFLOP) on the bundled data, so a newcomer
+//! `losscast demo`: the whole path (fit, eval, predict, plot, compare, IsoFLOP, joint laws,
+//! planning) on the bundled data, so a newcomer
 //! sees every output once with one command. It calls the same library functions as the other
 //! subcommands; nothing here is demo-only numerics.
 
@@ -168,5 +169,76 @@ pub fn run(a: DemoArgs) -> Result<()> {
         &png,
     )?;
     println!("wrote {}", png.display());
+
+    println!(
+        "\n== 6. A larger model's curves from smaller ones: joint-additive fitted on the 25M and \
+         100M runs forecasts all nine 400M curves (laws.md §4). Two sizes cannot determine the \
+         size exponent, so it is fixed at Chinchilla's 0.34."
+    );
+    let base = law::build("joint-additive", LawOptions::default())?;
+    let fixed = law::constrained::parse_fixed(base.as_ref(), "beta=0.34")?;
+    let joint = law::constrained::Constrained::new(base, fixed, vec![])?;
+    let all = load(&data.join("mpl_joint.toml"))?;
+    let folds = crate::rollout::rollout_runs(&joint, &all, &FitOptions::default(), 1, &|_| {})?;
+    let f = &folds[0];
+    println!(
+        "fold 1: fit on {} runs of {} sizes; held-out 400M curves: mean R² {:.4}, MAE {:.4}, \
+         PredE {:.4}, WorstE {:.4}",
+        f.fit_runs,
+        f.fit_sizes,
+        f.test_mean.r2,
+        f.test_mean.mae,
+        f.test_mean.pred_e,
+        f.test_mean.worst_e
+    );
+    let held: Vec<Run> = all
+        .iter()
+        .filter(|r| r.params == Some(4e8))
+        .cloned()
+        .collect();
+    let full = joint.expand(&f.param_vector);
+    let png = a.plots.join("demo-mpl-joint-rollout.png");
+    plot::plot_fit(joint.inner(), &full, &held, &png)?;
+    println!("wrote {}", png.display());
+
+    println!(
+        "\n== 7. Plan a 24 000-step 400M run: rank schedules under the annealing fit of step 2"
+    );
+    let rec = crate::fit::FitRecord::load(&a.fits.join("demo-mpl400-annealing.json"))?;
+    let law = rec.build_law()?;
+    let params = rec.param_vector(law.as_ref())?;
+    let frame = crate::plan::grid::Frame {
+        total: 24000,
+        peak: 3e-4,
+        warmup: 2160,
+    };
+    let families: Vec<String> = crate::plan::grid::FAMILIES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let specs = crate::plan::grid::candidates(&families, &[], frame)?;
+    let ranked = crate::plan::rank(law.as_ref(), &params, rec.domain.as_ref(), &specs, None)?;
+    for (i, c) in ranked.iter().take(5).enumerate() {
+        println!(
+            "{:>2}. {:.5}{}  {}",
+            i + 1,
+            c.final_loss_pred,
+            if c.extrapolation == Some(true) {
+                " (extrapolation)"
+            } else {
+                ""
+            },
+            c.spec
+        );
+    }
+    let png = a.plots.join("demo-plan.png");
+    let figure = crate::plan::figure(law.as_ref(), &params, &ranked, frame, None, 5, None)?;
+    plot::save_figure(&figure, &png)?;
+    println!("wrote {}", png.display());
+    println!(
+        "   (full table, grids and a free-form schedule: losscast plan --fit {} --total 24000 \
+         --peak 3e-4 --warmup 2160 --free)",
+        a.fits.join("demo-mpl400-annealing.json").display()
+    );
     Ok(())
 }

@@ -9,7 +9,6 @@ use crate::output;
 use crate::plan::free::{self, FreeOptions};
 use crate::plan::grid::{self, Frame, FAMILIES};
 use crate::plan::{self as planner, Candidate};
-use crate::plot::plan::{PlanCurve, PlanPlot};
 use crate::plot::save_figure;
 use crate::schedule;
 use clap::Args;
@@ -123,41 +122,23 @@ pub(super) fn run(a: PlanArgs) -> Result<()> {
         None
     };
 
-    // The figure: the best candidates, and the free-form schedule if there is one.
-    let from = a.warmup.max(a.total / 50) as usize;
-    let mut curves = Vec::new();
-    for c in ranked.iter().take(a.plot_top) {
-        let sched = schedule::parse(&c.spec, Path::new(""))?;
-        let lr = sched.lr_array(a.total as usize + 1);
-        curves.push(PlanCurve {
-            label: format!("{:.4}  {}", c.final_loss_pred, short_spec(&c.spec)),
-            loss: planner::predicted_curve(law.as_ref(), &params, &lr, a.params, from, 400)?,
-            lr,
-            extrapolation: c.extrapolation == Some(true),
-        });
-    }
-    if let Some((f, ex, _)) = &free {
-        curves.push(PlanCurve {
-            label: format!("{:.4}  free-form ({} knots)", f.final_loss_pred, a.knots),
-            loss: planner::predicted_curve(law.as_ref(), &params, &f.lr, a.params, from, 400)?,
-            lr: f.lr.clone(),
-            extrapolation: *ex == Some(true),
-        });
-    }
-    let size = a.params.map_or(String::new(), |n| format!(", N = {n:.3e}"));
-    save_figure(
-        &PlanPlot {
-            title: format!(
-                "{} plan: {} steps, peak {:e}, warmup {}{size} (dashed: extrapolation)",
-                law.name(),
-                a.total,
-                a.peak,
-                a.warmup
-            ),
-            curves,
-        },
-        &a.plot,
+    let figure = planner::figure(
+        law.as_ref(),
+        &params,
+        &ranked,
+        frame,
+        a.params,
+        a.plot_top,
+        free.as_ref().map(|(f, ex, _)| {
+            (
+                f.lr.as_slice(),
+                f.final_loss_pred,
+                a.knots,
+                *ex == Some(true),
+            )
+        }),
     )?;
+    save_figure(&figure, &a.plot)?;
 
     if a.json {
         let free_json = free.as_ref().map(|(f, ex, reasons)| {
@@ -217,20 +198,6 @@ pub(super) fn run(a: PlanArgs) -> Result<()> {
     }
     eprintln!("wrote {}", a.plot.display());
     Ok(())
-}
-
-/// The spec without the keys every candidate shares, for legends.
-fn short_spec(spec: &str) -> String {
-    let (kind, rest) = spec.split_once(':').unwrap_or((spec, ""));
-    let keep: Vec<&str> = rest
-        .split(',')
-        .filter(|kv| {
-            !["peak=", "warmup=", "total="]
-                .iter()
-                .any(|p| kv.starts_with(p))
-        })
-        .collect();
-    format!("{kind}:{}", keep.join(","))
 }
 
 fn table(ranked: &[Candidate], top: usize) -> String {

@@ -164,3 +164,62 @@ pub fn predicted_curve(
     law.predict(params, &f, &mut pred);
     Ok(steps.iter().map(|&s| s as f64).zip(pred).collect())
 }
+
+/// The plan figure: the `top` best candidates and, if given, a free-form schedule (its LR array,
+/// predicted final loss, knots and whether it extrapolates).
+pub fn figure(
+    law: &dyn Law,
+    params: &[f64],
+    ranked: &[Candidate],
+    frame: Frame,
+    model_size: Option<f64>,
+    top: usize,
+    free: Option<(&[f64], f64, usize, bool)>,
+) -> Result<crate::plot::plan::PlanPlot> {
+    use crate::plot::plan::{PlanCurve, PlanPlot};
+    let from = frame.warmup.max(frame.total / 50) as usize;
+    let mut curves = Vec::new();
+    for c in ranked.iter().take(top) {
+        let sched = schedule::parse(&c.spec, Path::new(""))?;
+        let lr = sched.lr_array(frame.total as usize + 1);
+        curves.push(PlanCurve {
+            label: format!("{:.4}  {}", c.final_loss_pred, short_spec(&c.spec)),
+            loss: predicted_curve(law, params, &lr, model_size, from, 400)?,
+            lr,
+            extrapolation: c.extrapolation == Some(true),
+        });
+    }
+    if let Some((lr, loss, knots, extrapolation)) = free {
+        curves.push(PlanCurve {
+            label: format!("{loss:.4}  free-form ({knots} knots)"),
+            loss: predicted_curve(law, params, lr, model_size, from, 400)?,
+            lr: lr.to_vec(),
+            extrapolation,
+        });
+    }
+    let size = model_size.map_or(String::new(), |n| format!(", N = {n:.3e}"));
+    Ok(PlanPlot {
+        title: format!(
+            "{} plan: {} steps, peak {:e}, warmup {}{size} (dashed: extrapolation)",
+            law.name(),
+            frame.total,
+            frame.peak,
+            frame.warmup
+        ),
+        curves,
+    })
+}
+
+/// The spec without the keys every candidate shares, for legends.
+pub fn short_spec(spec: &str) -> String {
+    let (kind, rest) = spec.split_once(':').unwrap_or((spec, ""));
+    let keep: Vec<&str> = rest
+        .split(',')
+        .filter(|kv| {
+            !["peak=", "warmup=", "total="]
+                .iter()
+                .any(|p| kv.starts_with(p))
+        })
+        .collect();
+    format!("{kind}:{}", keep.join(","))
+}
