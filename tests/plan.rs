@@ -253,3 +253,56 @@ fn joint_fits_plan_for_a_model_size_and_mark_sizes_outside_the_fit() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--params"));
 }
+
+#[test]
+fn free_form_under_the_multi_power_law_improves_on_the_best_family_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = data("mpl400.toml");
+    let out = losscast(
+        dir.path(),
+        &[
+            "fit",
+            "--law",
+            "multipower",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--out",
+            "m.json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = ok_json(
+        dir.path(),
+        &[
+            "plan",
+            "--fit",
+            "m.json",
+            "--total",
+            "8000",
+            "--peak",
+            "3e-4",
+            "--warmup",
+            "500",
+            "--free",
+            "--knots",
+            "150",
+            "--free-out",
+            "free.csv",
+            "--json",
+        ],
+    );
+    let lr: Vec<f64> = std::fs::read_to_string(dir.path().join("free.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(lr[500], 3e-4);
+    assert!(lr[500..].windows(2).all(|w| w[1] <= w[0]));
+    let gain = v["free"]["gain_over_best_family"].as_f64().unwrap();
+    assert!(gain >= 0.0, "{}", v["free"]);
+}

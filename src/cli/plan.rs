@@ -57,9 +57,9 @@ pub(super) struct PlanArgs {
     /// Where --free writes its schedule: a step,lr CSV usable as --schedule file:PATH.
     #[arg(long, default_value = "free-schedule.csv")]
     free_out: PathBuf,
-    /// Knots of the free-form schedule after warmup (linear in between).
-    #[arg(long, default_value_t = 200)]
-    knots: usize,
+    /// Blocks of the free-form schedule after warmup, each at one LR (default: one per step).
+    #[arg(long)]
+    knots: Option<usize>,
     /// Print {"candidates": [...]} as JSON, best first.
     #[arg(long)]
     json: bool,
@@ -129,14 +129,8 @@ pub(super) fn run(a: PlanArgs) -> Result<()> {
         frame,
         a.params,
         a.plot_top,
-        free.as_ref().map(|(f, ex, _)| {
-            (
-                f.lr.as_slice(),
-                f.final_loss_pred,
-                a.knots,
-                *ex == Some(true),
-            )
-        }),
+        free.as_ref()
+            .map(|(f, ex, _)| (f.lr.as_slice(), f.final_loss_pred, *ex == Some(true))),
     )?;
     save_figure(&figure, &a.plot)?;
 

@@ -1,34 +1,33 @@
 //! `plan --free`: a free-form, non-increasing schedule that minimises the fitted law's final
 //! loss, found by gradient descent on the law's prediction, as the Multi-Power-Law paper does.
 //!
-//! Warmup and peak are fixed. After warmup the LR is piecewise linear between K knots, and the
-//! knots are parametrised so that every point the optimiser can reach is a valid schedule:
-//! `η_j = peak·(1 − Σ_{i≤j} w_i / Σ_{i≤K+1} w_i)` with `w_i = exp(u_i)`. The first knot is the
-//! peak, each knot is at most the one before, and none is below 0. The law supplies the gradient
-//! of its final loss with respect to the LR at every step ([`Law::final_loss_lr_gradient`]); the
-//! chain rule carries it to the knots and to `u`.
+//! Warmup and peak are fixed. After warmup the LR is constant within each of K blocks (one step
+//! per block by default), and the block LRs must satisfy peak = x_0 ≥ x_1 ≥ … ≥ 0. The law
+//! supplies the gradient of its final loss with respect to the LR at every step
+//! ([`Law::final_loss_lr_gradient`]); a block's gradient is the sum over its steps.
+//!
+//! The method is projected gradient descent with a backtracking (Armijo) step: a step along the
+//! negative gradient, then the Euclidean projection onto the constraints, which is an isotonic
+//! regression (pool adjacent violators) clipped to [0, peak]. argmin's L-BFGS has no constraints,
+//! and a reparametrisation that builds them in (weights through exp) cannot open a drop where the
+//! start has none: its gradient there vanishes with the weight.
 
 use super::grid::Frame;
 use crate::error::{Error, Result};
 use crate::law::Law;
-use argmin::core::{CostFunction, Executor, Gradient, State};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
-use nalgebra::DVector;
-use std::cell::RefCell;
 
 /// Settings of a free-form search.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FreeOptions {
-    /// Knots after warmup (capped at the number of steps after warmup).
-    pub knots: usize,
-    pub max_iters: u64,
+    /// Blocks after warmup; `None` is one block per step.
+    pub knots: Option<usize>,
+    pub max_iters: usize,
 }
 
 impl Default for FreeOptions {
     fn default() -> Self {
         FreeOptions {
-            knots: 200,
+            knots: None,
             max_iters: 3000,
         }
     }
@@ -40,148 +39,54 @@ pub struct FreeSchedule {
     /// LR at every step 0..=total.
     pub lr: Vec<f64>,
     pub final_loss_pred: f64,
-    pub iterations: u64,
+    /// Final loss of the start (the best family member, as blocks).
+    pub start_loss_pred: f64,
+    pub iterations: usize,
     pub termination: String,
 }
 
-/// Knot positions: K + 1 steps from warmup to total.
-fn knot_steps(f: &Frame, k: usize) -> Vec<f64> {
-    let span = (f.total - f.warmup) as f64;
-    (0..=k)
-        .map(|j| f.warmup as f64 + span * j as f64 / k as f64)
-        .collect()
+/// Block `b` covers steps `bounds[b]..bounds[b + 1]` (relative to warmup).
+fn block_bounds(steps: usize, blocks: usize) -> Vec<usize> {
+    (0..=blocks).map(|b| b * steps / blocks).collect()
 }
 
-/// A point `u` with its scaled objective and gradient.
-type Evaluation = (Vec<f64>, f64, Vec<f64>);
-
-struct Problem<'a> {
-    law: &'a dyn Law,
-    params: &'a [f64],
-    model_size: Option<f64>,
-    frame: Frame,
-    knots: Vec<f64>,
-    /// Warmup LRs (steps before `warmup`), fixed.
-    warmup_lr: Vec<f64>,
-    /// Objective = (loss − offset) / scale, so argmin's tolerances are relative to the size of
-    /// what schedules can change.
-    offset: f64,
-    scale: f64,
-    cache: RefCell<Option<Evaluation>>,
-}
-
-impl Problem<'_> {
-    /// Knot LRs from `u`, with what the gradient needs: weights w, their running sums, their total.
-    fn knot_lr(&self, u: &[f64]) -> (Vec<f64>, Vec<f64>, Vec<f64>, f64) {
-        let w: Vec<f64> = u.iter().map(|x| x.exp()).collect();
-        let total: f64 = w.iter().sum();
-        let k = self.knots.len() - 1;
-        let mut cum = vec![0.0; k + 1];
-        let mut acc = 0.0;
-        for j in 1..=k {
-            acc += w[j - 1];
-            cum[j] = acc;
-        }
-        let eta = cum
-            .iter()
-            .map(|c| self.frame.peak * (1.0 - c / total))
-            .collect();
-        (eta, w, cum, total)
+fn expand(warmup_lr: &[f64], x: &[f64], bounds: &[usize]) -> Vec<f64> {
+    let mut lr = warmup_lr.to_vec();
+    for (b, &v) in x.iter().enumerate() {
+        lr.extend(std::iter::repeat_n(v, bounds[b + 1] - bounds[b]));
     }
+    lr
+}
 
-    /// Per-step LR from knot LRs (linear between knots), and for each step its two knots and
-    /// the weight of the left one.
-    fn per_step(&self, eta: &[f64]) -> Vec<f64> {
-        let mut lr = self.warmup_lr.clone();
-        let k = self.knots.len() - 1;
-        let mut j = 0;
-        for s in self.frame.warmup..=self.frame.total {
-            let x = s as f64;
-            while j + 1 < k && self.knots[j + 1] <= x {
-                j += 1;
+/// Weighted isotonic (non-increasing) regression by pool adjacent violators, then clipped to
+/// [0, hi]: the projection onto {hi ≥ x_1 ≥ … ≥ 0} in the metric weighted by block sizes.
+fn project_non_increasing(x: &mut [f64], w: &[f64], hi: f64) {
+    // Pools of (mean, weight, count), merged while a pool exceeds the one before it.
+    let mut pools: Vec<(f64, f64, usize)> = Vec::with_capacity(x.len());
+    for (&v, &wt) in x.iter().zip(w) {
+        pools.push((v, wt, 1));
+        while pools.len() > 1 {
+            let n = pools.len();
+            if pools[n - 1].0 <= pools[n - 2].0 {
+                break;
             }
-            let (x0, x1) = (self.knots[j], self.knots[j + 1]);
-            let t = ((x - x0) / (x1 - x0)).clamp(0.0, 1.0);
-            let v = eta[j] * (1.0 - t) + eta[j + 1] * t;
-            // Interpolating between two equal knots can wobble by an ulp; keep it monotone.
-            let v = match lr.last() {
-                Some(&prev) if s > self.frame.warmup => v.min(prev),
-                _ => v,
-            };
-            lr.push(v);
+            let (m2, w2, c2) = pools.pop().expect("len > 1");
+            let (m1, w1, c1) = pools.pop().expect("len > 1");
+            pools.push(((m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, c1 + c2));
         }
-        lr
     }
-
-    fn evaluate(&self, u: &[f64]) -> std::result::Result<(f64, Vec<f64>), argmin::core::Error> {
-        if let Some((cu, f, g)) = self.cache.borrow().as_ref() {
-            if cu.as_slice() == u {
-                return Ok((*f, g.clone()));
-            }
+    let mut i = 0;
+    for (m, _, c) in pools {
+        for v in &mut x[i..i + c] {
+            *v = m.clamp(0.0, hi);
         }
-        let (eta, w, cum, total_w) = self.knot_lr(u);
-        let lr = self.per_step(&eta);
-        let (loss, grad_lr) = self
-            .law
-            .final_loss_lr_gradient(self.params, &lr, self.model_size)
-            .ok_or_else(|| argmin::core::Error::msg("law has no LR gradient"))?
-            .map_err(|e| argmin::core::Error::msg(e.to_string()))?;
-        // Step gradients onto knots (the transpose of the interpolation).
-        let k = self.knots.len() - 1;
-        let mut g_knot = vec![0.0; k + 1];
-        let mut j = 0;
-        for (i, s) in (self.frame.warmup..=self.frame.total).enumerate() {
-            let x = s as f64;
-            while j + 1 < k && self.knots[j + 1] <= x {
-                j += 1;
-            }
-            let (x0, x1) = (self.knots[j], self.knots[j + 1]);
-            let t = ((x - x0) / (x1 - x0)).clamp(0.0, 1.0);
-            let g = grad_lr[self.warmup_lr.len() + i];
-            g_knot[j] += g * (1.0 - t);
-            g_knot[j + 1] += g * t;
-        }
-        // dL/du_i = −peak·w_i/W · (Σ_{j≥i} G_j − Σ_j G_j·c_j/W), i = 1..=K+1 (u index i−1);
-        // the slack weight w_{K+1} enters only through W.
-        let weighted: f64 = g_knot.iter().zip(&cum).map(|(g, c)| g * c).sum::<f64>() / total_w;
-        let mut suffix = vec![0.0; k + 2];
-        for j in (0..=k).rev() {
-            suffix[j] = suffix[j + 1] + g_knot[j];
-        }
-        let grad_u: Vec<f64> = (1..=k + 1)
-            .map(|i| {
-                let tail = if i <= k { suffix[i] } else { 0.0 };
-                -self.frame.peak * w[i - 1] / total_w * (tail - weighted) / self.scale
-            })
-            .collect();
-        let f = (loss - self.offset) / self.scale;
-        *self.cache.borrow_mut() = Some((u.to_vec(), f, grad_u.clone()));
-        Ok((f, grad_u))
-    }
-}
-
-impl CostFunction for Problem<'_> {
-    type Param = DVector<f64>;
-    type Output = f64;
-    fn cost(&self, u: &Self::Param) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.evaluate(u.as_slice())?.0)
-    }
-}
-
-impl Gradient for Problem<'_> {
-    type Param = DVector<f64>;
-    type Gradient = DVector<f64>;
-    fn gradient(
-        &self,
-        u: &Self::Param,
-    ) -> std::result::Result<Self::Gradient, argmin::core::Error> {
-        Ok(DVector::from_vec(self.evaluate(u.as_slice())?.1))
+        i += c;
     }
 }
 
 /// Optimise a free-form schedule, starting from `start` (a per-step LR array over 0..=total,
-/// typically the best family member) and measuring progress against `scale` (the spread of the
-/// candidates' predicted losses).
+/// typically the best family member); `scale` (the spread of the candidates' predicted losses)
+/// sets what counts as no further progress.
 pub fn optimise(
     law: &dyn Law,
     params: &[f64],
@@ -192,77 +97,102 @@ pub fn optimise(
     opts: FreeOptions,
 ) -> Result<FreeSchedule> {
     super::check_frame(&frame)?;
-    if law
-        .final_loss_lr_gradient(params, start, model_size)
-        .is_none()
-    {
-        return Err(Error::input(format!(
-            "--free needs a law with an analytic LR gradient (annealing, joint-additive, \
-             joint-scaled); {} has none",
-            law.name()
-        )));
-    }
+    let eval = |lr: &[f64]| -> Result<(f64, Vec<f64>)> {
+        law.final_loss_lr_gradient(params, lr, model_size)
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "--free needs a law with an analytic LR gradient (annealing, multipower, \
+                     joint-additive, joint-scaled); {} has none",
+                    law.name()
+                ))
+            })?
+    };
     if start.len() != frame.total as usize + 1 {
         return Err(Error::input("the start schedule does not cover 0..=total"));
     }
-    let k = opts.knots.clamp(1, (frame.total - frame.warmup) as usize);
-    let knots = knot_steps(&frame, k);
-    // The start's LR at the knots, made non-increasing and at most the peak, as weights.
-    let mut eta: Vec<f64> = knots
-        .iter()
-        .map(|&x| start[x.round() as usize].min(frame.peak))
+    let warmup = frame.warmup as usize;
+    let steps = frame.total as usize + 1 - warmup;
+    let blocks = opts.knots.unwrap_or(steps).clamp(1, steps);
+    let bounds = block_bounds(steps, blocks);
+    let weight: Vec<f64> = bounds.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
+    let warmup_lr = &start[..warmup];
+    // The start as blocks: block means, projected, first block at the peak.
+    let mut x: Vec<f64> = bounds
+        .windows(2)
+        .map(|w| start[warmup + w[0]..warmup + w[1]].iter().sum::<f64>() / (w[1] - w[0]) as f64)
         .collect();
-    eta[0] = frame.peak;
-    for j in 1..eta.len() {
-        eta[j] = eta[j].min(eta[j - 1]).max(0.0);
-    }
-    let floor = frame.peak * 1e-9;
-    let mut w: Vec<f64> = (1..=k).map(|j| (eta[j - 1] - eta[j]).max(floor)).collect();
-    w.push(eta[k].max(floor));
-    let u0: Vec<f64> = w.iter().map(|x| x.ln()).collect();
-    let (start_loss, _) = law
-        .final_loss_lr_gradient(params, start, model_size)
-        .expect("checked above")?;
-    let problem = Problem {
-        law,
-        params,
-        model_size,
-        frame,
-        knots,
-        warmup_lr: start[..frame.warmup as usize].to_vec(),
-        offset: start_loss,
-        scale: scale.max(1e-9 * start_loss.abs()),
-        cache: RefCell::new(None),
+    x[0] = frame.peak;
+    project_non_increasing(&mut x[1..], &weight[1..], frame.peak);
+    let (mut loss, mut grad) = eval(&expand(warmup_lr, &x, &bounds))?;
+    let start_loss = loss;
+    let tol = 1e-12 * scale.max(1e-9 * loss.abs());
+    // First trial step: move the largest-gradient block by a tenth of the peak.
+    let block_grad = |g: &[f64]| -> Vec<f64> {
+        bounds
+            .windows(2)
+            .map(|w| g[warmup + w[0]..warmup + w[1]].iter().sum::<f64>())
+            .collect()
     };
-    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-        .with_tolerance_grad(1e-10)
-        .and_then(|s| s.with_tolerance_cost(1e-12))
-        .map_err(|e| Error::failed(format!("cannot set up the optimiser: {e}")))?;
-    let result = Executor::new(problem, solver)
-        .configure(|s| s.param(DVector::from_vec(u0)).max_iters(opts.max_iters))
-        .run()
-        .map_err(|e| Error::failed(format!("free-form optimisation failed: {e}")))?;
-    let state = result.state();
-    let best = state
-        .get_best_param()
-        .ok_or_else(|| Error::failed("free-form optimisation produced no schedule"))?;
-    let iterations = state.get_iter();
-    let termination = state
-        .get_termination_reason()
-        .map_or("unknown".into(), |r| r.text().to_string());
-    let problem = result
-        .problem
-        .problem
-        .as_ref()
-        .expect("the executor keeps the problem");
-    let (eta, ..) = problem.knot_lr(best.as_slice());
-    let lr = problem.per_step(&eta);
-    let (loss, _) = law
-        .final_loss_lr_gradient(params, &lr, model_size)
-        .expect("checked above")?;
+    let mut gb = block_grad(&grad);
+    let gmax = gb
+        .iter()
+        .zip(&weight)
+        .map(|(g, w)| (g / w).abs())
+        .fold(0.0, f64::max);
+    let mut step = if gmax > 0.0 {
+        0.1 * frame.peak / gmax
+    } else {
+        0.0
+    };
+    let mut iterations = 0;
+    let mut quiet = 0;
+    let mut termination = String::from("iteration limit");
+    while iterations < opts.max_iters {
+        iterations += 1;
+        let mut accepted = false;
+        for _ in 0..40 {
+            let mut trial: Vec<f64> = x
+                .iter()
+                .zip(&gb)
+                .zip(&weight)
+                .map(|((v, g), w)| v - step * g / w)
+                .collect();
+            trial[0] = frame.peak;
+            project_non_increasing(&mut trial[1..], &weight[1..], frame.peak);
+            let (l, g) = eval(&expand(warmup_lr, &trial, &bounds))?;
+            // Armijo on the projected step: the decrease the gradient promises, halved.
+            let promised: f64 = gb
+                .iter()
+                .zip(&x)
+                .zip(&trial)
+                .map(|((g, a), b)| g * (a - b))
+                .sum();
+            if l <= loss - 0.5 * promised.max(0.0) && l.is_finite() {
+                quiet = if loss - l < tol { quiet + 1 } else { 0 };
+                x = trial;
+                loss = l;
+                grad = g;
+                gb = block_grad(&grad);
+                step *= 1.5;
+                accepted = true;
+                break;
+            }
+            step *= 0.5;
+        }
+        if !accepted {
+            termination = "converged (no descent step)".into();
+            break;
+        }
+        if quiet >= 20 {
+            termination = "converged (improvement below tolerance)".into();
+            break;
+        }
+    }
+    let lr = expand(warmup_lr, &x, &bounds);
     Ok(FreeSchedule {
         lr,
         final_loss_pred: loss,
+        start_loss_pred: start_loss,
         iterations,
         termination,
     })
@@ -276,4 +206,22 @@ pub fn to_csv(lr: &[f64]) -> String {
         s.push_str(&format!("{i},{x:e}\n"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_is_monotone_bounded_and_keeps_feasible_points() {
+        let mut x = vec![1.0, 3.0, 2.0, -1.0, 0.5, 0.7];
+        let w = vec![1.0; 6];
+        project_non_increasing(&mut x, &w, 2.5);
+        assert!(x.windows(2).all(|p| p[1] <= p[0]), "{x:?}");
+        assert!(x.iter().all(|&v| (0.0..=2.5).contains(&v)));
+        // (1 + 3)/2 = 2 and (2 − 1)/2 … pooled means, clipped.
+        let mut feasible = vec![2.0, 1.5, 1.5, 0.0];
+        project_non_increasing(&mut feasible, &[1.0; 4], 2.5);
+        assert_eq!(feasible, vec![2.0, 1.5, 1.5, 0.0]);
+    }
 }

@@ -166,7 +166,7 @@ pub fn predicted_curve(
 }
 
 /// The plan figure: the `top` best candidates and, if given, a free-form schedule (its LR array,
-/// predicted final loss, knots and whether it extrapolates).
+/// predicted final loss and whether it extrapolates).
 pub fn figure(
     law: &dyn Law,
     params: &[f64],
@@ -174,7 +174,7 @@ pub fn figure(
     frame: Frame,
     model_size: Option<f64>,
     top: usize,
-    free: Option<(&[f64], f64, usize, bool)>,
+    free: Option<(&[f64], f64, bool)>,
 ) -> Result<crate::plot::plan::PlanPlot> {
     use crate::plot::plan::{PlanCurve, PlanPlot};
     let from = frame.warmup.max(frame.total / 50) as usize;
@@ -189,9 +189,9 @@ pub fn figure(
             extrapolation: c.extrapolation == Some(true),
         });
     }
-    if let Some((lr, loss, knots, extrapolation)) = free {
+    if let Some((lr, loss, extrapolation)) = free {
         curves.push(PlanCurve {
-            label: format!("{loss:.4}  free-form ({knots} knots)"),
+            label: format!("{loss:.4}  free-form"),
             loss: predicted_curve(law, params, lr, model_size, from, 400)?,
             lr: lr.to_vec(),
             extrapolation,
