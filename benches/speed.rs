@@ -348,6 +348,21 @@ fn main() {
         &s,
     );
 
+    let out = Command::new(env!("CARGO_BIN_EXE_losscast"))
+        .args([
+            "fit",
+            "--law",
+            "multipower",
+            "--manifest",
+            mpl.to_str().unwrap(),
+            "--out",
+            "mp.json",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
     // Issue 6: the joint fit on all 27 MPL curves, plan over a 200-candidate grid at 24 000
     // steps (target < 2 s), and plan --free (target < 30 s), whole process.
     let joint = dir.path().join("joint_all.toml");
@@ -419,7 +434,30 @@ fn main() {
         dir.path(),
     );
     report(
-        "plan --free, 51 families + 200 knots (whole process)",
+        "plan --free annealing, per-step, 24000 steps (whole process)",
+        3,
+        &s,
+    );
+    let s = time_process(
+        &[
+            "plan",
+            "--fit",
+            "mp.json",
+            "--total",
+            "24000",
+            "--peak",
+            "3e-4",
+            "--warmup",
+            "2160",
+            "--free",
+            "--plot",
+            "plan-free-mp.png",
+        ],
+        3,
+        dir.path(),
+    );
+    report(
+        "plan --free multipower, per-step, 24000 steps (whole process)",
         3,
         &s,
     );
