@@ -169,3 +169,76 @@ fn rollout_over_params_on_the_mpl_curves() {
     );
     assert!(dir.path().join("r-fold1.png").exists());
 }
+
+#[test]
+fn predict_takes_the_model_size_of_a_joint_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = data("mpl_joint.toml");
+    let out = losscast(
+        dir.path(),
+        &[
+            "fit",
+            "--law",
+            "joint-additive",
+            "--fix",
+            "beta=0.34",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--out",
+            "j.json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("j.json")).unwrap()).unwrap();
+    let p = |k: &str| rec["params"][k].as_f64().unwrap();
+    let spec = "constant:peak=3e-4,warmup=0,total=10000";
+    let pred = |n: &str| -> f64 {
+        let out = losscast(
+            dir.path(),
+            &[
+                "predict",
+                "--fit",
+                "j.json",
+                "--params",
+                n,
+                "--schedule",
+                spec,
+                "--steps",
+                "10000",
+                "--json",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["predictions"][0]["loss_pred"].as_f64().unwrap()
+    };
+    // The law by hand: constant LR from step 0, so S1 = 10001·η and S2 = 0.
+    for n in [4e8f64, 1e9] {
+        let s1: f64 = 10001.0 * 3e-4;
+        let want = p("L0") + p("A") * s1.powf(-p("alpha")) + p("B") * (n / 1e8).powf(-p("beta"));
+        assert_rel("loss", pred(&format!("{n}")), want, 1e-9);
+    }
+    // Without a size the joint law cannot forecast.
+    let out = losscast(
+        dir.path(),
+        &[
+            "predict",
+            "--fit",
+            "j.json",
+            "--schedule",
+            spec,
+            "--steps",
+            "10000",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

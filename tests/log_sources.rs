@@ -388,3 +388,54 @@ fn inspect_reports_folders_runs_and_lr_coverage() {
         "{w}"
     );
 }
+
+#[test]
+fn hygiene_is_recorded_in_the_fit_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // A resumed run (steps 300 and 400 logged twice, the later records differ), a NaN, and one
+    // line out of order.
+    let mut text = String::new();
+    for s in (100..=500).step_by(100) {
+        text.push_str(&format!(
+            "{{\"step\": {s}, \"loss\": {}}}\n",
+            4.0 - s as f64 / 1000.0
+        ));
+    }
+    text.push_str("{\"step\": 300, \"loss\": 3.65}\n{\"step\": 400, \"loss\": 3.55}\n");
+    text.push_str("{\"step\": 600, \"loss\": NaN}\n{\"step\": 50, \"loss\": 4.1}\n");
+    for s in (700..=1500).step_by(100) {
+        text.push_str(&format!(
+            "{{\"step\": {s}, \"loss\": {}}}\n",
+            4.0 - s as f64 / 1000.0
+        ));
+    }
+    std::fs::write(dir.path().join("log.jsonl"), text).unwrap();
+    let out = losscast(
+        dir.path(),
+        &[
+            "fit",
+            "--law",
+            "annealing",
+            "log.jsonl",
+            "--schedule",
+            "cosine:peak=1e-3,end=1e-4,warmup=10,total=1500",
+            "--json",
+            "--out",
+            "f.json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let notes = v["data"][0]["notes"].to_string();
+    assert!(notes.contains("2 repeated step(s)"), "{notes}");
+    assert!(notes.contains("sorted"), "{notes}");
+    assert!(
+        notes.contains("1 NaN or infinite value(s) dropped"),
+        "{notes}"
+    );
+    assert_eq!(v["points_used"], 15); // 50, 100..500, 700..1500
+}
