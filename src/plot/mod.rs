@@ -375,38 +375,56 @@ impl Figure for FitPlot {
         }
 
         // LR panel.
-        let lr_hi = self
+        let lines: Vec<(RGBColor, Vec<(f64, f64)>)> = self
             .runs
             .iter()
-            .flat_map(|r| r.lr.iter().map(|p| p.1))
-            .fold(0.0f64, f64::max)
-            .max(f64::MIN_POSITIVE)
-            * 1.08;
-        let mut lrc = ChartBuilder::on(&bottom)
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x_min..x_max, 0.0..lr_hi)
-            .map_err(err)?;
-        lrc.configure_mesh()
-            .x_desc("step")
-            .x_label_formatter(&step_label)
-            .y_desc("learning rate")
-            .y_label_formatter(&|v| format!("{v:.1e}"))
-            .y_labels(4)
-            .axis_desc_style(label_font)
-            .label_style(axis_font)
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(err)?;
-        for (i, r) in self.runs.iter().enumerate() {
-            let color = self.run_color(i);
-            let pts: Vec<(f64, f64)> = r.lr.iter().copied().filter(|p| p.0 <= x_max).collect();
-            lrc.draw_series(LineSeries::new(pts, color.stroke_width(1)))
-                .map_err(err)?;
-        }
+            .enumerate()
+            .map(|(i, r)| {
+                let pts = r.lr.iter().copied().filter(|p| p.0 <= x_max).collect();
+                (self.run_color(i), pts)
+            })
+            .collect();
+        draw_lr_panel(&bottom, x_min, x_max, &lines)?;
         Ok(())
     }
+}
+
+/// The LR panel under a loss panel: one line per schedule, steps on the x axis.
+pub(crate) fn draw_lr_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    x_min: f64,
+    x_max: f64,
+    lines: &[(RGBColor, Vec<(f64, f64)>)],
+) -> std::result::Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let lr_hi = lines
+        .iter()
+        .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
+        .fold(0.0f64, f64::max)
+        .max(f64::MIN_POSITIVE)
+        * 1.08;
+    let mut lrc = ChartBuilder::on(area)
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x_min..x_max, 0.0..lr_hi)
+        .map_err(err)?;
+    lrc.configure_mesh()
+        .x_desc("step")
+        .x_label_formatter(&step_label)
+        .y_desc("learning rate")
+        .y_label_formatter(&|v| format!("{v:.1e}"))
+        .y_labels(4)
+        .axis_desc_style((FAMILY, 16).into_font())
+        .label_style((FAMILY, 14).into_font())
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(err)?;
+    for (color, pts) in lines {
+        lrc.draw_series(LineSeries::new(pts.clone(), color.stroke_width(1)))
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// A figure that can be drawn on any plotters backend.

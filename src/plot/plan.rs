@@ -2,7 +2,9 @@
 //! a reader sees where each schedule gains (the decay) and what it costs (the lower S1 before it).
 //! Candidates the law extrapolates to are drawn dashed.
 
-use super::{draw_legend, range, step_label, titled_canvas, Figure, FAMILY, PALETTE};
+use super::{
+    draw_legend, draw_lr_panel, range, step_label, titled_canvas, Figure, FAMILY, PALETTE,
+};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -74,43 +76,23 @@ impl Figure for PlanPlot {
         }
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 13)?;
 
-        let lr_hi = self
+        let lines: Vec<(RGBColor, Vec<(f64, f64)>)> = self
             .curves
             .iter()
-            .flat_map(|c| c.lr.iter().copied())
-            .fold(0.0f64, f64::max)
-            .max(f64::MIN_POSITIVE)
-            * 1.08;
-        let mut lrc = ChartBuilder::on(&bottom)
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x_min..x_max, 0.0..lr_hi)
-            .map_err(err)?;
-        lrc.configure_mesh()
-            .x_desc("step")
-            .x_label_formatter(&step_label)
-            .y_desc("learning rate")
-            .y_label_formatter(&|v| format!("{v:.1e}"))
-            .y_labels(4)
-            .axis_desc_style(label_font)
-            .label_style(axis_font)
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(err)?;
-        for (i, c) in self.curves.iter().enumerate() {
-            let color = PALETTE[i % PALETTE.len()];
-            let every = (c.lr.len() / 2000).max(1);
-            let pts: Vec<(f64, f64)> =
-                c.lr.iter()
-                    .enumerate()
-                    .filter(|(s, _)| s % every == 0 || *s + 1 == c.lr.len())
-                    .map(|(s, &v)| (s as f64, v))
-                    .filter(|p| p.0 >= x_min)
-                    .collect();
-            lrc.draw_series(LineSeries::new(pts, color.stroke_width(2)))
-                .map_err(err)?;
-        }
+            .enumerate()
+            .map(|(i, c)| {
+                let every = (c.lr.len() / 2000).max(1);
+                let pts =
+                    c.lr.iter()
+                        .enumerate()
+                        .filter(|(s, _)| s % every == 0 || *s + 1 == c.lr.len())
+                        .map(|(s, &v)| (s as f64, v))
+                        .filter(|p| p.0 >= x_min)
+                        .collect();
+                (PALETTE[i % PALETTE.len()], pts)
+            })
+            .collect();
+        draw_lr_panel(&bottom, x_min, x_max, &lines)?;
         Ok(())
     }
 }
