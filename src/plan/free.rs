@@ -16,6 +16,12 @@ use super::grid::Frame;
 use crate::error::{Error, Result};
 use crate::law::Law;
 
+/// The lowest LR a free-form schedule may take, as a share of the peak. The Multi-Power Law's
+/// derivative with respect to the LR grows without bound as the LRs of the last steps approach
+/// 0 (x_k = C·η_k^(−γ)·S_k with S_k → 0), which stalls any gradient method there; a tail at
+/// 0.1 % of the peak is as good as 0 for every practical purpose.
+pub const MIN_LR_FRAC: f64 = 1e-3;
+
 /// Settings of a free-form search.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FreeOptions {
@@ -59,8 +65,8 @@ fn expand(warmup_lr: &[f64], x: &[f64], bounds: &[usize]) -> Vec<f64> {
 }
 
 /// Weighted isotonic (non-increasing) regression by pool adjacent violators, then clipped to
-/// [0, hi]: the projection onto {hi ≥ x_1 ≥ … ≥ 0} in the metric weighted by block sizes.
-fn project_non_increasing(x: &mut [f64], w: &[f64], hi: f64) {
+/// [lo, hi]: the projection onto {hi ≥ x_1 ≥ … ≥ lo} in the metric weighted by block sizes.
+fn project_non_increasing(x: &mut [f64], w: &[f64], lo: f64, hi: f64) {
     // Pools of (mean, weight, count), merged while a pool exceeds the one before it.
     let mut pools: Vec<(f64, f64, usize)> = Vec::with_capacity(x.len());
     for (&v, &wt) in x.iter().zip(w) {
@@ -78,15 +84,16 @@ fn project_non_increasing(x: &mut [f64], w: &[f64], hi: f64) {
     let mut i = 0;
     for (m, _, c) in pools {
         for v in &mut x[i..i + c] {
-            *v = m.clamp(0.0, hi);
+            *v = m.clamp(lo, hi);
         }
         i += c;
     }
 }
 
 /// Optimise a free-form schedule, starting from `start` (a per-step LR array over 0..=total,
-/// typically the best family member); `scale` (the spread of the candidates' predicted losses)
-/// sets what counts as no further progress.
+/// typically the best family member, raised to the floor [`MIN_LR_FRAC`] where it is lower);
+/// `scale` (the spread of the candidates' predicted losses) sets what counts as no further
+/// progress.
 pub fn optimise(
     law: &dyn Law,
     params: &[f64],
@@ -122,8 +129,9 @@ pub fn optimise(
         .map(|w| start[warmup + w[0]..warmup + w[1]].iter().sum::<f64>() / (w[1] - w[0]) as f64)
         .collect();
     x[0] = frame.peak;
-    project_non_increasing(&mut x[1..], &weight[1..], frame.peak);
-    let (mut loss, mut grad) = eval(&expand(warmup_lr, &x, &bounds))?;
+    let floor = MIN_LR_FRAC * frame.peak;
+    project_non_increasing(&mut x[1..], &weight[1..], floor, frame.peak);
+    let (mut loss, grad) = eval(&expand(warmup_lr, &x, &bounds))?;
     let start_loss = loss;
     let tol = 1e-12 * scale.max(1e-9 * loss.abs());
     // First trial step: move the largest-gradient block by a tenth of the peak.
@@ -144,13 +152,27 @@ pub fn optimise(
     } else {
         0.0
     };
+    let first_step = step;
+    let (step_floor, step_ceiling) = (step * 1e-9, step * 1e9);
     let mut iterations = 0;
     let mut quiet = 0;
     let mut termination = String::from("iteration limit");
     while iterations < opts.max_iters {
         iterations += 1;
+        // A block at the floor whose gradient pushes it lower stays there: its component is not
+        // a direction the constraints allow.
+        for (b, g) in gb.iter_mut().enumerate() {
+            if x[b] <= floor && *g > 0.0 {
+                *g = 0.0;
+            }
+        }
         let mut accepted = false;
-        for _ in 0..40 {
+        for attempt in 0..80 {
+            // Halving from a secant step that overshot can take long; after 40 halvings start
+            // again from the first step size.
+            if attempt == 40 {
+                step = first_step;
+            }
             let mut trial: Vec<f64> = x
                 .iter()
                 .zip(&gb)
@@ -158,7 +180,7 @@ pub fn optimise(
                 .map(|((v, g), w)| v - step * g / w)
                 .collect();
             trial[0] = frame.peak;
-            project_non_increasing(&mut trial[1..], &weight[1..], frame.peak);
+            project_non_increasing(&mut trial[1..], &weight[1..], floor, frame.peak);
             let (l, g) = eval(&expand(warmup_lr, &trial, &bounds))?;
             // Armijo on the projected step: the decrease the gradient promises, halved.
             let promised: f64 = gb
@@ -167,13 +189,26 @@ pub fn optimise(
                 .zip(&trial)
                 .map(|((g, a), b)| g * (a - b))
                 .sum();
-            if l <= loss - 0.5 * promised.max(0.0) && l.is_finite() {
+            if l <= loss - 1e-4 * promised.max(0.0) && l.is_finite() {
                 quiet = if loss - l < tol { quiet + 1 } else { 0 };
+                let gb_new = block_grad(&g);
+                // Barzilai–Borwein: the step a secant model of the curvature suggests, in the
+                // metric weighted by block sizes; it makes projected gradient far faster than a
+                // fixed growth factor on these long, flat valleys.
+                let (mut ss, mut sy) = (0.0, 0.0);
+                for b in 0..x.len() {
+                    let dx = trial[b] - x[b];
+                    ss += weight[b] * dx * dx;
+                    sy += dx * (gb_new[b] - gb[b]);
+                }
+                step = if sy > 0.0 && ss > 0.0 {
+                    (ss / sy).clamp(step_floor, step_ceiling)
+                } else {
+                    (step * 1.5).min(step_ceiling)
+                };
                 x = trial;
                 loss = l;
-                grad = g;
-                gb = block_grad(&grad);
-                step *= 1.5;
+                gb = gb_new;
                 accepted = true;
                 break;
             }
@@ -216,12 +251,12 @@ mod tests {
     fn projection_is_monotone_bounded_and_keeps_feasible_points() {
         let mut x = vec![1.0, 3.0, 2.0, -1.0, 0.5, 0.7];
         let w = vec![1.0; 6];
-        project_non_increasing(&mut x, &w, 2.5);
+        project_non_increasing(&mut x, &w, 0.0, 2.5);
         assert!(x.windows(2).all(|p| p[1] <= p[0]), "{x:?}");
         assert!(x.iter().all(|&v| (0.0..=2.5).contains(&v)));
         // (1 + 3)/2 = 2 and (2 − 1)/2 … pooled means, clipped.
         let mut feasible = vec![2.0, 1.5, 1.5, 0.0];
-        project_non_increasing(&mut feasible, &[1.0; 4], 2.5);
+        project_non_increasing(&mut feasible, &[1.0; 4], 0.0, 2.5);
         assert_eq!(feasible, vec![2.0, 1.5, 1.5, 0.0]);
     }
 }

@@ -384,7 +384,7 @@ impl Figure for FitPlot {
                 (self.run_color(i), pts)
             })
             .collect();
-        draw_lr_panel(&bottom, x_min, x_max, &lines)?;
+        draw_lr_panel(&bottom, x_min, x_max, &lines, 1)?;
         Ok(())
     }
 }
@@ -395,6 +395,7 @@ pub(crate) fn draw_lr_panel<DB: DrawingBackend>(
     x_min: f64,
     x_max: f64,
     lines: &[(RGBColor, Vec<(f64, f64)>)],
+    width: u32,
 ) -> std::result::Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let lr_hi = lines
@@ -421,7 +422,7 @@ pub(crate) fn draw_lr_panel<DB: DrawingBackend>(
         .draw()
         .map_err(err)?;
     for (color, pts) in lines {
-        lrc.draw_series(LineSeries::new(pts.clone(), color.stroke_width(1)))
+        lrc.draw_series(LineSeries::new(pts.clone(), color.stroke_width(width)))
             .map_err(err)?;
     }
     Ok(())

@@ -92,7 +92,7 @@ impl Figure for PlanPlot {
                 (PALETTE[i % PALETTE.len()], pts)
             })
             .collect();
-        draw_lr_panel(&bottom, x_min, x_max, &lines)?;
+        draw_lr_panel(&bottom, x_min, x_max, &lines, 2)?;
         Ok(())
     }
 }
