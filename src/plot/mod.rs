@@ -239,25 +239,8 @@ impl Figure for FitPlot {
             .fold(f64::INFINITY, f64::min)
             .min(x_max - 1.0);
         let (y_lo, y_hi) = range(observed().chain(predicted()).map(|p| p.1));
-        let label_font = (FAMILY, 16).into_font();
-        let axis_font = (FAMILY, 14).into_font();
-
         // Loss panel.
-        let mut chart = ChartBuilder::on(&top)
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x_min..x_max, y_lo..y_hi)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .y_desc("loss")
-            .x_label_formatter(&step_label)
-            .axis_desc_style(label_font.clone())
-            .label_style(axis_font.clone())
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(err)?;
+        let mut chart = step_panel(&top, (x_min, x_max), (y_lo, y_hi), "loss")?;
         // Observed points first, then every predicted curve on top, so no curve is hidden
         // under another run's markers. With several models, one legend entry per role and law.
         let mut labelled = [false; 2];
@@ -334,20 +317,12 @@ impl Figure for FitPlot {
                 .flat_map(|f| f.residuals.iter().map(|p| p.1))
                 .chain([0.0]),
         );
-        let mut res = ChartBuilder::on(&middle)
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x_min..x_max, r_lo..r_hi)
-            .map_err(err)?;
-        res.configure_mesh()
-            .y_desc("observed − predicted")
-            .x_label_formatter(&step_label)
-            .axis_desc_style(label_font.clone())
-            .label_style(axis_font.clone())
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(err)?;
+        let mut res = step_panel(
+            &middle,
+            (x_min, x_max),
+            (r_lo, r_hi),
+            "observed − predicted",
+        )?;
         res.draw_series(LineSeries::new(
             [(x_min, 0.0), (x_max, 0.0)],
             BLACK.mix(0.5),
@@ -387,6 +362,39 @@ impl Figure for FitPlot {
         draw_lr_panel(&bottom, x_min, x_max, &lines, 1)?;
         Ok(())
     }
+}
+
+/// A panel with steps on the x axis (loss, residuals), styled as every curve figure is.
+pub(crate) fn step_panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    (x_min, x_max): (f64, f64),
+    (y_lo, y_hi): (f64, f64),
+    y_desc: &str,
+) -> std::result::Result<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    String,
+> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x_min..x_max, y_lo..y_hi)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .y_desc(y_desc)
+        .x_label_formatter(&step_label)
+        .axis_desc_style((FAMILY, 16).into_font())
+        .label_style((FAMILY, 14).into_font())
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
 }
 
 /// The LR panel under a loss panel: one line per schedule, steps on the x axis.

@@ -2,9 +2,7 @@
 //! a reader sees where each schedule gains (the decay) and what it costs (the lower S1 before it).
 //! Candidates the law extrapolates to are drawn dashed.
 
-use super::{
-    draw_legend, draw_lr_panel, range, step_label, titled_canvas, Figure, FAMILY, PALETTE,
-};
+use super::{draw_legend, draw_lr_panel, range, step_panel, titled_canvas, Figure, PALETTE};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -41,23 +39,7 @@ impl Figure for PlanPlot {
             .filter_map(|c| c.loss.first().map(|p| p.0))
             .fold(x_max, f64::min);
         let (y_lo, y_hi) = range(self.curves.iter().flat_map(|c| c.loss.iter().map(|p| p.1)));
-        let label_font = (FAMILY, 16).into_font();
-        let axis_font = (FAMILY, 14).into_font();
-        let mut chart = ChartBuilder::on(&top)
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x_min..x_max, y_lo..y_hi)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .y_desc("predicted loss")
-            .x_label_formatter(&step_label)
-            .axis_desc_style(label_font.clone())
-            .label_style(axis_font.clone())
-            .light_line_style(WHITE.mix(0.0))
-            .draw()
-            .map_err(err)?;
+        let mut chart = step_panel(&top, (x_min, x_max), (y_lo, y_hi), "predicted loss")?;
         for (i, c) in self.curves.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             let style = color.stroke_width(2);
