@@ -111,11 +111,7 @@ pub(super) fn run(a: PlanArgs) -> Result<()> {
             },
         )?;
         output::write_atomic(&a.free_out, free::to_csv(&f.lr).as_bytes())?;
-        let eff = law.effective_lr(&f.lr);
-        let s1 = eff.iter().sum::<f64>();
-        let s2 = *crate::law::areas::annealing_area(&eff, law.options().lambda)
-            .last()
-            .unwrap_or(&0.0);
+        let (s1, s2) = planner::end_areas(law.as_ref(), &f.lr);
         let (extrapolation, reasons) = planner::extrapolation(domain, s1, s2, a.params);
         Some((f, extrapolation, reasons))
     } else {

@@ -48,12 +48,19 @@ fn final_loss(
     })?;
     let mut out = [0.0];
     law.predict(params, &f, &mut out);
+    let (s1, s2) = end_areas(law, lr);
+    Ok((out[0], s1, s2))
+}
+
+/// S1 and S2 at the last step of `lr`, with the law's warmup convention and λ: what a forecast
+/// is compared with the fit's [`Domain`] on.
+pub fn end_areas(law: &dyn Law, lr: &[f64]) -> (f64, f64) {
     let eff = law.effective_lr(lr);
     let s1 = *forward_area(&eff).last().unwrap_or(&0.0);
     let s2 = *annealing_area(&eff, law.options().lambda)
         .last()
         .unwrap_or(&0.0);
-    Ok((out[0], s1, s2))
+    (s1, s2)
 }
 
 /// Why a forecast is an extrapolation, if it is.

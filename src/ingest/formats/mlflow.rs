@@ -4,7 +4,7 @@
 
 use super::Run;
 use crate::error::{Error, Result};
-use crate::ingest::read_bytes;
+use crate::ingest::{read_bytes, sha256_hex};
 use std::path::{Path, PathBuf};
 
 /// A run folder holds `metrics/`.
@@ -82,10 +82,11 @@ fn run_name(dir: &Path) -> String {
     })
 }
 
-/// Read one run folder; returns the run and the metric files read.
-pub(super) fn read_run(dir: &Path) -> Result<(Run, Vec<PathBuf>)> {
+/// Read one run folder; returns the run and each metric file read with its sha256.
+pub(super) fn read_run(dir: &Path) -> Result<(Run, Vec<(PathBuf, String)>)> {
     let metrics = dir.join("metrics");
     let files = files_under(&metrics, 8);
+    let mut digests = Vec::with_capacity(files.len());
     let mut run = Run {
         name: run_name(dir),
         ..Run::default()
@@ -99,6 +100,7 @@ pub(super) fn read_run(dir: &Path) -> Result<(Run, Vec<PathBuf>)> {
             .collect::<Vec<_>>()
             .join("/");
         let bytes = read_bytes(file)?;
+        digests.push((file.clone(), sha256_hex(&bytes)));
         let text = std::str::from_utf8(&bytes).map_err(|_| Error::file(file, "not UTF-8 text"))?;
         for (i, line) in text.lines().enumerate() {
             let fields: Vec<&str> = line.split_whitespace().collect();
@@ -129,5 +131,5 @@ pub(super) fn read_run(dir: &Path) -> Result<(Run, Vec<PathBuf>)> {
     if run.series.is_empty() {
         return Err(Error::file(&metrics, "no metric values"));
     }
-    Ok((run, files))
+    Ok((run, digests))
 }

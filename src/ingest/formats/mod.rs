@@ -481,7 +481,7 @@ pub struct InputReport {
 }
 
 /// Whether a run's LR covers every step its loss needs, and what a fit will do if it does not.
-fn lr_coverage(run: &Run) -> (bool, Option<String>) {
+fn lr_coverage(run: &Run, clean: &BTreeMap<&str, Clean>) -> (bool, Option<String>) {
     let Some(lr) = lr_series(run) else {
         return (
             false,
@@ -492,7 +492,7 @@ fn lr_coverage(run: &Run) -> (bool, Option<String>) {
             )),
         );
     };
-    let c = run.series[lr].finish();
+    let c = &clean[lr];
     let (Some(&first), Some(&last)) = (c.steps.first(), c.steps.last()) else {
         return (
             false,
@@ -504,7 +504,7 @@ fn lr_coverage(run: &Run) -> (bool, Option<String>) {
     };
     let loss_last = loss_series(run, None)
         .ok()
-        .and_then(|n| run.series[n].finish().steps.last().copied())
+        .and_then(|n| clean[n].steps.last().copied())
         .unwrap_or(last);
     let span = last - first + 1;
     if span == c.steps.len() as i64 && loss_last <= last {
@@ -529,20 +529,25 @@ pub fn inspect(path: &Path) -> Result<InputReport> {
     let mut all_lr_complete = true;
     let mut runs = Vec::new();
     for run in &log.runs {
+        // Each series cleaned once: the report and the LR check both read it.
+        let clean: BTreeMap<&str, Clean> = run
+            .series
+            .iter()
+            .map(|(name, s)| (name.as_str(), s.finish()))
+            .collect();
         let mut series = Vec::new();
-        for (name, s) in &run.series {
-            let c = s.finish();
+        for (name, c) in &clean {
             for note in c.hygiene.notes(name) {
                 warnings.push(format!("{}/{note}", run.name));
             }
             series.push(SeriesReport {
-                name: name.clone(),
+                name: name.to_string(),
                 points: c.steps.len(),
                 first_step: c.steps.first().copied(),
                 last_step: c.steps.last().copied(),
             });
         }
-        let (complete, warning) = lr_coverage(run);
+        let (complete, warning) = lr_coverage(run, &clean);
         all_lr_complete &= complete;
         warnings.extend(warning);
         runs.push(RunReport {
