@@ -3,7 +3,7 @@
 //! on the Multi-Power-Law curves.
 
 mod common;
-use common::{assert_rel, data, losscast};
+use common::{assert_rel, data, losscast, losscast_json, losscast_ok};
 use losscast::fit::{self, FitOptions};
 use losscast::law::{self, Curve, LawOptions};
 use losscast::manifest::Role;
@@ -125,7 +125,7 @@ fn joint_law_needs_each_runs_model_size() {
 fn rollout_over_params_on_the_mpl_curves() {
     let dir = tempfile::tempdir().unwrap();
     let m = data("mpl_joint.toml");
-    let out = losscast(
+    let v = losscast_json(
         dir.path(),
         &[
             "eval",
@@ -144,12 +144,6 @@ fn rollout_over_params_on_the_mpl_curves() {
             "--json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let fold = &v["folds"][0];
     assert_eq!(fold["held_out"], serde_json::json!([4e8]));
     assert_eq!(fold["fit_runs"], 18);
@@ -174,7 +168,7 @@ fn rollout_over_params_on_the_mpl_curves() {
 fn predict_takes_the_model_size_of_a_joint_fit() {
     let dir = tempfile::tempdir().unwrap();
     let m = data("mpl_joint.toml");
-    let out = losscast(
+    losscast_ok(
         dir.path(),
         &[
             "fit",
@@ -188,17 +182,12 @@ fn predict_takes_the_model_size_of_a_joint_fit() {
             "j.json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let rec: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("j.json")).unwrap()).unwrap();
     let p = |k: &str| rec["params"][k].as_f64().unwrap();
     let spec = "constant:peak=3e-4,warmup=0,total=10000";
     let pred = |n: &str| -> f64 {
-        let out = losscast(
+        let v = losscast_json(
             dir.path(),
             &[
                 "predict",
@@ -213,12 +202,6 @@ fn predict_takes_the_model_size_of_a_joint_fit() {
                 "--json",
             ],
         );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v["predictions"][0]["loss_pred"].as_f64().unwrap()
     };
     // The law by hand: constant LR from step 0, so S1 = 10001·η and S2 = 0.

@@ -5,7 +5,7 @@
 //! golden values are the llm.c log's own, read independently of the layout under test.
 
 mod common;
-use common::{data, losscast};
+use common::{data, losscast_json};
 use losscast::ingest::formats::{self, Clean, Format, SeriesLog};
 use losscast::ingest::{read_log, ReadOptions};
 use std::collections::HashMap;
@@ -192,7 +192,7 @@ fn tensorboard_folder_of_runs_with_a_resumed_run() {
     assert_eq!(log.files.len(), 3);
 
     // An annealing-law fit straight from the folder, run picked by name.
-    let out = losscast(
+    let v = losscast_json(
         dir.path(),
         &[
             "fit",
@@ -208,12 +208,6 @@ fn tensorboard_folder_of_runs_with_a_resumed_run() {
             "tb.json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["points_used"], 901);
     assert_eq!(v["data"][0]["lr_source"], "log_per_step");
     assert!(
@@ -291,7 +285,7 @@ fn fits_interpolate_an_lr_logged_every_k_steps_and_use_a_dense_lr_for_a_sparse_l
     let dir = tempfile::tempdir().unwrap();
     // HF logged every 5 steps (loss and LR): the LR is interpolated, and the record says so.
     let hf = data("logs/hf/suzushi-tw_luojiu-7b-base__trainer_state.json");
-    let out = losscast(
+    let v = losscast_json(
         dir.path(),
         &[
             "fit",
@@ -303,12 +297,6 @@ fn fits_interpolate_an_lr_logged_every_k_steps_and_use_a_dense_lr_for_a_sparse_l
             "hf.json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["data"][0]["lr_source"], "log_interpolated");
     let notes = v["data"][0]["notes"].to_string();
     assert!(notes.contains("largest gap 5 steps"), "{notes}");
@@ -317,7 +305,7 @@ fn fits_interpolate_an_lr_logged_every_k_steps_and_use_a_dense_lr_for_a_sparse_l
     // llm.c: eval loss every 250 steps, LR every step. The per-step LR is used as logged; the
     // last eval (step 19552) is one step past the last LR and holds it, with a note.
     let llmc = data(LLMC);
-    let out = losscast(
+    let v = losscast_json(
         dir.path(),
         &[
             "fit",
@@ -333,12 +321,6 @@ fn fits_interpolate_an_lr_logged_every_k_steps_and_use_a_dense_lr_for_a_sparse_l
             "eval.json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["points_used"], 76); // val points at 1000, 1250, ..., 19500 and 19552
     assert_eq!(v["data"][0]["lr_source"], "log_interpolated");
     let notes = v["data"][0]["notes"].to_string();
@@ -359,7 +341,7 @@ fn inspect_reports_folders_runs_and_lr_coverage() {
     let mlruns = data("logs/mlflow/GENERATED__llmc_mlruns");
     let chart = data("logs/wandb/GENERATED__llmc_wandb_chart_export.csv");
     let hf = data("logs/hf/suzushi-tw_luojiu-7b-base__trainer_state.json");
-    let out = losscast(
+    let v = losscast_json(
         dir.path(),
         &[
             "inspect",
@@ -369,12 +351,6 @@ fn inspect_reports_folders_runs_and_lr_coverage() {
             "--json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let inputs = v["inputs"].as_array().unwrap();
     assert_eq!(inputs[0]["format"], "mlflow");
     assert_eq!(inputs[0]["lr_complete"], true);
@@ -410,7 +386,7 @@ fn hygiene_is_recorded_in_the_fit_file() {
         ));
     }
     std::fs::write(dir.path().join("log.jsonl"), text).unwrap();
-    let out = losscast(
+    let v = losscast_json(
         dir.path(),
         &[
             "fit",
@@ -424,12 +400,6 @@ fn hygiene_is_recorded_in_the_fit_file() {
             "f.json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let notes = v["data"][0]["notes"].to_string();
     assert!(notes.contains("2 repeated step(s)"), "{notes}");
     assert!(notes.contains("sorted"), "{notes}");

@@ -2,23 +2,13 @@
 //! path through the law), extrapolation marks, the free-form schedule's shape, and joint fits.
 
 mod common;
-use common::{data, losscast};
+use common::{data, losscast, losscast_json, losscast_ok};
 use serde_json::Value;
 use std::path::Path;
 
-fn ok_json(dir: &Path, args: &[&str]) -> Value {
-    let out = losscast(dir, args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn fit_annealing_400m(dir: &Path) {
     let m = data("mpl400.toml");
-    let out = losscast(
+    losscast_ok(
         dir,
         &[
             "fit",
@@ -30,18 +20,13 @@ fn fit_annealing_400m(dir: &Path) {
             "a.json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
 fn best_wsd_beats_every_grid_member_and_cosine_and_matches_predict() {
     let dir = tempfile::tempdir().unwrap();
     fit_annealing_400m(dir.path());
-    let v = ok_json(
+    let v = losscast_json(
         dir.path(),
         &[
             "plan",
@@ -85,7 +70,7 @@ fn best_wsd_beats_every_grid_member_and_cosine_and_matches_predict() {
     // Sorted best first, and each figure is what `predict` gives at the last step.
     assert!(cands.windows(2).all(|w| loss(&w[0]) <= loss(&w[1])));
     for c in [&cands[0], &cands[7], cands.last().unwrap()] {
-        let p = ok_json(
+        let p = losscast_json(
             dir.path(),
             &[
                 "predict",
@@ -114,7 +99,7 @@ fn constant_past_the_fit_runs_is_marked_as_an_extrapolation() {
     let dir = tempfile::tempdir().unwrap();
     fit_annealing_400m(dir.path());
     // The 400M fit runs stop at step 23 936; S1 of a 48 000-step constant run is far beyond.
-    let v = ok_json(
+    let v = losscast_json(
         dir.path(),
         &[
             "plan",
@@ -140,7 +125,7 @@ fn constant_past_the_fit_runs_is_marked_as_an_extrapolation() {
 fn free_form_schedule_starts_at_the_peak_never_increases_and_beats_the_families() {
     let dir = tempfile::tempdir().unwrap();
     fit_annealing_400m(dir.path());
-    let v = ok_json(
+    let v = losscast_json(
         dir.path(),
         &[
             "plan",
@@ -174,7 +159,7 @@ fn free_form_schedule_starts_at_the_peak_never_increases_and_beats_the_families(
     let gain = v["free"]["gain_over_best_family"].as_f64().unwrap();
     assert!(gain >= 0.0, "{}", v["free"]);
     // The CSV is a usable file: schedule, and predict agrees with plan's figure.
-    let p = ok_json(
+    let p = losscast_json(
         dir.path(),
         &[
             "predict",
@@ -196,7 +181,7 @@ fn free_form_schedule_starts_at_the_peak_never_increases_and_beats_the_families(
 fn joint_fits_plan_for_a_model_size_and_mark_sizes_outside_the_fit() {
     let dir = tempfile::tempdir().unwrap();
     let m = data("mpl_joint.toml");
-    let out = losscast(
+    losscast_ok(
         dir.path(),
         &[
             "fit",
@@ -209,11 +194,6 @@ fn joint_fits_plan_for_a_model_size_and_mark_sizes_outside_the_fit() {
             "--out",
             "j.json",
         ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let args = |n: &'static str| {
         vec![
@@ -233,8 +213,8 @@ fn joint_fits_plan_for_a_model_size_and_mark_sizes_outside_the_fit() {
             "--json",
         ]
     };
-    let inside = ok_json(dir.path(), &args("5e7"));
-    let outside = ok_json(dir.path(), &args("4e8"));
+    let inside = losscast_json(dir.path(), &args("5e7"));
+    let outside = losscast_json(dir.path(), &args("4e8"));
     let r = outside["candidates"][0]["reasons"].to_string();
     assert!(r.contains("outside the fitted sizes"), "{r}");
     assert!(!inside["candidates"][0]["reasons"]
@@ -258,7 +238,7 @@ fn joint_fits_plan_for_a_model_size_and_mark_sizes_outside_the_fit() {
 fn free_form_under_the_multi_power_law_improves_on_the_best_family_member() {
     let dir = tempfile::tempdir().unwrap();
     let m = data("mpl400.toml");
-    let out = losscast(
+    losscast_ok(
         dir.path(),
         &[
             "fit",
@@ -270,12 +250,7 @@ fn free_form_under_the_multi_power_law_improves_on_the_best_family_member() {
             "m.json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = ok_json(
+    let v = losscast_json(
         dir.path(),
         &[
             "plan",

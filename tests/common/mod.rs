@@ -36,3 +36,20 @@ pub fn losscast(dir: &Path, args: &[&str]) -> Output {
         .output()
         .unwrap()
 }
+
+/// Run the losscast binary in `dir` and insist that it succeeds.
+pub fn losscast_ok(dir: &Path, args: &[&str]) -> Output {
+    let out = losscast(dir, args);
+    assert!(
+        out.status.success(),
+        "losscast {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Run the losscast binary in `dir`, insist that it succeeds, and parse its JSON output.
+pub fn losscast_json(dir: &Path, args: &[&str]) -> serde_json::Value {
+    serde_json::from_slice(&losscast_ok(dir, args).stdout).unwrap()
+}
