@@ -20,6 +20,17 @@ pub fn short(v: f64) -> String {
     }
 }
 
+/// A number as a user typed it, but never as a 150-digit decimal: Rust's `{}` writes 1e150 out
+/// in full, so anything long switches to the shortest exponent form (`1e150`, `-4.2e-22`).
+pub fn num(v: f64) -> String {
+    let plain = format!("{v}");
+    if plain.len() <= 12 {
+        plain
+    } else {
+        format!("{v:e}")
+    }
+}
+
 pub fn metrics_header() -> String {
     format!(
         "{:<24} {:>5} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -112,7 +123,16 @@ pub fn fit_summary(rec: &FitRecord, names: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::short;
+    use super::{num, short};
+
+    #[test]
+    fn numbers_in_messages_stay_short() {
+        assert_eq!(num(1e150), "1e150");
+        assert_eq!(num(-4.2e-22), "-4.2e-22");
+        assert_eq!(num(3e-4), "0.0003");
+        assert_eq!(num(24000.0), "24000");
+        assert_eq!(num(f64::INFINITY), "inf");
+    }
 
     #[test]
     fn short_numbers() {

@@ -20,9 +20,10 @@ pub fn parse_steps(text: &str) -> Result<Vec<i64>> {
             .trim()
             .parse()
             .map_err(|_| bad(&format!("'{s}' is not a step")))?;
-        if x.fract() != 0.0 || !(0.0..=1e15).contains(&x) {
+        if x.fract() != 0.0 || x < 0.0 || !x.is_finite() {
             return Err(bad(&format!("'{s}' is not a whole step >= 0")));
         }
+        crate::schedule::check_step(x as u64, &format!("--steps '{text}'"))?;
         Ok(x as i64)
     };
     let steps: Vec<i64> = if text.contains(':') {
@@ -72,6 +73,12 @@ pub fn predict(
     let last = *sorted
         .last()
         .ok_or_else(|| Error::input("no steps to predict"))?;
+    if last < 0 {
+        return Err(Error::input(format!(
+            "cannot predict at negative step {last}"
+        )));
+    }
+    crate::schedule::check_step(last as u64, "predict")?;
     let lr = schedule.lr_array(last as usize + 1);
     let features = law.features(&Curve {
         lr: &lr,
@@ -127,5 +134,8 @@ mod tests {
         assert!(parse_steps("10:5:1").is_err());
         assert!(parse_steps("1.5").is_err());
         assert!(parse_steps("").is_err());
+        let e = parse_steps("1e15").unwrap_err().to_string();
+        assert!(e.contains("limit"), "{e}");
+        assert!(parse_steps("0:1e15:1").is_err());
     }
 }

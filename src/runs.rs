@@ -66,6 +66,10 @@ pub fn load(spec: &RunSpec) -> Result<Run> {
         return Err(ctx("no points left after min_step/max_step".into()));
     }
     let last_step = all_steps[*keep.last().unwrap()];
+    crate::schedule::check_step(
+        last_step as u64,
+        &format!("run '{}' ({})", spec.name, spec.path),
+    )?;
     let len = last_step as usize + 1;
     let (lr, schedule, lr_source, lr_notes) = lr_for(spec, &log, len).map_err(|e| match e {
         Error::BadInput(m) if !m.contains(&spec.path) => ctx(m),
@@ -136,7 +140,7 @@ fn lr_for(spec: &RunSpec, log: &RunLog, len: usize) -> Result<LrChoice> {
                 sched.lr_array(len),
                 sched.to_string(),
                 LrSource::Schedule,
-                Vec::new(),
+                sched.notes().to_vec(),
             ))
         }
         explicit => {
@@ -184,6 +188,20 @@ fn interpolate_logged(points: &LrPoints, len: usize) -> Result<(Vec<f64>, Vec<St
         "LR interpolated linearly between {} logged values (largest gap {gap} steps)",
         known.len()
     )];
+    if known[0].0 > gap {
+        // Holding the first logged LR back to step 0 would invent more of the schedule than the
+        // log ever leaves out between two values: usually a whole warmup, which moves S1 and S2
+        // and every parameter fitted on them.
+        return Err(Error::input(format!(
+            "the LR is first logged at step {}, but the log's LR values are never more than {gap} \
+             step(s) apart: steps 0..{} (a warmup?) have no LR, and holding {:e} there would \
+             invent them. Give the schedule (--schedule SPEC, or schedule = \"...\" in a \
+             manifest)",
+            known[0].0,
+            known[0].0 - 1,
+            known[0].1
+        )));
+    }
     if known[0].0 > 0 {
         notes.push(format!(
             "no LR logged before step {}: held at the first logged value {:e} (warmup unknown)",
@@ -281,6 +299,58 @@ mod tests {
         let far = "step,loss,lr\n10,5,1e-3\n20,4,2e-3\n40,3,\n";
         let e = load(&spec(dir.path(), far, None)).unwrap_err().to_string();
         assert!(e.contains("20 steps with no LR"), "{e}");
+    }
+
+    /// The bundled MPL CSVs log the LR from step 2160 on, every ~128 steps: holding the first
+    /// value back to step 0 would invent a warmup at the peak (R² −0.40 instead of 0.997).
+    #[test]
+    fn an_lr_logged_only_after_warmup_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = "step,loss,lr\n2160,4,3e-4\n2288,3.9,3e-4\n2416,3.8,3e-4\n";
+        let e = load(&spec(dir.path(), csv, None)).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let e = e.to_string();
+        assert!(e.contains("first logged at step 2160"), "{e}");
+        assert!(e.contains("128 step(s) apart"), "{e}");
+        assert!(e.contains("--schedule"), "{e}");
+        // With the schedule given, the same log loads.
+        let run = load(&spec(
+            dir.path(),
+            csv,
+            Some("constant:peak=3e-4,warmup=2160,total=2416"),
+        ))
+        .unwrap();
+        assert_eq!(run.steps.len(), 3);
+    }
+
+    #[test]
+    fn lr_round_off_in_a_log_is_zero_and_a_real_negative_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let csv = "step,loss,lr\n0,5,0\n1,4,2e-3\n2,3,1e-3\n3,2.9,-4.2e-22\n";
+        let run = load(&spec(dir.path(), csv, None)).unwrap();
+        assert_eq!(run.lr, vec![0.0, 2e-3, 1e-3, 0.0]);
+        assert!(
+            run.notes.iter().any(|n| n.contains("slightly negative")),
+            "{:?}",
+            run.notes
+        );
+        let csv = "step,loss,lr\n0,5,0\n1,4,2e-3\n2,3,-1e-4\n";
+        let e = load(&spec(dir.path(), csv, None)).unwrap_err().to_string();
+        assert!(e.contains("run.csv:4:"), "{e}");
+        assert!(e.contains("real negative"), "{e}");
+    }
+
+    #[test]
+    fn a_step_beyond_the_limit_is_refused_before_allocating() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = load(&spec(
+            dir.path(),
+            "step,loss\n1,3\n1000000000000,2\n",
+            Some("constant:peak=1e-3,total=10"),
+        ))
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("limit of 20000000 steps"), "{e}");
     }
 
     #[test]

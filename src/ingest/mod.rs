@@ -119,11 +119,18 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
             return Err(text.err_at(
                 r,
                 &choice.loss,
-                format!("loss is {l}, expected a finite number"),
+                format!(
+                    "loss is {}, expected a finite number",
+                    crate::cli_format::num(l)
+                ),
             ));
         }
         if l <= 0.0 {
-            return Err(text.err_at(r, &choice.loss, format!("loss is {l}, expected > 0")));
+            return Err(text.err_at(
+                r,
+                &choice.loss,
+                format!("loss is {}, expected > 0", crate::cli_format::num(l)),
+            ));
         }
         if let Some(&prev) = step.last() {
             if s <= prev {
@@ -138,6 +145,7 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
         loss.push(l);
     }
     let steps_kept = step.clone();
+    let mut notes = Vec::new();
     let mut cols = vec![
         Column::new("step".into(), step),
         Column::new("loss".into(), loss),
@@ -145,7 +153,33 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
     let mut lr_points = None;
     for (canon, source) in [("lr", &choice.lr), ("tokens", &choice.tokens)] {
         let Some(source) = source else { continue };
-        let all = text.floats(&raw, source, Required::No)?;
+        let mut all = text.floats(&raw, source, Required::No)?;
+        if canon == "lr" {
+            // Round-off below zero (a decay to 0 logged as -4.2e-22) is 0; a real negative is
+            // an error at its cell.
+            let mut present: Vec<f64> = rows.iter().filter_map(|&r| all[r]).collect();
+            let at: Vec<usize> = rows.iter().copied().filter(|&r| all[r].is_some()).collect();
+            match zero_lr_round_off(&mut present) {
+                Ok(0) => {}
+                Ok(n) => {
+                    notes.push(round_off_note(source, n));
+                    for (&r, &x) in at.iter().zip(&present) {
+                        all[r] = Some(x);
+                    }
+                }
+                Err(i) => {
+                    return Err(text.err_at(
+                        at[i],
+                        source,
+                        format!(
+                            "lr is {}, a real negative (more than {LR_ROUND_OFF:e} x the peak); \
+                             a learning rate must be >= 0",
+                            crate::cli_format::num(present[i])
+                        ),
+                    ))
+                }
+            }
+        }
         let mut v: Vec<Option<f64>> = Vec::with_capacity(rows.len());
         for &r in &rows {
             if let Some(x) = all[r] {
@@ -153,7 +187,10 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
                     return Err(text.err_at(
                         r,
                         source,
-                        format!("{canon} is {x}, expected a finite number >= 0"),
+                        format!(
+                            "{canon} is {}, expected a finite number >= 0",
+                            crate::cli_format::num(x)
+                        ),
                     ));
                 }
             }
@@ -179,7 +216,7 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
         frame,
         columns: choice,
         lr_points,
-        notes: Vec::new(),
+        notes,
     })
 }
 
@@ -219,7 +256,8 @@ fn read_series_log(path: &Path, log: formats::SeriesLog, opts: &ReadOptions) -> 
             path,
             format!(
                 "{loss_name} at step {} is {}, expected > 0",
-                loss.steps[i], loss.values[i]
+                loss.steps[i],
+                crate::cli_format::num(loss.values[i])
             ),
         ));
     }
@@ -236,16 +274,22 @@ fn read_series_log(path: &Path, log: formats::SeriesLog, opts: &ReadOptions) -> 
     ];
     let mut lr_points = None;
     if let Some(name) = lr_name {
-        let lr = run.series[name].finish();
+        let mut lr = run.series[name].finish();
         notes.extend(lr.hygiene.notes(name));
-        if let Some(i) = lr.values.iter().position(|&v| v < 0.0) {
-            return Err(Error::file(
-                path,
-                format!(
-                    "{name} at step {} is {}, expected >= 0",
-                    lr.steps[i], lr.values[i]
-                ),
-            ));
+        match zero_lr_round_off(&mut lr.values) {
+            Ok(0) => {}
+            Ok(n) => notes.push(round_off_note(name, n)),
+            Err(i) => {
+                return Err(Error::file(
+                    path,
+                    format!(
+                        "{name} at step {} is {}, a real negative (more than {LR_ROUND_OFF:e} x \
+                         the peak); a learning rate must be >= 0",
+                        lr.steps[i],
+                        crate::cli_format::num(lr.values[i])
+                    ),
+                ))
+            }
         }
         let points = LrPoints::shifted(lr.steps, lr.values, opts.lr_shift);
         cols.push(Column::new("lr".into(), points.at(&loss.steps)));
@@ -312,9 +356,47 @@ pub(crate) enum Required {
     No,
 }
 
-/// Read a per-step LR array for a `file:` schedule. With a `step` column the file must cover every
-/// step from 0; without one, row `i` is step `i`.
-pub fn read_lr_array(path: &Path, column: Option<&str>) -> Result<Vec<f64>> {
+/// An LR below this share of the series' peak is floating-point round-off, not a learning rate:
+/// a linear decay to zero logged by a real trainer ends in values like `-4.2e-22`.
+pub const LR_ROUND_OFF: f64 = 1e-12;
+
+/// Set round-off negatives (|η| ≤ [`LR_ROUND_OFF`] × peak) to 0. Returns how many were zeroed,
+/// or the index of the first real negative.
+pub fn zero_lr_round_off(values: &mut [f64]) -> std::result::Result<usize, usize> {
+    let peak = values.iter().copied().fold(0.0f64, f64::max);
+    let mut zeroed = 0;
+    for (i, v) in values.iter_mut().enumerate() {
+        if *v < 0.0 {
+            if -*v > LR_ROUND_OFF * peak {
+                return Err(i);
+            }
+            *v = 0.0;
+            zeroed += 1;
+        }
+    }
+    Ok(zeroed)
+}
+
+/// The record's line for LRs [`zero_lr_round_off`] set to 0.
+pub fn round_off_note(series: &str, zeroed: usize) -> String {
+    format!(
+        "{series}: {zeroed} slightly negative value(s) (|LR| <= {LR_ROUND_OFF:e} x peak, float \
+         round-off) set to 0"
+    )
+}
+
+/// The longest run of missing steps a `file:` schedule may have, given its last step: 1 % of
+/// the run, and never less than one step. Longer gaps are refused, because a straight line
+/// across them invents the schedule.
+pub fn max_lr_gap(last_step: i64) -> i64 {
+    (last_step / 100).max(1)
+}
+
+/// Read a per-step LR array for a `file:` schedule, with notes for the record. Without a step
+/// column row `i` is step `i`. With one, steps must increase; short runs of missing steps (a
+/// logger that skipped a row) are filled by linear interpolation and the largest is noted,
+/// gaps beyond [`max_lr_gap`] are refused by name.
+pub fn read_lr_array(path: &Path, column: Option<&str>) -> Result<(Vec<f64>, Vec<String>)> {
     let bytes = read_bytes(path)?;
     let text = csv_text::CsvText::new(path, &bytes)?;
     let raw = text.frame()?;
@@ -345,31 +427,110 @@ pub fn read_lr_array(path: &Path, column: Option<&str>) -> Result<Vec<f64>> {
     let mut values = Vec::with_capacity(lr.len());
     for (r, x) in lr.iter().enumerate() {
         let x = x.ok_or_else(|| text.err_at(r, &lr_col, "empty LR"))?;
-        if !x.is_finite() || x < 0.0 {
+        if !x.is_finite() {
             return Err(text.err_at(
                 r,
                 &lr_col,
-                format!("LR is {x}, expected a finite number >= 0"),
+                format!(
+                    "LR is {}, expected a finite number >= 0",
+                    crate::cli_format::num(x)
+                ),
             ));
         }
         values.push(x);
     }
-    if let Some(step_col) = columns::find_step(&header) {
-        let steps = text.steps(&raw, &step_col)?;
-        for (r, s) in steps.iter().enumerate() {
-            if *s != Some(r as i64) {
-                return Err(text.err_at(
-                    r,
-                    &step_col,
-                    format!("a file: schedule needs one row per step from 0; expected step {r}"),
-                ));
-            }
-        }
-    }
     if values.is_empty() {
         return Err(Error::file(path, "no LR values"));
     }
-    Ok(values)
+    let mut notes = Vec::new();
+    match zero_lr_round_off(&mut values) {
+        Ok(0) => {}
+        Ok(n) => notes.push(round_off_note(&format!("file:{}", path.display()), n)),
+        Err(r) => {
+            return Err(text.err_at(
+                r,
+                &lr_col,
+                format!(
+                    "LR is {}, a real negative (more than {LR_ROUND_OFF:e} x the peak); a \
+                     learning rate must be >= 0",
+                    crate::cli_format::num(values[r])
+                ),
+            ))
+        }
+    }
+    let Some(step_col) = columns::find_step(&header) else {
+        crate::schedule::check_step(values.len() as u64 - 1, &path.display().to_string())?;
+        return Ok((values, notes));
+    };
+    let steps = text.steps(&raw, &step_col)?;
+    let mut known: Vec<(i64, f64)> = Vec::with_capacity(steps.len());
+    for (r, s) in steps.iter().enumerate() {
+        let s = s.ok_or_else(|| text.err_at(r, &step_col, "empty step"))?;
+        if let Some(&(prev, _)) = known.last() {
+            if s <= prev {
+                return Err(text.err_at(
+                    r,
+                    &step_col,
+                    format!("steps must increase: {s} follows {prev}"),
+                ));
+            }
+        }
+        known.push((s, values[r]));
+    }
+    let last = known.last().map_or(0, |k| k.0);
+    crate::schedule::check_step(last as u64, &path.display().to_string())?;
+    let bound = max_lr_gap(last);
+    // Missing steps before the first row, and between rows.
+    let mut gaps: Vec<(i64, i64)> = Vec::new();
+    if known[0].0 > 0 {
+        gaps.push((0, known[0].0 - 1));
+    }
+    gaps.extend(
+        known
+            .windows(2)
+            .filter(|w| w[1].0 > w[0].0 + 1)
+            .map(|w| (w[0].0 + 1, w[1].0 - 1)),
+    );
+    let too_long: Vec<String> = gaps
+        .iter()
+        .filter(|(a, b)| b - a + 1 > bound)
+        .map(|(a, b)| format!("{a}..={b} ({} steps)", b - a + 1))
+        .collect();
+    if !too_long.is_empty() {
+        let shown: Vec<&str> = too_long.iter().take(5).map(String::as_str).collect();
+        return Err(Error::file(
+            path,
+            format!(
+                "a file: schedule needs the LR of every step from 0; {} gap(s) are longer than \
+                 {bound} step(s) (1 % of the run), too long to interpolate: steps {}{}",
+                too_long.len(),
+                shown.join(", "),
+                if too_long.len() > 5 { ", ..." } else { "" }
+            ),
+        ));
+    }
+    if let Some((a, b)) = gaps.iter().max_by_key(|(a, b)| b - a) {
+        notes.push(format!(
+            "file:{}: {} gap(s) in the steps filled by linear interpolation (largest: steps \
+             {a}..={b}, {} step(s); the first row's LR held before it)",
+            path.display(),
+            gaps.len(),
+            b - a + 1
+        ));
+    }
+    let mut out = Vec::with_capacity(last as usize + 1);
+    let mut k = 0;
+    for s in 0..=last {
+        while k + 1 < known.len() && known[k + 1].0 <= s {
+            k += 1;
+        }
+        let (s0, v0) = known[k];
+        out.push(match known.get(k + 1) {
+            Some(&(s1, v1)) if s >= s0 => v0 + (v1 - v0) * (s - s0) as f64 / (s1 - s0) as f64,
+            _ => v0,
+        });
+    }
+    Ok((out, notes))
 }
 
 impl RunLog {

@@ -133,9 +133,12 @@ pub fn check_frame(f: &Frame) -> Result<()> {
         )));
     }
     if !(f.peak.is_finite() && f.peak > 0.0) {
-        return Err(Error::input(format!("--peak {} must be > 0", f.peak)));
+        return Err(Error::input(format!(
+            "--peak {} must be a finite number > 0",
+            crate::cli_format::num(f.peak)
+        )));
     }
-    Ok(())
+    crate::schedule::check_step(f.total, "--total")
 }
 
 /// The predicted loss along a per-step LR array at about `points` steps from step `from`, for

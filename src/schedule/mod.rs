@@ -9,7 +9,25 @@
 
 mod spec;
 
+use crate::error::{Error, Result};
 use std::path::PathBuf;
+
+/// The longest run losscast represents. Laws sum the LR over every step, so a run of T steps
+/// holds several arrays of T values (8 bytes each); a stray step of 1e12 in a log or a spec must
+/// be refused before anything that size is allocated, not abort the process.
+pub const MAX_STEPS: u64 = 20_000_000;
+
+/// Refuse a step beyond [`MAX_STEPS`] before it sizes an allocation. `what` says where the step
+/// came from, for the message.
+pub fn check_step(step: u64, what: &str) -> Result<()> {
+    if step > MAX_STEPS {
+        return Err(Error::input(format!(
+            "{what}: step {step} is beyond losscast's limit of {MAX_STEPS} steps per run (the LR \
+             of every step is held in memory, 8 bytes each); is that really an optimizer step?"
+        )));
+    }
+    Ok(())
+}
 
 /// How a WSD schedule decays from `peak` to `end` between `decay_start` and `total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +59,31 @@ pub enum Shape {
     Steps {
         drops: Vec<(u64, f64)>,
     },
+    /// Inverse square root (T5, the original Transformer): `peak·√(W/s)` from step `W` on, the
+    /// peak before it; `W = timescale`.
+    Rsqrt {
+        timescale: u64,
+    },
+    /// Polynomial decay (HF `polynomial`, PyTorch `PolynomialLR`):
+    /// `end + (peak−end)·(1−p)^power`, p the progress from warmup to total.
+    Poly {
+        end: f64,
+        power: f64,
+    },
+    /// Exponential decay (TF `ExponentialDecay`, PyTorch `ExponentialLR`): `peak·gamma^(k/every)`
+    /// k steps after warmup, with the exponent floored when `staircase`.
+    Exp {
+        gamma: f64,
+        every: u64,
+        staircase: bool,
+    },
+    /// Cosine with hard restarts (HF `cosine_with_restarts`, SGDR): `cycles` cosine decays from
+    /// the peak to `end`, each `mult` times as long as the one before, filling warmup..total.
+    CosineRestarts {
+        end: f64,
+        cycles: u64,
+        mult: f64,
+    },
 }
 
 /// A schedule given by formula: a warmup, then a shape, held at its value at `total` afterwards.
@@ -62,6 +105,8 @@ pub enum Schedule {
         path: PathBuf,
         column: Option<String>,
         values: Vec<f64>,
+        /// What reading the file had to do (gaps interpolated, round-off zeroed), for records.
+        notes: Vec<String>,
     },
 }
 
@@ -118,8 +163,56 @@ impl Formula {
                 .take_while(|(at, _)| *at <= s)
                 .last()
                 .map_or(peak, |(_, lr)| *lr),
+            Shape::Rsqrt { timescale } => {
+                let w = *timescale as f64;
+                peak * (w / (s as f64).max(w)).sqrt()
+            }
+            Shape::Poly { end, power } => {
+                end + (peak - end) * (1.0 - progress(self.warmup)).powf(*power)
+            }
+            Shape::Exp {
+                gamma,
+                every,
+                staircase,
+            } => {
+                let k = (s - self.warmup) as f64 / *every as f64;
+                peak * gamma.powf(if *staircase { k.floor() } else { k })
+            }
+            Shape::CosineRestarts { end, cycles, mult } => {
+                let span = (self.total - self.warmup) as f64;
+                let p = (s - self.warmup) as f64;
+                if span <= 0.0 || p >= span {
+                    return *end;
+                }
+                let q = restart_progress(p, span, *cycles, *mult);
+                end + 0.5 * (peak - end) * (1.0 + (std::f64::consts::PI * q).cos())
+            }
         }
     }
+}
+
+/// Progress within the current cycle, in [0, 1), `p` steps into a `span` split into `cycles`
+/// cycles, each `mult` times as long as the one before.
+fn restart_progress(p: f64, span: f64, cycles: u64, mult: f64) -> f64 {
+    let n = cycles as f64;
+    if mult == 1.0 {
+        let len = span / n;
+        let k = (p / len).floor().min(n - 1.0);
+        return ((p - k * len) / len).clamp(0.0, 1.0);
+    }
+    // Cycle k starts at first·(mult^k − 1)/(mult − 1) and lasts first·mult^k.
+    let first = span * (mult - 1.0) / (mult.powf(n) - 1.0);
+    let start = |k: f64| first * (mult.powf(k) - 1.0) / (mult - 1.0);
+    let mut k = ((1.0 + p * (mult - 1.0) / first).ln() / mult.ln())
+        .floor()
+        .clamp(0.0, n - 1.0);
+    // Round-off at a cycle boundary can put k one off; the boundaries decide.
+    if k > 0.0 && p < start(k) {
+        k -= 1.0;
+    } else if k < n - 1.0 && p >= start(k + 1.0) {
+        k += 1.0;
+    }
+    ((p - start(k)) / (first * mult.powf(k))).clamp(0.0, 1.0)
 }
 
 impl Schedule {
@@ -136,11 +229,21 @@ impl Schedule {
         }
     }
 
-    /// The number of steps the schedule was written for (`total`, or the file's length).
+    /// What reading the schedule had to do (a `file:` schedule's interpolated gaps, LR round-off
+    /// set to 0), for the fit record.
+    pub fn notes(&self) -> &[String] {
+        match self {
+            Schedule::Formula(_) => &[],
+            Schedule::File { notes, .. } => notes,
+        }
+    }
+
+    /// The last step the schedule was written for (`total`, or a file's last row); later steps
+    /// keep its LR.
     pub fn total_steps(&self) -> u64 {
         match self {
             Schedule::Formula(f) => f.total,
-            Schedule::File { values, .. } => values.len() as u64,
+            Schedule::File { values, .. } => values.len().saturating_sub(1) as u64,
         }
     }
 }

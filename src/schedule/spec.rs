@@ -6,12 +6,13 @@
 //! same schedule.
 
 use super::{DecayShape, Formula, Schedule, Shape};
+use crate::cli_format::num;
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-const KINDS: &str = "constant, cosine, linear, wsd, steps, file";
+const KINDS: &str = "constant, cosine, linear, wsd, steps, rsqrt, poly, exp, cosine_restarts, file";
 
 /// Parse a schedule spec. `base_dir` resolves a relative `file:` path (the manifest's folder, or
 /// the working directory on the command line).
@@ -33,6 +34,10 @@ pub fn parse(spec: &str, base_dir: &Path) -> Result<Schedule> {
         "cosine" | "linear" => &["peak", "end", "warmup", "total"],
         "wsd" => &["peak", "end", "warmup", "total", "decay_start", "shape"],
         "steps" => &["peak", "warmup", "total", "drops"],
+        "rsqrt" => &["peak", "warmup", "total", "timescale"],
+        "poly" => &["peak", "end", "warmup", "total", "power"],
+        "exp" => &["peak", "warmup", "total", "gamma", "every", "staircase"],
+        "cosine_restarts" => &["peak", "end", "warmup", "total", "cycles", "mult"],
         other => {
             return Err(bad(format!(
                 "unknown kind '{other}', expected one of {KINDS}"
@@ -46,13 +51,14 @@ pub fn parse(spec: &str, base_dir: &Path) -> Result<Schedule> {
     if total == 0 {
         return Err(bad("total must be at least 1".into()));
     }
+    super::check_step(total, "total").map_err(|e| bad(e.to_string()))?;
     if warmup > total {
         return Err(bad(format!("warmup ({warmup}) exceeds total ({total})")));
     }
     let end = || -> std::result::Result<f64, String> {
         let end = keys.optional_f64("end")?.unwrap_or(0.0);
         if end < 0.0 {
-            return Err(format!("end must be >= 0, got {end}"));
+            return Err(format!("end must be >= 0, got {}", num(end)));
         }
         Ok(end)
     };
@@ -96,6 +102,73 @@ pub fn parse(spec: &str, base_dir: &Path) -> Result<Schedule> {
             let drops = parse_drops(keys.get("drops").unwrap_or(""), warmup).map_err(bad)?;
             Shape::Steps { drops }
         }
+        "rsqrt" => {
+            let timescale = keys
+                .optional_step("timescale")
+                .map_err(bad)?
+                .unwrap_or(warmup);
+            if timescale == 0 {
+                return Err(bad(
+                    "rsqrt decays as peak·sqrt(W/step) from step W: give warmup > 0 or \
+                     timescale=W > 0"
+                        .into(),
+                ));
+            }
+            if timescale > total {
+                return Err(bad(format!(
+                    "timescale ({timescale}) exceeds total ({total})"
+                )));
+            }
+            Shape::Rsqrt { timescale }
+        }
+        "poly" => {
+            let end = end().map_err(bad)?;
+            let power = keys.optional_f64("power").map_err(bad)?.unwrap_or(1.0);
+            if power <= 0.0 {
+                return Err(bad(format!("power must be > 0, got {}", num(power))));
+            }
+            Shape::Poly { end, power }
+        }
+        "exp" => {
+            let gamma = keys.optional_f64("gamma").map_err(bad)?.ok_or_else(|| {
+                bad("missing key 'gamma' (the LR factor per `every` steps)".into())
+            })?;
+            if !(gamma > 0.0 && gamma <= 1.0) {
+                return Err(bad(format!("gamma must lie in (0, 1], got {}", num(gamma))));
+            }
+            let every = keys.optional_step("every").map_err(bad)?.unwrap_or(1);
+            if every == 0 {
+                return Err(bad("every must be at least 1".into()));
+            }
+            let staircase = match keys.get("staircase").unwrap_or("false") {
+                "true" => true,
+                "false" => false,
+                other => return Err(bad(format!("staircase='{other}', expected true or false"))),
+            };
+            Shape::Exp {
+                gamma,
+                every,
+                staircase,
+            }
+        }
+        "cosine_restarts" => {
+            let end = end().map_err(bad)?;
+            let cycles = keys.step("cycles").map_err(bad)?;
+            if cycles == 0 || cycles > total - warmup {
+                return Err(bad(format!(
+                    "cycles must lie between 1 and the {} steps after warmup, got {cycles}",
+                    total - warmup
+                )));
+            }
+            let mult = keys.optional_f64("mult").map_err(bad)?.unwrap_or(1.0);
+            if !(1.0..=100.0).contains(&mult) {
+                return Err(bad(format!(
+                    "mult (each cycle's length over the last one's) must lie in [1, 100], got {}",
+                    num(mult)
+                )));
+            }
+            Shape::CosineRestarts { end, cycles, mult }
+        }
         _ => unreachable!("kind checked above"),
     };
     Ok(Schedule::Formula(Formula {
@@ -115,11 +188,12 @@ fn parse_file(rest: &str, base_dir: &Path) -> Result<Schedule> {
         return Err(Error::input("file: needs a path"));
     }
     let full = base_dir.join(path);
-    let values = crate::ingest::read_lr_array(&full, column.as_deref())?;
+    let (values, notes) = crate::ingest::read_lr_array(&full, column.as_deref())?;
     Ok(Schedule::File {
         path: path.into(),
         column,
         values,
+        notes,
     })
 }
 
@@ -138,7 +212,13 @@ fn parse_drops(text: &str, warmup: u64) -> std::result::Result<Vec<(u64, f64)>, 
             .parse()
             .map_err(|_| format!("drop LR '{lr}' is not a number"))?;
         if !(lr.is_finite() && lr >= 0.0) {
-            return Err(format!("drop LR must be finite and >= 0, got {lr}"));
+            return Err(format!("drop LR must be finite and >= 0, got {}", num(lr)));
+        }
+        if at > super::MAX_STEPS {
+            return Err(format!(
+                "drop at step {at} is beyond losscast's limit of {} steps",
+                super::MAX_STEPS
+            ));
         }
         if at < warmup {
             return Err(format!(
@@ -201,7 +281,7 @@ impl<'a> Keys<'a> {
     fn positive(&self, key: &str) -> std::result::Result<f64, String> {
         match self.optional_f64(key)? {
             Some(x) if x > 0.0 => Ok(x),
-            Some(x) => Err(format!("{key} must be > 0, got {x}")),
+            Some(x) => Err(format!("{key} must be > 0, got {}", num(x))),
             None => Err(format!("missing key '{key}'")),
         }
     }
@@ -294,6 +374,36 @@ impl fmt::Display for Schedule {
                             .map(|(at, lr)| format!("{at}@{}", lr_text(*lr)))
                             .collect();
                         write!(f, ",drops={}", drops.join(";"))
+                    }
+                    Shape::Rsqrt { timescale } => {
+                        head(f, "rsqrt")?;
+                        tail(f)?;
+                        write!(f, ",timescale={timescale}")
+                    }
+                    Shape::Poly { end, power } => {
+                        head(f, "poly")?;
+                        write!(f, ",end={}", lr_text(*end))?;
+                        tail(f)?;
+                        write!(f, ",power={}", num(*power))
+                    }
+                    Shape::Exp {
+                        gamma,
+                        every,
+                        staircase,
+                    } => {
+                        head(f, "exp")?;
+                        tail(f)?;
+                        write!(
+                            f,
+                            ",gamma={},every={every},staircase={staircase}",
+                            num(*gamma)
+                        )
+                    }
+                    Shape::CosineRestarts { end, cycles, mult } => {
+                        head(f, "cosine_restarts")?;
+                        write!(f, ",end={}", lr_text(*end))?;
+                        tail(f)?;
+                        write!(f, ",cycles={cycles},mult={}", num(*mult))
                     }
                 }
             }
