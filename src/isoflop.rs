@@ -319,10 +319,15 @@ pub struct IsoflopRecord {
 }
 
 impl IsoflopRecord {
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// The record as the pretty JSON `--out` writes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let json = serde_json::to_string_pretty(self)
             .map_err(|e| Error::failed(format!("cannot serialise the analysis: {e}")))?;
-        crate::output::write_atomic(path, format!("{json}\n").as_bytes())
+        Ok(format!("{json}\n").into_bytes())
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::output::write_atomic(path, &self.to_bytes()?)
     }
 }
 

@@ -85,6 +85,20 @@ pub struct RunSpec {
 }
 
 impl RunSpec {
+    /// The files this run reads: its log, and a `file:` schedule's CSV. No output may replace
+    /// them.
+    pub fn input_paths(&self) -> Vec<PathBuf> {
+        let mut out = vec![self.resolved.clone()];
+        if let Some(p) = self
+            .schedule
+            .as_deref()
+            .and_then(|s| crate::schedule::file_path(s, &self.base_dir))
+        {
+            out.push(p);
+        }
+        out
+    }
+
     /// Whether a logged step lies within the run's `min_step`/`max_step` filters.
     pub fn in_step_range(&self, step: i64) -> bool {
         self.min_step.is_none_or(|lo| step >= lo) && self.max_step.is_none_or(|hi| step <= hi)

@@ -375,7 +375,7 @@ fn bad_inputs_exit_2_with_a_message_and_no_output() {
                 "--out",
                 "x.gif",
             ],
-            "must end in .png or .svg",
+            "must be named .png or .svg",
         ),
     ];
     for (args, want) in cases {

@@ -42,6 +42,8 @@ fn best_wsd_beats_every_grid_member_and_cosine_and_matches_predict() {
             "wsd:decay_frac=0.05..0.5/0.05,shape=linear|sqrt|exp",
             "--families",
             "cosine",
+            "--plot",
+            "plan.png",
             "--json",
         ],
     );
@@ -119,6 +121,17 @@ fn constant_past_the_fit_runs_is_marked_as_an_extrapolation() {
     let c = &v["candidates"][0];
     assert_eq!(c["extrapolation"], true);
     assert!(c["reasons"][0].as_str().unwrap().contains("S1"), "{c}");
+    // No figure unless asked for: the working folder holds only the fit file.
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        files,
+        vec!["a.json"],
+        "plan wrote files it was not asked for"
+    );
+    assert_eq!(v["plot"], Value::Null);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 use super::{to_json, TableArgs};
 use crate::error::Result;
 use crate::isoflop::{analyse_file, IsoflopOptions, IsoflopRecord, Scaling};
+use crate::output::{self, Kind, Output};
 use crate::plot;
 use clap::Args;
 use std::path::PathBuf;
@@ -38,6 +39,14 @@ pub(super) fn run(a: IsoflopArgs) -> Result<()> {
         window: a.window,
         budget_tol: a.budget_tol,
     };
+    let mut outs = Vec::new();
+    if let Some(p) = &a.out {
+        outs.push(Output::new("--out", p, Kind::Text));
+    }
+    if let Some(p) = &a.plot {
+        outs.push(Output::new("--plot", p, Kind::Image));
+    }
+    output::check(&outs, std::slice::from_ref(&a.file))?;
     let filters = a.table.filters();
     let rec = analyse_file(
         &a.file,
@@ -45,17 +54,26 @@ pub(super) fn run(a: IsoflopArgs) -> Result<()> {
         &filters,
         &opts,
     )?;
+    // Both outputs are made in memory first, then written together or not at all.
+    let mut files: Vec<(&std::path::Path, Vec<u8>)> = Vec::new();
     if let Some(path) = &a.out {
-        rec.save(path)?;
-        eprintln!("wrote {}", path.display());
+        files.push((path, rec.to_bytes()?));
     }
     if let Some(path) = &a.plot {
         let fig = plot::isoflop::IsoflopPlot {
             title: plot_title(&rec),
             result: &rec.result,
         };
-        plot::save_figure(&fig, path)?;
-        eprintln!("wrote {}", path.display());
+        files.push((
+            path,
+            plot::render_figure(&fig, output::image_format(path)?)?,
+        ));
+    }
+    let refs: Vec<(&std::path::Path, &[u8])> =
+        files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
+    output::write_all(&refs)?;
+    for (p, _) in &files {
+        eprintln!("wrote {}", p.display());
     }
     if a.json {
         println!("{}", to_json(&rec)?);

@@ -18,7 +18,7 @@ use crate::law::chinchilla::optimal_allocation;
 use crate::law::constrained::{parse_fixed, parse_tied, Constrained};
 use crate::law::{self, Law, LawKind, LawOptions, TablePoints};
 use crate::manifest::{self, Role, RunSpec};
-use crate::output;
+use crate::output::{self, Kind, Output};
 use crate::plot;
 use crate::predict;
 use crate::runs::{self, Run};
@@ -143,6 +143,19 @@ impl RunSource {
 
     fn load(&self) -> Result<Vec<Run>> {
         self.specs()?.iter().map(runs::load).collect()
+    }
+
+    /// Every file this source reads (the manifest, each log, `file:` schedules), which no
+    /// output may replace.
+    fn input_paths(&self) -> Result<Vec<PathBuf>> {
+        let mut out: Vec<PathBuf> = self.manifest.iter().cloned().collect();
+        if self.manifest.is_none() && self.file.is_none() {
+            return Ok(out);
+        }
+        for spec in self.specs()? {
+            out.extend(spec.input_paths());
+        }
+        Ok(out)
     }
 
     /// A name for default output files.
@@ -481,10 +494,10 @@ pub(super) struct EvalArgs {
     /// scoring every held-out curve.
     #[arg(long, value_parser = ["n", "params"], requires = "law", conflicts_with = "fit")]
     rollout: Option<String>,
-    /// With --rollout params: where to draw the held-out curves (one file per fold, `-foldK`
-    /// added to the name).
-    #[arg(long, requires = "rollout", default_value = "rollout-params.png")]
-    plot: PathBuf,
+    /// With --rollout params: draw the held-out curves here (one file per fold, `-foldK` added
+    /// to the name, e.g. rollout.png → rollout-fold1.png).
+    #[arg(long, requires = "rollout")]
+    plot: Option<PathBuf>,
     /// Rollout folds: fold k holds out the k largest sizes.
     #[arg(long, default_value_t = 3, requires = "rollout")]
     folds: usize,
@@ -645,6 +658,17 @@ fn cmd_fit(a: FitArgs) -> Result<()> {
     options.fixed = fit_law.fixed.clone();
     options.tied = fit_law.tied.clone();
     let law = fit_law.law();
+    let out = a.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "fits/{}-{}.json",
+            a.source.stem(),
+            fit_law.base().name()
+        ))
+    });
+    output::check(
+        &[Output::new("--out", &out, Kind::Text)],
+        &a.source.input_paths()?,
+    )?;
     let record = match law.kind() {
         LawKind::Schedule => fit::fit(law, &a.source.load()?, &options)?,
         LawKind::Table => {
@@ -680,9 +704,6 @@ fn cmd_fit(a: FitArgs) -> Result<()> {
         fit::expand_constrained(&mut record, c);
     }
     let law = fit_law.base();
-    let out = a
-        .out
-        .unwrap_or_else(|| PathBuf::from(format!("fits/{}-{}.json", a.source.stem(), law.name())));
     record.save(&out)?;
     if a.json {
         println!("{}", to_json(&record)?);
@@ -702,6 +723,11 @@ fn cmd_predict(a: PredictArgs) -> Result<()> {
         .schedule
         .as_deref()
         .ok_or_else(|| Error::input("predict needs --schedule SPEC for a schedule law"))?;
+    if let Some(path) = &a.out {
+        let mut inputs = a.model.fit.clone();
+        inputs.extend(schedule::file_path(spec, Path::new("")));
+        output::check(&[Output::new("--out", path, Kind::Text)], &inputs)?;
+    }
     let sched = schedule::parse(spec, Path::new(""))?;
     let steps = match &a.steps {
         Some(s) => predict::parse_steps(s)?,
@@ -870,6 +896,9 @@ fn cmd_eval(a: EvalArgs) -> Result<()> {
 }
 
 fn cmd_plot(a: PlotArgs) -> Result<()> {
+    let mut inputs = a.model.fit.clone();
+    inputs.extend(a.source.input_paths()?);
+    output::check(&[Output::new("--out", &a.out, Kind::Image)], &inputs)?;
     let all = a.model.load_all()?;
     if let [((law, params), boot)] = all.as_slice() {
         if law.kind() == LawKind::Table {
@@ -885,10 +914,28 @@ fn cmd_plot(a: PlotArgs) -> Result<()> {
 }
 
 fn cmd_compare(a: CompareArgs) -> Result<()> {
-    let runs: Vec<Run> = manifest::load(&a.manifest)?
+    let specs = manifest::load(&a.manifest)?;
+    let stem = a
+        .manifest
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "compare".into());
+    let out_paths: Vec<PathBuf> = match &a.out_dir {
+        Some(dir) => a
+            .laws
+            .iter()
+            .map(|law| dir.join(format!("{stem}-{law}.json")))
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut inputs = vec![a.manifest.clone()];
+    inputs.extend(specs.iter().flat_map(RunSpec::input_paths));
+    let outs: Vec<Output> = out_paths
         .iter()
-        .map(runs::load)
-        .collect::<Result<_>>()?;
+        .map(|p| Output::new("--out-dir", p, Kind::Text))
+        .collect();
+    output::check(&outs, &inputs)?;
+    let runs: Vec<Run> = specs.iter().map(runs::load).collect::<Result<_>>()?;
     let options = LawOptions {
         lambda: a.lambda,
         warmup_as_peak: a.warmup_as_peak,
@@ -896,16 +943,20 @@ fn cmd_compare(a: CompareArgs) -> Result<()> {
         variable: None,
     };
     let result = compare::compare(&a.laws, &runs, &options)?;
-    if let Some(dir) = &a.out_dir {
-        let stem = a
-            .manifest
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "compare".into());
-        for row in &result.rows {
-            let path = dir.join(format!("{stem}-{}.json", row.law));
-            row.record.save(&path)?;
-            eprintln!("wrote {}", path.display());
+    if a.out_dir.is_some() {
+        let texts: Vec<Vec<u8>> = result
+            .rows
+            .iter()
+            .map(|row| row.record.to_bytes())
+            .collect::<Result<_>>()?;
+        let files: Vec<(&Path, &[u8])> = out_paths
+            .iter()
+            .map(PathBuf::as_path)
+            .zip(texts.iter().map(Vec::as_slice))
+            .collect();
+        output::write_all(&files)?;
+        for p in &out_paths {
+            eprintln!("wrote {}", p.display());
         }
     }
     if a.json {

@@ -5,11 +5,11 @@ use super::to_json;
 use crate::error::{Error, Result};
 use crate::fit::FitRecord;
 use crate::law::LawKind;
-use crate::output;
+use crate::output::{self, Kind, Output};
 use crate::plan::free::{self, FreeOptions};
 use crate::plan::grid::{self, Frame, FAMILIES};
 use crate::plan::{self as planner, Candidate};
-use crate::plot::save_figure;
+use crate::plot::render_figure;
 use crate::schedule;
 use clap::Args;
 use serde_json::json;
@@ -44,9 +44,9 @@ pub(super) struct PlanArgs {
     /// Rows of the ranked table to print (--json prints all).
     #[arg(long, default_value_t = 15)]
     top: usize,
-    /// Overlay plot of the best candidates' predicted curves and schedules (.png or .svg).
-    #[arg(long, default_value = "plan.png")]
-    plot: PathBuf,
+    /// Draw the best candidates' predicted curves over their schedules here (.png or .svg).
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// How many candidates the plot shows.
     #[arg(long, default_value_t = 5)]
     plot_top: usize,
@@ -55,8 +55,8 @@ pub(super) struct PlanArgs {
     #[arg(long)]
     free: bool,
     /// Where --free writes its schedule: a step,lr CSV usable as --schedule file:PATH.
-    #[arg(long, default_value = "free-schedule.csv")]
-    free_out: PathBuf,
+    #[arg(long, requires = "free")]
+    free_out: Option<PathBuf>,
     /// Blocks of the free-form schedule after warmup, each at one LR (default: one per step).
     #[arg(long)]
     knots: Option<usize>,
@@ -66,6 +66,14 @@ pub(super) struct PlanArgs {
 }
 
 pub(super) fn run(a: PlanArgs) -> Result<()> {
+    let mut outs = Vec::new();
+    if let Some(p) = &a.plot {
+        outs.push(Output::new("--plot", p, Kind::Image));
+    }
+    if let Some(p) = &a.free_out {
+        outs.push(Output::new("--free-out", p, Kind::Text));
+    }
+    output::check(&outs, std::slice::from_ref(&a.fit))?;
     let rec = FitRecord::load(&a.fit)?;
     let law = rec
         .build_law()
@@ -110,7 +118,6 @@ pub(super) fn run(a: PlanArgs) -> Result<()> {
                 ..FreeOptions::default()
             },
         )?;
-        output::write_atomic(&a.free_out, free::to_csv(&f.lr).as_bytes())?;
         let (s1, s2) = planner::end_areas(law.as_ref(), &f.lr);
         let (extrapolation, reasons) = planner::extrapolation(domain, s1, s2, a.params);
         Some((f, extrapolation, reasons))
@@ -118,22 +125,32 @@ pub(super) fn run(a: PlanArgs) -> Result<()> {
         None
     };
 
-    let figure = planner::figure(
-        law.as_ref(),
-        &params,
-        &ranked,
-        frame,
-        a.params,
-        a.plot_top,
-        free.as_ref()
-            .map(|(f, ex, _)| (f.lr.as_slice(), f.final_loss_pred, *ex == Some(true))),
-    )?;
-    save_figure(&figure, &a.plot)?;
+    // The free schedule and the figure are made first, then written together or not at all.
+    let mut files: Vec<(&Path, Vec<u8>)> = Vec::new();
+    if let (Some(path), Some((f, _, _))) = (&a.free_out, &free) {
+        files.push((path, free::to_csv(&f.lr).into_bytes()));
+    }
+    if let Some(path) = &a.plot {
+        let figure = planner::figure(
+            law.as_ref(),
+            &params,
+            &ranked,
+            frame,
+            a.params,
+            a.plot_top,
+            free.as_ref()
+                .map(|(f, ex, _)| (f.lr.as_slice(), f.final_loss_pred, *ex == Some(true))),
+        )?;
+        files.push((path, render_figure(&figure, output::image_format(path)?)?));
+    }
+    let refs: Vec<(&Path, &[u8])> = files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
+    output::write_all(&refs)?;
+    let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
 
     if a.json {
         let free_json = free.as_ref().map(|(f, ex, reasons)| {
             json!({
-                "path": a.free_out.display().to_string(),
+                "path": shown(&a.free_out),
                 "final_loss_pred": f.final_loss_pred,
                 "gain_over_best_family": best.final_loss_pred - f.final_loss_pred,
                 "extrapolation": ex,
@@ -151,7 +168,7 @@ pub(super) fn run(a: PlanArgs) -> Result<()> {
                 "candidates": ranked,
                 "best": best.spec,
                 "free": free_json,
-                "plot": a.plot.display().to_string(),
+                "plot": shown(&a.plot),
             }))?
         );
         return Ok(());
@@ -173,7 +190,7 @@ pub(super) fn run(a: PlanArgs) -> Result<()> {
     if let Some((f, ex, reasons)) = &free {
         println!(
             "free-form: predicted final loss {:.5}, {:+.5} vs the best family member ({} \
-             iterations, {}){}; wrote {}",
+             iterations, {}){}; {}",
             f.final_loss_pred,
             f.final_loss_pred - best.final_loss_pred,
             f.iterations,
@@ -183,10 +200,15 @@ pub(super) fn run(a: PlanArgs) -> Result<()> {
             } else {
                 String::new()
             },
-            a.free_out.display()
+            match &a.free_out {
+                Some(p) => format!("wrote {}", p.display()),
+                None => "not saved (--free-out PATH writes it as a step,lr CSV)".into(),
+            }
         );
     }
-    eprintln!("wrote {}", a.plot.display());
+    if let Some(p) = &a.plot {
+        eprintln!("wrote {}", p.display());
+    }
     Ok(())
 }
 

@@ -4,8 +4,10 @@ use super::{load_table, to_json, EvalArgs, FitLaw};
 use crate::error::{Error, Result};
 use crate::fit::FitOptions;
 use crate::law::{self, LawKind, LawOptions};
+use crate::output::{self, Kind, Output};
 use crate::rollout::{rollout_runs, rollout_sizes, size_groups, RolloutFold, RunRolloutFold};
 use serde_json::json;
+use std::path::{Path, PathBuf};
 
 pub(super) fn run(a: &EvalArgs) -> Result<()> {
     if a.rollout.as_deref() == Some("params") {
@@ -129,6 +131,15 @@ fn run_params(a: &EvalArgs) -> Result<()> {
              size law (use --rollout n with a table)"
         )));
     }
+    let plot_paths: Vec<PathBuf> = match &a.plot {
+        Some(base) => (1..=a.folds).map(|k| fold_path(base, k)).collect(),
+        None => Vec::new(),
+    };
+    let outs: Vec<Output> = plot_paths
+        .iter()
+        .map(|p| Output::new("--plot", p, Kind::Image))
+        .collect();
+    output::check(&outs, &a.source.input_paths()?)?;
     let runs = a.source.load()?;
     let options = FitOptions {
         law: base.options().clone(),
@@ -154,17 +165,26 @@ fn run_params(a: &EvalArgs) -> Result<()> {
             .zip(f.param_vector.iter().copied())
             .collect();
     }
-    let mut plots = Vec::new();
-    for (k, f) in folds.iter().enumerate() {
+    // Every fold's figure is drawn first, then all are written together or none.
+    let mut figures = Vec::new();
+    for (f, path) in folds.iter().zip(&plot_paths) {
         let held: Vec<_> = runs
             .iter()
             .filter(|r| f.held_out.iter().any(|n| same_size(r.params, *n)))
             .cloned()
             .collect();
-        let path = fold_path(&a.plot, k + 1);
-        crate::plot::plot_fit(law, &f.param_vector, &held, &path)?;
-        plots.push(path.display().to_string());
+        let fig = crate::plot::FitPlot::new(law, &f.param_vector, &held)?;
+        figures.push((
+            path.as_path(),
+            crate::plot::render_figure(&fig, output::image_format(path)?)?,
+        ));
     }
+    let refs: Vec<(&Path, &[u8])> = figures.iter().map(|(p, b)| (*p, b.as_slice())).collect();
+    output::write_all(&refs)?;
+    let plots: Vec<String> = figures
+        .iter()
+        .map(|(p, _)| p.display().to_string())
+        .collect();
     if a.json {
         println!(
             "{}",

@@ -152,11 +152,16 @@ impl FitRecord {
         })
     }
 
-    /// Write the record as pretty JSON, atomically.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// The record as the pretty JSON a fit file holds.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let json = serde_json::to_string_pretty(self)
             .map_err(|e| Error::failed(format!("cannot serialise fit: {e}")))?;
-        crate::output::write_atomic(path, format!("{json}\n").as_bytes())
+        Ok(format!("{json}\n").into_bytes())
+    }
+
+    /// Write the record as pretty JSON, atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        crate::output::write_atomic(path, &self.to_bytes()?)
     }
 
     /// The law with the options it was fitted with.

@@ -470,42 +470,95 @@ pub(crate) fn titled_canvas<DB: DrawingBackend>(
         .map_err(|e| e.to_string())
 }
 
-/// Draw a figure to `path` (`.png` or `.svg`) through a temp file, with the embedded font.
-pub fn save_figure<F: Figure>(fig: &F, path: &Path) -> Result<()> {
+/// Pixel size of every figure.
+const SIZE: (u32, u32) = (1400, 1000);
+
+/// Draw a figure in memory as PNG or SVG bytes, with the embedded font (in an SVG as an
+/// `@font-face`, so the text renders the same on a machine without DejaVu Sans).
+pub fn render_figure<F: Figure>(fig: &F, format: output::ImageFormat) -> Result<Vec<u8>> {
     register_font();
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    output::ensure_parent(path)?;
-    let tmp = output::temp_path_for(path);
-    let size = (1400, 1000);
-    let drawn = match ext.as_str() {
-        "png" => {
-            let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-            fig.draw(&root)
-                .and_then(|_| root.present().map_err(|e| e.to_string()))
+    let failed = |e: String| Error::failed(format!("cannot draw plot: {e}"));
+    match format {
+        output::ImageFormat::Png => {
+            let mut rgb = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
+            {
+                let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+                fig.draw(&root)
+                    .and_then(|_| root.present().map_err(|e| e.to_string()))
+                    .map_err(failed)?;
+            }
+            encode_png(&rgb, SIZE).map_err(failed)
         }
-        "svg" => {
-            let root = SVGBackend::new(&tmp, size).into_drawing_area();
-            fig.draw(&root)
-                .and_then(|_| root.present().map_err(|e| e.to_string()))
+        output::ImageFormat::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+                fig.draw(&root)
+                    .and_then(|_| root.present().map_err(|e| e.to_string()))
+                    .map_err(failed)?;
+            }
+            Ok(embed_font(&svg).into_bytes())
         }
-        _ => {
-            return Err(Error::input(format!(
-                "{}: plot output must end in .png or .svg",
-                path.display()
-            )))
-        }
-    };
-    if let Err(e) = drawn {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::failed(format!(
-            "{}: cannot draw plot: {e}",
-            path.display()
-        )));
     }
-    output::commit_temp(&tmp, path)
+}
+
+/// Draw a figure to `path`; the extension (`.png` or `.svg`) picks the format. Written through a
+/// temp file, so a failure leaves nothing behind.
+pub fn save_figure<F: Figure>(fig: &F, path: &Path) -> Result<()> {
+    let bytes = render_figure(fig, output::image_format(path)?)
+        .map_err(|e| Error::failed(format!("{}: {e}", path.display())))?;
+    output::write_atomic(path, &bytes)
+}
+
+fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> std::result::Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+        writer.write_image_data(rgb).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// The SVG with DejaVu Sans inside it as a base64 `@font-face` named like the family the
+/// figures ask for.
+fn embed_font(svg: &str) -> String {
+    let face = format!(
+        "<defs><style>@font-face{{font-family:\"{FAMILY}\";src:url(data:font/ttf;base64,{})}}\
+         </style></defs>",
+        base64(FONT)
+    );
+    // After the opening <svg ...> tag.
+    match svg
+        .find("<svg")
+        .and_then(|i| svg[i..].find('>').map(|j| i + j + 1))
+    {
+        Some(at) => format!("{}{face}{}", &svg[..at], &svg[at..]),
+        None => svg.to_string(),
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * k)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// Steps as people write them: 500, 12k, 1.5M.
@@ -550,5 +603,25 @@ pub fn plot_models(models: &[Model], runs: &[Run], path: &Path) -> Result<()> {
         [] => Err(Error::input("nothing to plot: no model")),
         [one] => plot_fit(one.law, &one.params, runs, path),
         _ => FitPlot::compare(models, runs)?.save(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648() {
+        for (raw, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(raw.as_bytes()), enc);
+        }
     }
 }

@@ -112,6 +112,13 @@ pub enum Schedule {
 
 pub use spec::parse;
 
+/// The CSV a `file:PATH[#COLUMN]` spec reads, resolved against `base_dir`; `None` for formulas.
+pub fn file_path(spec: &str, base_dir: &std::path::Path) -> Option<PathBuf> {
+    let rest = spec.trim().strip_prefix("file:")?.trim();
+    let path = rest.rsplit_once('#').map_or(rest, |(p, _)| p);
+    (!path.is_empty()).then(|| base_dir.join(path))
+}
+
 impl Formula {
     /// LR at step `s`. Steps past `total` keep the LR at `total`.
     pub fn lr_at(&self, s: u64) -> f64 {
