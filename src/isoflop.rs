@@ -173,13 +173,43 @@ fn fit_shape(ln_n: &[f64], loss: &[f64], degree: usize) -> Option<ShapeFit> {
                 hi.exp()
             )),
         ),
-        Some(x) => (Some(x.exp()), Some(poly.eval_ln_n(x)), None),
+        Some(x) => {
+            let at_min = poly.eval_ln_n(x);
+            match flat_reason(&poly, ln_n, loss, at_min) {
+                Some(why) => (None, None, Some(why)),
+                None => (Some(x.exp()), Some(at_min), None),
+            }
+        }
     };
     Some(ShapeFit {
         poly,
         n_opt,
         loss_opt,
         reason,
+    })
+}
+
+/// Why a fitted minimum is not a real one: the curve must rise from it to the window's edges
+/// by more than the fit's own scatter and more than round-off. A flat sweep (every size at the
+/// same loss) fits a parabola whose curvature is rounding noise, and its "optimum" anywhere.
+fn flat_reason(poly: &Polynomial, ln_n: &[f64], loss: &[f64], at_min: f64) -> Option<String> {
+    let (lo, hi) = (ln_n[0], ln_n[ln_n.len() - 1]);
+    let rise = poly.eval_ln_n(lo).max(poly.eval_ln_n(hi)) - at_min;
+    let scatter = (ln_n
+        .iter()
+        .zip(loss)
+        .map(|(&x, &y)| (y - poly.eval_ln_n(x)).powi(2))
+        .sum::<f64>()
+        / ln_n.len() as f64)
+        .sqrt();
+    let floor = 1e-9 * at_min.abs().max(1e-300);
+    (rise <= floor.max(2.0 * scatter)).then(|| {
+        format!(
+            "no real curvature: the fit rises {} across the window, within its scatter {} or \
+             round-off",
+            crate::cli_format::num(rise),
+            crate::cli_format::num(scatter)
+        )
     })
 }
 
@@ -425,5 +455,24 @@ mod tests {
             &IsoflopOptions::default(),
         );
         assert!(e.is_err());
+    }
+
+    /// A flat sweep used to report an optimum per budget and an exponent with R² 1.0.
+    #[test]
+    fn flat_losses_have_no_optimum() {
+        let n = [1e7, 2e7, 4e7, 8e7, 1.6e8];
+        let mut c = Vec::new();
+        let mut nn = Vec::new();
+        for budget in [1e18, 1e19, 1e20] {
+            c.extend([budget; 5]);
+            nn.extend(n);
+        }
+        let l = vec![3.0; 15];
+        let r = analyse(&c, &nn, &l, &IsoflopOptions::default()).unwrap();
+        assert!(r.parabola.is_none() && r.cubic.is_none(), "{r:?}");
+        for b in &r.budgets {
+            let reason = b.parabola.as_ref().unwrap().reason.as_deref().unwrap();
+            assert!(reason.contains("no real curvature"), "{reason}");
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cli_format;
 pub mod compare;
 pub mod error;
+pub mod extrapolate;
 pub mod fit;
 pub mod ingest;
 pub mod isoflop;

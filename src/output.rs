@@ -151,16 +151,24 @@ fn identity(path: &Path) -> PathBuf {
     }
 }
 
-/// Whether `a` and `b` name the same file (or `a` lies inside folder `b`).
-fn same_or_inside(a: &Path, b: &Path) -> bool {
+/// Whether `a` and `b` name the same file.
+fn same_file(a: &Path, b: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     if let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) {
         if ma.dev() == mb.dev() && ma.ino() == mb.ino() {
             return true;
         }
     }
-    let (ia, ib) = (identity(a), identity(b));
-    ia == ib || (b.is_dir() && ia.starts_with(&ib))
+    identity(a) == identity(b)
+}
+
+/// Whether an output at `out` would replace or join the log an input folder holds (an event
+/// file in a TensorBoard folder, a metric in an MLflow run). Other files in the folder, such as
+/// a fit file written beside the logs, are not read and may be written.
+fn part_of_folder_log(out: &Path, folder: &Path) -> bool {
+    folder.is_dir()
+        && identity(out).starts_with(identity(folder))
+        && crate::ingest::formats::is_log_file_in_folder(&identity(out))
 }
 
 /// Check a command's outputs before it computes anything: formats by extension, no folder as a
@@ -186,12 +194,13 @@ pub fn check(outputs: &[Output], inputs: &[PathBuf]) -> Result<()> {
             check_folder(real).map_err(|m| bad(o, m))?;
         }
         for input in inputs {
-            if same_or_inside(&o.path, input) {
-                let what = if input.is_dir() {
-                    "lies inside the input folder"
-                } else {
-                    "is also an input"
-                };
+            let what = if input.is_dir() {
+                part_of_folder_log(&o.path, input)
+                    .then_some("would be part of the log in the input folder")
+            } else {
+                same_file(&o.path, input).then_some("is also an input")
+            };
+            if let Some(what) = what {
                 return Err(bad(
                     o,
                     format!(
@@ -207,7 +216,7 @@ pub fn check(outputs: &[Output], inputs: &[PathBuf]) -> Result<()> {
                 (Target::Stdout | Target::Stderr, _) | (_, Ok(Target::Stdout | Target::Stderr)) => {
                     false
                 }
-                _ => same_or_inside(&o.path, &other.path),
+                _ => same_file(&o.path, &other.path),
             };
             if same {
                 return Err(bad(
@@ -484,14 +493,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("is not a folder"), "{e}");
-        // Inside an input folder (a TensorBoard or MLflow folder read by content).
+        // A file the reader of an input folder would take as part of the log; a fit file
+        // beside the logs is fine.
+        let sub = dir.path().join("sub");
         let e = check(
-            &[out("--out", &dir.path().join("sub/f.json"), Kind::Text)],
-            &[dir.path().join("sub")],
+            &[out(
+                "--out",
+                &sub.join("events.out.tfevents.1.host"),
+                Kind::Text,
+            )],
+            std::slice::from_ref(&sub),
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("inside the input folder"), "{e}");
+        assert!(e.contains("part of the log in the input folder"), "{e}");
+        assert!(check(
+            &[out("--out", &sub.join("fit.json"), Kind::Text)],
+            std::slice::from_ref(&sub)
+        )
+        .is_ok());
         // Nothing was created by the checks.
         assert!(!a.exists());
     }

@@ -217,7 +217,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
         .map(|s| s.to_string())
         .collect();
     let specs = crate::plan::grid::candidates(&families, &[], frame)?;
-    let ranked = crate::plan::rank(law.as_ref(), &params, rec.domain.as_ref(), &specs, None)?;
+    let ranked =
+        crate::plan::rank(law.as_ref(), &params, rec.domain.as_ref(), &specs, None)?.ranked;
     for (i, c) in ranked.iter().take(5).enumerate() {
         println!(
             "{:>2}. {:.5}{}  {}",

@@ -1,17 +1,20 @@
 //! The command line: parse flags, call one library function, print its value for people or as
 //! JSON. No numerics live here.
 
+mod applies;
 mod demo;
 mod inspect;
 mod isoflop;
+mod model;
 mod plan;
 mod rollout;
 
 use crate::cli_format;
 use crate::compare;
 use crate::error::{Error, Result};
+use crate::extrapolate;
 use crate::fit::bootstrap::{interval, Bootstrap};
-use crate::fit::{self, FitOptions, FitRecord};
+use crate::fit::{self, FitOptions};
 use crate::ingest::table::{read_table, TableColumns, TableFilters};
 use crate::ingest::{ColumnNames, ReadOptions};
 use crate::law::chinchilla::optimal_allocation;
@@ -23,7 +26,9 @@ use crate::plot;
 use crate::predict;
 use crate::runs::{self, Run};
 use crate::schedule;
+use applies::Given;
 use clap::{Args, Parser, Subcommand};
+use model::{print_warnings, Fitted, ModelArgs};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -319,120 +324,6 @@ impl TableArgs {
     }
 }
 
-/// A law with its parameter values.
-type LoadedModel = (Box<dyn Law>, Vec<f64>);
-
-/// A fitted law, from a fit file or from parameters given on the command line.
-#[derive(Args)]
-struct ModelArgs {
-    /// Fit file written by `losscast fit` (`plot` takes several).
-    #[arg(long, conflicts_with = "law")]
-    fit: Vec<PathBuf>,
-    /// Law of the given --params (instead of --fit); with --rollout, the law to fit.
-    #[arg(long)]
-    law: Option<String>,
-    /// With --law: the law's parameters, e.g. "L0=2.6,A=0.43,alpha=0.55,C=0.41". A bare number
-    /// is a model size N instead, for a joint size × schedule law (e.g. --params 4e8).
-    #[arg(long)]
-    params: Option<String>,
-    /// With --law/--params: count warmup at peak LR.
-    #[arg(long, conflicts_with = "fit")]
-    warmup_as_peak: bool,
-    /// With --law/--params: momentum decay λ.
-    #[arg(long, conflicts_with = "fit")]
-    lambda: Option<f64>,
-    /// With --law power --params: its variable (n, d or c).
-    #[arg(long, conflicts_with = "fit")]
-    variable: Option<String>,
-}
-
-impl ModelArgs {
-    /// Exactly one model.
-    fn load(&self) -> Result<LoadedModel> {
-        Ok(self.load_with_bootstrap()?.0)
-    }
-
-    /// Exactly one model, with the bootstrap of its fit file if it has one (read once).
-    fn load_with_bootstrap(&self) -> Result<(LoadedModel, Option<Bootstrap>)> {
-        let mut all = self.load_all()?;
-        if all.len() > 1 {
-            return Err(Error::input("this command takes one --fit"));
-        }
-        Ok(all.remove(0))
-    }
-
-    /// The model size `--params N` gives (a bare number), for joint laws.
-    fn model_size(&self) -> Result<Option<f64>> {
-        let Some(text) = self.params.as_deref() else {
-            return Ok(None);
-        };
-        if text.contains('=') {
-            return Ok(None);
-        }
-        match text.trim().parse::<f64>() {
-            Ok(n) if n.is_finite() && n > 0.0 => Ok(Some(n)),
-            _ => Err(Error::input(format!(
-                "--params '{text}': expected a model size N > 0, or NAME=VALUE,... with --law"
-            ))),
-        }
-    }
-
-    /// The law's parameter values `--params` gives, if it gives them.
-    fn law_values(&self) -> Result<Option<&str>> {
-        Ok(match self.model_size()? {
-            Some(_) => None,
-            None => self.params.as_deref(),
-        })
-    }
-
-    /// One or more models (`plot` overlays several fit files).
-    fn load_all(&self) -> Result<Vec<(LoadedModel, Option<Bootstrap>)>> {
-        if !self.fit.is_empty() && self.law_values()?.is_some() {
-            return Err(Error::input(
-                "--params NAME=VALUE,... goes with --law, not --fit (with --fit, --params N is a \
-                 model size)",
-            ));
-        }
-        if !self.fit.is_empty() {
-            return self
-                .fit
-                .iter()
-                .map(|path| {
-                    let rec = FitRecord::load(path)?;
-                    let law = rec
-                        .build_law()
-                        .map_err(|e| Error::file(path, e.to_string()))?;
-                    let params = rec
-                        .param_vector(law.as_ref())
-                        .map_err(|e| Error::file(path, e.to_string()))?;
-                    Ok(((law, params), rec.bootstrap))
-                })
-                .collect();
-        }
-        match (&self.law, self.law_values()?) {
-            (Some(name), Some(text)) => {
-                let law = law::build(
-                    name,
-                    LawOptions {
-                        lambda: self.lambda.unwrap_or(LawOptions::default().lambda),
-                        warmup_as_peak: self.warmup_as_peak,
-                        lr_ref: None,
-                        variable: self.variable.clone(),
-                    },
-                )?;
-                let params = law::parse_params(law.as_ref(), text)?;
-                Ok(vec![((law, params), None)])
-            }
-            (Some(_), None) => Err(Error::input(
-                "--law needs --params \"...\" (or, in eval, --rollout n to fit it)",
-            )),
-            _ => Err(Error::input(
-                "give --fit F.json, or --law NAME --params \"...\"",
-            )),
-        }
-    }
-}
-
 #[derive(Args)]
 struct PredictArgs {
     #[command(flatten)]
@@ -557,8 +448,11 @@ struct PlotArgs {
 
 /// Run the command line; returns the process exit code.
 pub fn run() -> i32 {
-    let cli = Cli::parse();
-    match dispatch(cli.command) {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let given = Given(matches.subcommand().map(|(_, m)| m));
+    match dispatch(cli.command, given) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("losscast: error: {e}");
@@ -567,16 +461,16 @@ pub fn run() -> i32 {
     }
 }
 
-fn dispatch(cmd: Command) -> Result<()> {
+fn dispatch(cmd: Command, given: Given) -> Result<()> {
     match cmd {
-        Command::Fit(a) => cmd_fit(a),
+        Command::Fit(a) => cmd_fit(a, given),
         Command::Predict(a) => cmd_predict(a),
-        Command::Eval(a) => cmd_eval(a),
-        Command::Plot(a) => cmd_plot(a),
+        Command::Eval(a) => cmd_eval(a, given),
+        Command::Plot(a) => cmd_plot(a, given),
         Command::Compare(a) => cmd_compare(a),
         Command::Optimal(a) => cmd_optimal(a),
         Command::Isoflop(a) => isoflop::run(a),
-        Command::Plan(a) => plan::run(a),
+        Command::Plan(a) => plan::run(a, given),
         Command::Inspect(a) => inspect::run(a),
         Command::Demo(a) => demo::run(a),
     }
@@ -647,8 +541,62 @@ impl FitLaw {
     }
 }
 
-fn cmd_fit(a: FitArgs) -> Result<()> {
+/// With `--manifest`, the per-file flags are set on each run in the manifest instead.
+fn refuse_file_flags_with_manifest(source: &RunSource, given: Given) -> Result<()> {
+    if source.manifest.is_some() {
+        given.refuse(
+            applies::FILE_ONLY,
+            "it reads a single log FILE; with --manifest, set it on each run in the manifest \
+             (min_step, max_step, loss, lr, lr_shift, select, step_col)",
+        )?;
+    }
+    Ok(())
+}
+
+/// Refuse flags that do not apply to a law of this kind.
+fn refuse_flags_for_kind(law: &dyn Law, given: Given) -> Result<()> {
+    let name = law.name();
+    match law.kind() {
+        LawKind::Schedule => {
+            given.refuse(
+                applies::TABLE_ONLY,
+                &format!(
+                    "it selects points of a table of finished runs, for size laws (chinchilla, \
+                     kaplan, power); {name} is fitted to loss curves"
+                ),
+            )?;
+            given.refuse(
+                applies::BOOTSTRAP,
+                &format!(
+                    "the case bootstrap is for size laws fitted to a table (chinchilla, kaplan, \
+                     power), not {name}"
+                ),
+            )?;
+        }
+        LawKind::Table => given.refuse(
+            applies::CURVE_ONLY,
+            &format!(
+                "it is about a loss curve and its LR schedule; {name} is fitted to a table of \
+                 finished runs (model size, tokens, loss)"
+            ),
+        )?,
+    }
+    if name != "power" {
+        given.refuse(&["variable"], "it picks the variable of --law power")?;
+    }
+    if !given.has("bootstrap") {
+        given.refuse(
+            &["seed", "level"],
+            "it sets up --bootstrap K, which was not given",
+        )?;
+    }
+    Ok(())
+}
+
+fn cmd_fit(a: FitArgs, given: Given) -> Result<()> {
+    refuse_file_flags_with_manifest(&a.source, given)?;
     let base = a.law.build()?;
+    refuse_flags_for_kind(base.as_ref(), given)?;
     let mut options = FitOptions {
         law: base.options().clone(),
         huber_delta: a.huber_delta,
@@ -715,9 +663,23 @@ fn cmd_fit(a: FitArgs) -> Result<()> {
 }
 
 fn cmd_predict(a: PredictArgs) -> Result<()> {
-    let ((law, params), boot) = a.model.load_with_bootstrap()?;
-    if law.kind() == LawKind::Table {
-        return predict_table(&a, law.as_ref(), &params, boot.as_ref());
+    let m = a.model.load()?;
+    if m.law.kind() == LawKind::Table {
+        return predict_table(&a, &m);
+    }
+    let law = m.law.as_ref();
+    if !a.d.is_empty() || a.n.len() > 1 {
+        return Err(Error::input(
+            "--n and --d lists are for size laws; a schedule law forecasts the steps of \
+             --schedule (a single --n, or --params N, is the model size of a joint law)",
+        ));
+    }
+    let size = a.model_size()?;
+    if size.is_some() && !law.uses_model_size() {
+        return Err(Error::input(format!(
+            "a model size (--params N or --n) applies to joint size x schedule laws; {} has no N",
+            law.name()
+        )));
     }
     let spec = a
         .schedule
@@ -733,9 +695,27 @@ fn cmd_predict(a: PredictArgs) -> Result<()> {
         Some(s) => predict::parse_steps(s)?,
         None => predict::default_steps(&sched),
     };
-    let preds = predict::predict(law.as_ref(), &params, &sched, &steps, a.model_size()?)?;
+    let preds = predict::predict(law, &m.params, &sched, &steps, size)?;
+    let mut warnings: Vec<String> = m.trust_warning().into_iter().collect();
+    let last = preds.last().map_or(0, |p| p.step);
+    let lr = sched.lr_array(last as usize + 1);
+    let domain = m.record().and_then(|r| r.domain.as_ref());
+    let steps: Vec<i64> = preds.iter().map(|p| p.step).collect();
+    warnings.extend(
+        extrapolate::schedule_forecast(law, domain, &lr, &steps, size)
+            .into_iter()
+            .map(|r| format!("extrapolation: {r}")),
+    );
+    print_warnings(&warnings);
     if a.json {
-        println!("{}", to_json(&json!({ "predictions": preds }))?);
+        println!(
+            "{}",
+            to_json(&json!({
+                "predictions": preds,
+                "fit_trustworthy": m.trustworthy(),
+                "warnings": warnings,
+            }))?
+        );
     }
     match &a.out {
         Some(path) => {
@@ -749,12 +729,21 @@ fn cmd_predict(a: PredictArgs) -> Result<()> {
 }
 
 /// Predicted loss at (N, D) pairs. `lo`/`hi` are null until the fit carries a bootstrap.
-fn predict_table(
-    a: &PredictArgs,
-    law: &dyn Law,
-    params: &[f64],
-    boot: Option<&Bootstrap>,
-) -> Result<()> {
+fn predict_table(a: &PredictArgs, m: &Fitted) -> Result<()> {
+    let (law, params, boot) = (m.law.as_ref(), &m.params, m.boot());
+    for (given, flag) in [
+        (a.schedule.is_some(), "--schedule"),
+        (a.steps.is_some(), "--steps"),
+        (a.out.is_some(), "--out"),
+    ] {
+        if given {
+            return Err(Error::input(format!(
+                "{flag} applies to schedule laws (a loss curve over steps); {} predicts the loss \
+                 at --n/--d pairs (print them, or --json)",
+                law.name()
+            )));
+        }
+    }
     if a.n.is_empty() || a.n.len() != a.d.len() {
         return Err(Error::input(format!(
             "a size law predicts at paired --n and --d lists; got {} N and {} D values",
@@ -762,6 +751,14 @@ fn predict_table(
             a.d.len()
         )));
     }
+    let mut warnings: Vec<String> = m.trust_warning().into_iter().collect();
+    let table_domain = m.record().and_then(|r| r.table_domain.as_ref());
+    warnings.extend(
+        extrapolate::table_forecast(table_domain, &a.n, &a.d)
+            .into_iter()
+            .map(|r| format!("extrapolation: {r}")),
+    );
+    print_warnings(&warnings);
     let f = law.table_features(&TablePoints { n: &a.n, d: &a.d })?;
     let mut pred = vec![0.0; a.n.len()];
     law.predict(params, &f, &mut pred);
@@ -790,7 +787,14 @@ fn predict_table(
                 json!({"n": a.n[i], "d": a.d[i], "loss_pred": pred[i], "lo": lo, "hi": hi})
             })
             .collect();
-        println!("{}", to_json(&json!({ "predictions": rows }))?);
+        println!(
+            "{}",
+            to_json(&json!({
+                "predictions": rows,
+                "fit_trustworthy": m.trustworthy(),
+                "warnings": warnings,
+            }))?
+        );
     } else {
         let level = boot.map_or(String::new(), |b| {
             format!("  ({:.0} % bootstrap interval)", b.level * 100.0)
@@ -805,14 +809,23 @@ fn predict_table(
 }
 
 fn cmd_optimal(a: OptimalArgs) -> Result<()> {
-    let ((law, params), boot) = a.model.load_with_bootstrap()?;
+    let m = a.model.load()?;
+    let (law, params, boot) = (&m.law, &m.params, m.boot());
     if law.name() != "chinchilla" {
         return Err(Error::input(format!(
             "optimal needs a chinchilla fit (N and D terms), not {}",
             law.name()
         )));
     }
-    let opt = optimal_allocation(&params, a.compute)?;
+    let opt = optimal_allocation(params, a.compute)?;
+    let mut warnings: Vec<String> = m.trust_warning().into_iter().collect();
+    let table_domain = m.record().and_then(|r| r.table_domain.as_ref());
+    warnings.extend(
+        extrapolate::compute_forecast(table_domain, a.compute)
+            .into_iter()
+            .map(|r| format!("extrapolation: {r}")),
+    );
+    print_warnings(&warnings);
     let mut intervals = serde_json::Map::new();
     if let Some(b) = boot {
         let allocs: Vec<_> = b
@@ -833,6 +846,8 @@ fn cmd_optimal(a: OptimalArgs) -> Result<()> {
         let mut v = serde_json::to_value(opt)
             .map_err(|e| Error::failed(format!("cannot print JSON: {e}")))?;
         v["intervals"] = serde_json::Value::Object(intervals);
+        v["fit_trustworthy"] = json!(m.trustworthy());
+        v["warnings"] = json!(warnings);
         println!("{}", to_json(&v)?);
     } else {
         let iv = |k: &str| {
@@ -858,13 +873,39 @@ fn cmd_optimal(a: OptimalArgs) -> Result<()> {
     Ok(())
 }
 
-fn cmd_eval(a: EvalArgs) -> Result<()> {
-    if a.rollout.is_some() {
-        return rollout::run(&a);
+fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
+    refuse_file_flags_with_manifest(&a.source, given)?;
+    match a.rollout.as_deref() {
+        Some("n") => {
+            given.refuse(
+                applies::CURVE_ONLY,
+                "--rollout n fits a size law to a table of finished runs, not loss curves",
+            )?;
+            given.refuse(
+                &["plot"],
+                "it draws the held-out curves of --rollout params; --rollout n prints its folds",
+            )?;
+            return rollout::run(&a);
+        }
+        Some(_) => {
+            given.refuse(
+                applies::TABLE_ONLY,
+                "--rollout params fits a joint law to loss curves, not to a table of runs",
+            )?;
+            return rollout::run(&a);
+        }
+        None => given.refuse(
+            applies::TABLE_ONLY,
+            "eval scores a loss-curve law on runs; table filters apply to size laws (plot, \
+             eval --rollout n)",
+        )?,
     }
-    let (law, params) = a.model.load()?;
+    let m = a.model.load()?;
+    let (law, params) = (&m.law, &m.params);
     let runs = a.source.load()?;
-    let (per_run, fit_mean, test_mean) = fit::evaluate(law.as_ref(), &params, &runs)?;
+    let (per_run, fit_mean, test_mean) = fit::evaluate(law.as_ref(), params, &runs)?;
+    let warnings: Vec<String> = m.trust_warning().into_iter().collect();
+    print_warnings(&warnings);
     if a.json {
         let runs_json: Vec<_> = per_run
             .iter()
@@ -883,10 +924,12 @@ fn cmd_eval(a: EvalArgs) -> Result<()> {
                 "runs": runs_json,
                 "fit_mean": fit_mean,
                 "test_mean": test_mean,
+                "fit_trustworthy": m.trustworthy(),
+                "warnings": warnings,
             }))?
         );
     } else {
-        println!("{}", plot::title_for(law.as_ref(), &params));
+        println!("{}", plot::title_for(law.as_ref(), params));
         print!(
             "{}",
             cli_format::metrics_table(&per_run, fit_mean.as_ref(), test_mean.as_ref())
@@ -895,19 +938,46 @@ fn cmd_eval(a: EvalArgs) -> Result<()> {
     Ok(())
 }
 
-fn cmd_plot(a: PlotArgs) -> Result<()> {
+fn cmd_plot(a: PlotArgs, given: Given) -> Result<()> {
+    refuse_file_flags_with_manifest(&a.source, given)?;
     let mut inputs = a.model.fit.clone();
     inputs.extend(a.source.input_paths()?);
     output::check(&[Output::new("--out", &a.out, Kind::Image)], &inputs)?;
     let all = a.model.load_all()?;
-    if let [((law, params), boot)] = all.as_slice() {
-        if law.kind() == LawKind::Table {
-            return plot_table(&a, law.as_ref(), params, boot.as_ref());
+    print_warnings(
+        &all.iter()
+            .filter_map(Fitted::trust_warning)
+            .collect::<Vec<_>>(),
+    );
+    for m in &all {
+        refuse_flags_for_kind(m.law.as_ref(), given)?;
+        if m.law.kind() == LawKind::Schedule {
+            given.refuse(
+                &["kind", "compute_max"],
+                &format!(
+                    "it picks a figure of a size law; {} always plots its loss curves",
+                    m.law.name()
+                ),
+            )?;
         }
     }
-    let loaded: Vec<LoadedModel> = all.into_iter().map(|(m, _)| m).collect();
+    if a.kind != "frontier" {
+        given.refuse(&["compute_max"], "it sets the range of --kind frontier")?;
+    }
+    if let [m] = all.as_slice() {
+        if m.law.kind() == LawKind::Table {
+            return plot_table(&a, m.law.as_ref(), &m.params, m.boot());
+        }
+    }
     let runs = a.source.load()?;
-    let models = plot::Model::from_laws(&loaded);
+    let models: Vec<plot::Model> = all
+        .iter()
+        .map(|m| plot::Model {
+            label: m.law.name().to_string(),
+            law: m.law.as_ref(),
+            params: m.params.clone(),
+        })
+        .collect();
     plot::plot_models(&models, &runs, &a.out)?;
     eprintln!("wrote {}", a.out.display());
     Ok(())

@@ -58,14 +58,23 @@ pub(super) struct PlanArgs {
     #[arg(long, requires = "free")]
     free_out: Option<PathBuf>,
     /// Blocks of the free-form schedule after warmup, each at one LR (default: one per step).
-    #[arg(long)]
+    #[arg(long, requires = "free")]
     knots: Option<usize>,
     /// Print {"candidates": [...]} as JSON, best first.
     #[arg(long)]
     json: bool,
 }
 
-pub(super) fn run(a: PlanArgs) -> Result<()> {
+pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
+    if a.json {
+        given.refuse(
+            &["top"],
+            "it limits the printed table; --json prints every candidate",
+        )?;
+    }
+    if a.plot.is_none() {
+        given.refuse(&["plot_top"], "it sets how many candidates --plot draws")?;
+    }
     let mut outs = Vec::new();
     if let Some(p) = &a.plot {
         outs.push(Output::new("--plot", p, Kind::Image));
@@ -85,7 +94,17 @@ pub(super) fn run(a: PlanArgs) -> Result<()> {
             law.name()
         )));
     }
-    let params = rec.param_vector(law.as_ref())?;
+    let params = rec
+        .param_vector(law.as_ref())
+        .map_err(|e| Error::file(&a.fit, e.to_string()))?;
+    if a.params.is_some() && !law.uses_model_size() {
+        return Err(Error::input(format!(
+            "--params (a model size N) applies to joint size x schedule fits; {} has no N",
+            law.name()
+        )));
+    }
+    let warnings: Vec<String> = rec.trust_warning(&a.fit).into_iter().collect();
+    super::model::print_warnings(&warnings);
     let frame = Frame {
         total: a.total,
         peak: a.peak,
@@ -99,7 +118,8 @@ pub(super) fn run(a: PlanArgs) -> Result<()> {
     };
     let specs = grid::candidates(&families, &a.grid, frame)?;
     let domain = rec.domain.as_ref();
-    let ranked = planner::rank(law.as_ref(), &params, domain, &specs, a.params)?;
+    let planner::Ranking { ranked, unranked } =
+        planner::rank(law.as_ref(), &params, domain, &specs, a.params)?;
     let best = &ranked[0];
 
     let free = if a.free {
@@ -164,8 +184,11 @@ pub(super) fn run(a: PlanArgs) -> Result<()> {
             to_json(&json!({
                 "law": law.name(),
                 "fit": a.fit.display().to_string(),
+                "fit_trustworthy": rec.trustworthy,
+                "warnings": warnings,
                 "total": a.total, "peak": a.peak, "warmup": a.warmup, "params": a.params,
                 "candidates": ranked,
+                "unranked": unranked,
                 "best": best.spec,
                 "free": free_json,
                 "plot": shown(&a.plot),
@@ -174,6 +197,15 @@ pub(super) fn run(a: PlanArgs) -> Result<()> {
         return Ok(());
     }
     print!("{}", table(&ranked, a.top));
+    if let Some(u) = unranked.first() {
+        println!(
+            "not ranked: {} candidate(s) without a finite forecast (--json lists them), e.g. {}: \
+             {}",
+            unranked.len(),
+            u.spec,
+            u.reason
+        );
+    }
     println!("best: {}", best.spec);
     if best.extrapolation == Some(true) {
         match ranked.iter().find(|c| c.extrapolation == Some(false)) {

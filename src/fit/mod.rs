@@ -6,12 +6,13 @@
 //! at a bound, and metrics.
 
 pub mod bootstrap;
+pub mod identify;
 pub mod multistart;
 pub mod objective;
 pub mod record;
 
 pub use multistart::OptimizerOptions;
-pub use record::{DataRecord, Domain, FitRecord, RunMetrics};
+pub use record::{DataRecord, Domain, FitRecord, RunMetrics, TableDomain};
 
 use crate::error::{Error, Result};
 use crate::law::{Features, Law, LawOptions};
@@ -250,6 +251,7 @@ pub fn fit_table_with_progress(
         notes: table.notes.iter().cloned().chain(filter_notes).collect(),
     }];
     let mut record = fit_set(law, &set, data, options)?;
+    record.table_domain = Some(TableDomain::of(&kept.n, &kept.d));
     if let Some(b) = &options.bootstrap {
         let best = record.param_vector(law)?;
         record.bootstrap = Some(bootstrap::case_bootstrap(
@@ -393,6 +395,31 @@ pub fn fit_set(
             "only {n_points} points for {k} parameters; the fit is barely determined"
         ));
     }
+    // Linearised standard errors on the exact features: a parameter the data cannot move is
+    // caught even when every start agrees (one start, or starts that never leave its value).
+    let rel_errors =
+        identify::relative_standard_errors(law, &best.params, &set.exact_features, &set.losses);
+    for (name, &err) in law.param_names().iter().zip(&rel_errors) {
+        // A parameter at its bound is reported as such; its error bar says nothing more.
+        if err > identify::MAX_RELATIVE_ERROR
+            && !at_bound.iter().any(|b| b == name)
+            && !unidentified.iter().any(|u| u == name)
+        {
+            unidentified.push(name.to_string());
+            warnings.push(if err.is_finite() {
+                format!(
+                    "parameter {name} has a standard error of {:.0} % of its value: the data do \
+                     not determine it",
+                    err * 100.0
+                )
+            } else {
+                format!(
+                    "parameter {name} does not change the fitted predictions, or others undo \
+                     its change exactly: the data do not determine it"
+                )
+            });
+        }
+    }
     warnings.extend(law.diagnostics(&best.params, feats));
     for name in law.structurally_unidentified(feats) {
         if !unidentified.iter().any(|u| u == name) {
@@ -453,6 +480,12 @@ pub fn fit_set(
         starts_at_best: result.starts_at_best,
         at_bound,
         unidentified,
+        relative_errors: law
+            .param_names()
+            .iter()
+            .map(|n| n.to_string())
+            .zip(rel_errors.iter().map(|e| e.is_finite().then_some(*e)))
+            .collect(),
         trustworthy,
         warnings,
         points_used: n_points,
@@ -462,6 +495,7 @@ pub fn fit_set(
         },
         data,
         domain: None,
+        table_domain: None,
         bootstrap: None,
         losscast_version: env!("CARGO_PKG_VERSION").to_string(),
     })

@@ -43,6 +43,11 @@ pub struct FitRecord {
     /// direction of the objective, so forecasts that depend on them are guesses.
     #[serde(default)]
     pub unidentified: Vec<String>,
+    /// Linearised standard error of each parameter relative to its value (Gauss–Newton on the
+    /// log residuals, residual scale floored at 1e-4); null where the data do not move the
+    /// prediction at all. Above 1 the parameter is listed as unidentified.
+    #[serde(default)]
+    pub relative_errors: BTreeMap<String, Option<f64>>,
     /// False when the fit did not converge, hit a bound or predicts an invalid loss.
     pub trustworthy: bool,
     pub warnings: Vec<String>,
@@ -53,6 +58,9 @@ pub struct FitRecord {
     /// extrapolation. Absent for table fits and for records written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<Domain>,
+    /// For a size law: the range of model sizes, tokens and compute it was fitted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_domain: Option<TableDomain>,
     /// Case-bootstrap intervals and parameter samples, when `--bootstrap K` was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<super::bootstrap::Bootstrap>,
@@ -69,6 +77,29 @@ pub struct Domain {
     /// Smallest and largest model size among the fit runs, when they carry one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params: Option<[f64; 2]>,
+}
+
+/// Smallest and largest N, D and C = 6ND among a size law's fit points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableDomain {
+    pub n: [f64; 2],
+    pub d: [f64; 2],
+    pub c: [f64; 2],
+}
+
+impl TableDomain {
+    pub fn of(n: &[f64], d: &[f64]) -> Self {
+        let range = |v: &mut dyn Iterator<Item = f64>| {
+            v.fold([f64::INFINITY, f64::NEG_INFINITY], |[lo, hi], x| {
+                [lo.min(x), hi.max(x)]
+            })
+        };
+        TableDomain {
+            n: range(&mut n.iter().copied()),
+            d: range(&mut d.iter().copied()),
+            c: range(&mut n.iter().zip(d).map(|(n, d)| 6.0 * n * d)),
+        }
+    }
 }
 
 /// How faithful a law's fit-time approximation was at the optimum.
@@ -159,6 +190,42 @@ impl FitRecord {
         Ok(format!("{json}\n").into_bytes())
     }
 
+    /// Why the fit is not trustworthy, in one line; `None` when it is.
+    pub fn untrustworthy_summary(&self) -> Option<String> {
+        if self.trustworthy {
+            return None;
+        }
+        let mut why = Vec::new();
+        if !self.unidentified.is_empty() {
+            why.push(format!(
+                "the data do not determine {}",
+                self.unidentified.join(", ")
+            ));
+        }
+        if !self.at_bound.is_empty() {
+            why.push(format!("{} at a bound", self.at_bound.join(", ")));
+        }
+        if !self.converged {
+            why.push("the optimiser did not converge".to_string());
+        }
+        if why.is_empty() {
+            why.push(
+                self.warnings
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "see its warnings".into()),
+            );
+        }
+        Some(why.join("; "))
+    }
+
+    /// The one-line warning every reader of the fit file at `path` prints when it is not
+    /// trustworthy.
+    pub fn trust_warning(&self, path: &Path) -> Option<String> {
+        self.untrustworthy_summary()
+            .map(|why| format!("{} is not a trustworthy fit: {why}", path.display()))
+    }
+
     /// Write the record as pretty JSON, atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         crate::output::write_atomic(path, &self.to_bytes()?)
@@ -169,16 +236,20 @@ impl FitRecord {
         law::build(&self.law, self.options.law.clone())
     }
 
-    /// Parameter values in the law's order.
+    /// Parameter values in the law's order, each checked against its domain (a hand-edited
+    /// fit file with a negative exponent is refused, not forecast with).
     pub fn param_vector(&self, law: &dyn Law) -> Result<Vec<f64>> {
-        law.param_names()
-            .iter()
-            .map(|n| {
-                self.params
-                    .get(*n)
-                    .copied()
-                    .ok_or_else(|| Error::input(format!("fit file has no value for parameter {n}")))
-            })
-            .collect()
+        let values: Vec<f64> =
+            law.param_names()
+                .iter()
+                .map(|n| {
+                    self.params.get(*n).copied().ok_or_else(|| {
+                        Error::input(format!("fit file has no value for parameter {n}"))
+                    })
+                })
+                .collect::<Result<_>>()?;
+        law::check_params(law, &values)
+            .map_err(|m| Error::input(format!("fit file parameter {m}")))?;
+        Ok(values)
     }
 }

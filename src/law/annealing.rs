@@ -140,10 +140,7 @@ impl Law for Annealing {
         // C is identified only by runs whose LR decreases; then the momentum turns positive and
         // S2 rises between logged points. (Warmup alone makes S2 negative and falling, and that
         // pins C only weakly; S2's sign says nothing, since warmup can outweigh a decay.)
-        let anneals = fit_features
-            .iter()
-            .any(|f| f.columns[1].windows(2).any(|w| w[1] > w[0]));
-        if anneals {
+        if super::areas::anneals(fit_features, 1) {
             Vec::new()
         } else {
             vec![
@@ -151,6 +148,14 @@ impl Law for Annealing {
                  by the data, forecasts of decaying schedules are unreliable"
                     .into(),
             ]
+        }
+    }
+
+    fn structurally_unidentified(&self, fit_features: &[Features]) -> Vec<&'static str> {
+        if super::areas::anneals(fit_features, 1) {
+            Vec::new()
+        } else {
+            vec!["C"]
         }
     }
 }

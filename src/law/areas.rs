@@ -102,6 +102,18 @@ pub fn observed_indices(steps: &[i64], s1: &[f64]) -> Result<Vec<usize>> {
         .collect()
 }
 
+/// Whether any run anneals where a loss was observed: S2 (feature column `s2_column`) rises
+/// between two logged points only after the LR has decreased, since warmup makes it negative and
+/// falling. Without that, a law's annealing coefficient is pinned only by warmup, weakly and
+/// meaninglessly.
+pub fn anneals(fit_features: &[super::Features], s2_column: usize) -> bool {
+    fit_features.iter().any(|f| {
+        f.columns
+            .get(s2_column)
+            .is_some_and(|c| c.windows(2).any(|w| w[1] > w[0]))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,3 +189,4 @@ mod tests {
         assert_eq!(warmup_as_peak(&lr), vec![2.0, 2.0, 2.0, 2.0, 1.0]);
     }
 }
+

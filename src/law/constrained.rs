@@ -33,6 +33,7 @@ pub fn parse_fixed(law: &dyn Law, text: &str) -> Result<Vec<(usize, f64)>> {
             .ok()
             .filter(|x: &f64| x.is_finite())
             .ok_or_else(|| Error::input(format!("--fix: {k}='{v}' is not a finite number")))?;
+        super::check_value(law, idx, v).map_err(|m| Error::input(format!("--fix: {m}")))?;
         out.push((idx, v));
     }
     Ok(out)
@@ -83,12 +84,8 @@ impl Constrained {
             }
             // A fixed parameter never goes through its transform, so 0 is allowed: it removes a
             // term (e.g. --fix B=0 drops a joint law's size term).
-            if v < 0.0 && inner.transforms()[i] == Transform::Log {
-                return Err(Error::input(format!(
-                    "--fix {}={v}: the parameter must be >= 0",
-                    inner.param_names()[i]
-                )));
-            }
+            super::check_value(inner.as_ref(), i, v)
+                .map_err(|m| Error::input(format!("--fix: {m}")))?;
         }
         for &(dep, src) in &tied {
             if dep == src || role[dep].replace("tied").is_some() {
@@ -230,6 +227,9 @@ impl Law for Constrained {
             .filter(|w| !(all_pinned && w.contains("not identified")))
             .collect()
     }
+    fn uses_model_size(&self) -> bool {
+        self.inner.uses_model_size()
+    }
     fn structurally_unidentified(&self, feats: &[Features]) -> Vec<&'static str> {
         let free = self.param_names();
         self.inner
@@ -293,8 +293,9 @@ mod tests {
         assert!(parse_tied(law().as_ref(), "alpha").is_err());
         let tied = parse_tied(law().as_ref(), "alpha=alpha").unwrap();
         assert!(Constrained::new(law(), vec![], tied).is_err());
-        let fixed = parse_fixed(law().as_ref(), "E=-1").unwrap();
-        assert!(Constrained::new(law(), fixed, vec![]).is_err());
+        let e = parse_fixed(law().as_ref(), "E=-1").unwrap_err().to_string();
+        assert!(e.contains("E = -1 is negative"), "{e}");
+        assert!(Constrained::new(law(), vec![(0, -1.0)], vec![]).is_err());
         // 0 removes a term and is allowed.
         let fixed = parse_fixed(law().as_ref(), "E=0").unwrap();
         assert!(Constrained::new(law(), fixed, vec![]).is_ok());

@@ -222,12 +222,20 @@ impl Law for JointAdditive {
         }))
     }
 
+    fn uses_model_size(&self) -> bool {
+        true
+    }
+
     fn structurally_unidentified(&self, fit_features: &[Features]) -> Vec<&'static str> {
-        match sizes(fit_features) {
+        let mut out = match sizes(fit_features) {
             0 | 1 => vec!["B", "beta"],
             2 => vec!["beta"],
             _ => vec![],
+        };
+        if !super::areas::anneals(fit_features, 1) {
+            out.push("C");
         }
+        out
     }
 }
 
@@ -362,11 +370,23 @@ impl Law for JointScaled {
         }))
     }
 
+    fn uses_model_size(&self) -> bool {
+        true
+    }
+
     fn structurally_unidentified(&self, fit_features: &[Features]) -> Vec<&'static str> {
-        match sizes(fit_features) {
+        let mut out = match sizes(fit_features) {
             0 | 1 => vec!["B", "beta", "p", "q"],
             2 => vec!["beta"],
             _ => vec![],
+        };
+        if !super::areas::anneals(fit_features, 1) {
+            for name in ["c", "q"] {
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            }
         }
+        out
     }
 }

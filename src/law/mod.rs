@@ -260,6 +260,11 @@ pub trait Law: Send + Sync {
         None
     }
 
+    /// Whether a forecast needs the model size N (joint size × schedule laws).
+    fn uses_model_size(&self) -> bool {
+        false
+    }
+
     /// Parameters the structure of the fit data cannot determine, whatever the optimiser finds
     /// (a joint law's size exponent from two model sizes). The fit marks them and is not
     /// trustworthy; [`Law::diagnostics`] says why.
@@ -302,6 +307,39 @@ pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
     }
 }
 
+/// Whether `value` lies in the domain of the law's parameter `index`: finite, non-negative for a
+/// parameter the fit keeps positive (0 is allowed, to switch a term off with `--fix`), inside
+/// the interval of a bounded one. One check for `--fix`, `--params` and fit files, so that no
+/// path forecasts with, say, a negative exponent.
+pub fn check_value(law: &dyn Law, index: usize, value: f64) -> std::result::Result<(), String> {
+    let name = law.param_names()[index];
+    let shown = crate::cli_format::num(value);
+    if !value.is_finite() {
+        return Err(format!("{name} = {shown} is not a finite number"));
+    }
+    match law.transforms()[index] {
+        Transform::Log if value < 0.0 => Err(format!(
+            "{name} = {shown} is negative; law {} needs {name} >= 0",
+            law.name()
+        )),
+        Transform::Interval { lo, hi } if !(lo..=hi).contains(&value) => Err(format!(
+            "{name} = {shown} lies outside [{}, {}], the range law {} allows",
+            crate::cli_format::num(lo),
+            crate::cli_format::num(hi),
+            law.name()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// [`check_value`] for every parameter.
+pub fn check_params(law: &dyn Law, params: &[f64]) -> std::result::Result<(), String> {
+    params
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, &v)| check_value(law, i, v))
+}
+
 /// Parse `"L0=2.6,A=0.4,..."` into values in the law's parameter order; every parameter must be
 /// given exactly once.
 pub fn parse_params(law: &dyn Law, text: &str) -> Result<Vec<f64>> {
@@ -325,6 +363,7 @@ pub fn parse_params(law: &dyn Law, text: &str) -> Result<Vec<f64>> {
             .ok()
             .filter(|x: &f64| x.is_finite())
             .ok_or_else(|| Error::input(format!("--params: {k}='{v}' is not a finite number")))?;
+        check_value(law, idx, x).map_err(|m| Error::input(format!("--params: {m}")))?;
         if values[idx].replace(x).is_some() {
             return Err(Error::input(format!("--params: {k} given twice")));
         }

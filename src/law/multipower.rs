@@ -437,8 +437,30 @@ impl Law for MultiPower {
         Some(Ok((loss, grad)))
     }
 
-    fn diagnostics(&self, params: &[f64], _fit_features: &[Features]) -> Vec<String> {
+    fn structurally_unidentified(&self, fit_features: &[Features]) -> Vec<&'static str> {
+        // B, C, beta and gamma act only through LR decreases; warmup's increases alone leave
+        // them at whatever value the starts gave.
+        let decreases = fit_features.iter().any(|f| {
+            f.aux
+                .get(aux::D)
+                .is_some_and(|d| d.iter().any(|&x| x > 0.0))
+        });
+        if decreases || fit_features.is_empty() {
+            Vec::new()
+        } else {
+            vec!["B", "C", "beta", "gamma"]
+        }
+    }
+
+    fn diagnostics(&self, params: &[f64], fit_features: &[Features]) -> Vec<String> {
         let mut w = Vec::new();
+        if !self.structurally_unidentified(fit_features).is_empty() {
+            w.push(
+                "no fit run's LR ever decreases: B, C, beta and gamma (the loss drop) are not \
+                 identified by the data, forecasts of decaying schedules are unreliable"
+                    .into(),
+            );
+        }
         let (c, beta) = (params[4], params[5]);
         if beta > 0.5 * BETA_MAX || c < 1e-3 {
             w.push(format!(

@@ -63,42 +63,33 @@ pub fn end_areas(law: &dyn Law, lr: &[f64]) -> (f64, f64) {
     (s1, s2)
 }
 
-/// Why a forecast is an extrapolation, if it is.
-pub fn extrapolation(
-    domain: Option<&Domain>,
-    s1: f64,
-    s2: f64,
-    model_size: Option<f64>,
-) -> (Option<bool>, Vec<String>) {
-    let Some(d) = domain else {
-        return (None, Vec::new());
-    };
-    let mut reasons = Vec::new();
-    if s1 > d.s1_max * (1.0 + 1e-9) {
-        reasons.push(format!("S1 {s1:.4} beyond the fit runs' {:.4}", d.s1_max));
-    }
-    if s2 > d.s2_max * (1.0 + 1e-9) + 1e-12 {
-        reasons.push(format!("S2 {s2:.4} beyond the fit runs' {:.4}", d.s2_max));
-    }
-    if let (Some(n), Some([lo, hi])) = (model_size, d.params) {
-        if n < lo * (1.0 - 1e-9) || n > hi * (1.0 + 1e-9) {
-            reasons.push(format!(
-                "N {n:.3e} outside the fitted sizes {lo:.3e}..{hi:.3e}"
-            ));
-        }
-    }
-    (Some(!reasons.is_empty()), reasons)
+pub use crate::extrapolate::beyond_domain as extrapolation;
+
+/// A candidate that could not be ranked, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unranked {
+    pub spec: String,
+    pub reason: String,
 }
 
-/// Score every spec and sort best first (lowest predicted final loss).
+/// Candidates best first, and those whose forecast is not a loss at all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking {
+    pub ranked: Vec<Candidate>,
+    pub unranked: Vec<Unranked>,
+}
+
+/// Score every spec and sort best first (lowest predicted final loss). A forecast that is not a
+/// finite positive loss (a peak of 1e308 makes S1 infinite; a zero-LR tail can drive the law
+/// below 0) is never ranked, since −inf would otherwise come first; an error when none is left.
 pub fn rank(
     law: &dyn Law,
     params: &[f64],
     domain: Option<&Domain>,
     specs: &[String],
     model_size: Option<f64>,
-) -> Result<Vec<Candidate>> {
-    let mut out: Vec<Candidate> = specs
+) -> Result<Ranking> {
+    let all: Vec<Candidate> = specs
         .par_iter()
         .map(|spec| {
             let sched = schedule::parse(spec, Path::new(""))?;
@@ -116,12 +107,39 @@ pub fn rank(
             })
         })
         .collect::<Result<_>>()?;
-    out.sort_by(|a, b| {
+    let (mut ranked, bad): (Vec<Candidate>, Vec<Candidate>) = all.into_iter().partition(|c| {
+        c.final_loss_pred.is_finite()
+            && c.final_loss_pred > 0.0
+            && c.s1.is_finite()
+            && c.s2.is_finite()
+    });
+    let unranked: Vec<Unranked> = bad
+        .into_iter()
+        .map(|c| Unranked {
+            reason: format!(
+                "predicted final loss {} with S1 {}, S2 {}: not a finite forecast, the \
+                 schedule lies outside where the law holds",
+                crate::cli_format::num(c.final_loss_pred),
+                crate::cli_format::num(c.s1),
+                crate::cli_format::num(c.s2)
+            ),
+            spec: c.spec,
+        })
+        .collect();
+    if ranked.is_empty() {
+        return Err(Error::failed(format!(
+            "no candidate schedule has a finite forecast ({} tried); first: {}: {}",
+            unranked.len(),
+            unranked.first().map_or("", |u| u.spec.as_str()),
+            unranked.first().map_or("", |u| u.reason.as_str())
+        )));
+    }
+    ranked.sort_by(|a, b| {
         a.final_loss_pred
             .total_cmp(&b.final_loss_pred)
             .then_with(|| a.spec.cmp(&b.spec))
     });
-    Ok(out)
+    Ok(Ranking { ranked, unranked })
 }
 
 /// Check the frame a plan is made in.

@@ -56,6 +56,24 @@ pub(super) fn read(dir: &Path) -> Result<SeriesLog> {
     ))
 }
 
+/// Whether a file at `path` inside a log folder is one the folder reader would read (now or on
+/// the next run): an output there would replace or add to the log itself.
+pub(super) fn is_log_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let under_metrics = path
+        .ancestors()
+        .skip(1)
+        .any(|a| a.file_name().is_some_and(|n| n == "metrics"));
+    matches!(
+        name.as_str(),
+        "trainer_state.json" | "wandb-history.jsonl" | "metrics.csv" | "meta.yaml"
+    ) || name.contains("tfevents")
+        || under_metrics
+}
+
 /// `trainer_state.json` in the folder, else the one in the latest `checkpoint-N/`: each
 /// checkpoint's history is cumulative, so the latest holds every earlier point.
 fn hf_state(dir: &Path) -> Option<PathBuf> {

@@ -270,6 +270,13 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
 }
 
 /// Read a log in any recognised format, from a file or a folder.
+/// Whether a file inside a log folder is part of the log as the folder reader sees it
+/// (`trainer_state.json`, event files, MLflow metrics, ...), so that no output may be written
+/// there.
+pub fn is_log_file_in_folder(path: &Path) -> bool {
+    dirs::is_log_file(path)
+}
+
 pub fn read(path: &Path) -> Result<SeriesLog> {
     let mut log = if path.is_dir() {
         dirs::read(path)?
