@@ -9,11 +9,16 @@ use losscast::schedule;
 use std::path::Path;
 
 fn synthetic_run(name: &str, spec: &str, truth: &[f64], noise: f64) -> Run {
+    synthetic_run_every(name, spec, truth, noise, 200)
+}
+
+/// A run logged every `every` steps after step 1000.
+fn synthetic_run_every(name: &str, spec: &str, truth: &[f64], noise: f64, every: i64) -> Run {
     let law = law::build("annealing", LawOptions::default()).unwrap();
     let sched = schedule::parse(spec, Path::new("")).unwrap();
     let total = sched.total_steps() as i64;
-    let steps: Vec<i64> = (1..=total / 200)
-        .map(|k| 200 * k)
+    let steps: Vec<i64> = (1..=total / every)
+        .map(|k| every * k)
         .filter(|&s| s > 1000)
         .collect();
     let lr = sched.lr_array(total as usize + 1);
@@ -113,4 +118,35 @@ fn unidentified_annealing_coefficient_is_reported() {
         "{:?}",
         rec.warnings
     );
+}
+
+/// A per-step log is averaged in bins before fitting; the record says so, and the generating
+/// parameters are still recovered.
+#[test]
+fn dense_logs_are_thinned_with_a_recorded_rule() {
+    let truth = [2.5, 0.5, 0.45, 0.6];
+    let runs = vec![synthetic_run_every(
+        "dense",
+        "cosine:peak=3e-4,end=3e-5,warmup=1000,total=24000",
+        &truth,
+        2e-3,
+        1,
+    )];
+    assert_eq!(runs[0].loss.len(), 23_000);
+    let law = law::build("annealing", LawOptions::default()).unwrap();
+    let rec = fit::fit(law.as_ref(), &runs, &FitOptions::default()).unwrap();
+    assert!(rec.points_used <= 4096, "{}", rec.points_used);
+    assert!(
+        rec.data[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("23000 points averaged in bins of 7")),
+        "{:?}",
+        rec.data[0].notes
+    );
+    assert_eq!(rec.options.max_points_per_run, 4096);
+    for (name, t) in ["L0", "A", "alpha", "C"].iter().zip(truth) {
+        let g = rec.params[*name];
+        assert!((g - t).abs() < 0.02 * t, "{name}: {g} vs {t}");
+    }
 }

@@ -25,6 +25,7 @@ pub(super) const CURVE_ONLY: &[&str] = &[
     "max_step",
     "warmup_as_peak",
     "lambda",
+    "max_points",
 ];
 
 /// Flags about a table of finished runs, which a loss-curve law has no use for.

@@ -10,6 +10,7 @@ pub mod identify;
 pub mod multistart;
 pub mod objective;
 pub mod record;
+pub mod thin;
 
 pub use multistart::OptimizerOptions;
 pub use record::{DataRecord, Domain, FitRecord, RunMetrics, TableDomain};
@@ -41,6 +42,14 @@ pub struct FitOptions {
     /// Parameters tied by `--tie` (dependent → source).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tied: BTreeMap<String, String>,
+    /// Points per run above which consecutive points are averaged in bins before fitting
+    /// (0: never); see [`thin`].
+    #[serde(default = "default_max_points")]
+    pub max_points_per_run: usize,
+}
+
+fn default_max_points() -> usize {
+    thin::DEFAULT_MAX_POINTS
 }
 
 impl Default for FitOptions {
@@ -53,6 +62,7 @@ impl Default for FitOptions {
             bootstrap: None,
             fixed: BTreeMap::new(),
             tied: BTreeMap::new(),
+            max_points_per_run: thin::DEFAULT_MAX_POINTS,
         }
     }
 }
@@ -134,11 +144,30 @@ pub fn evaluate(
 
 /// Fit `law` to the runs whose role is `fit`.
 pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecord> {
-    let owned: Vec<Run> = runs
+    fit_with_progress(law, runs, options, &|_, _| {})
+}
+
+/// [`fit`], calling `on_start(done, total)` as each start of the multi-start search finishes,
+/// for a progress bar on long fits.
+pub fn fit_with_progress(
+    law: &dyn Law,
+    runs: &[Run],
+    options: &FitOptions,
+    on_start: &(dyn Fn(usize, usize) + Sync),
+) -> Result<FitRecord> {
+    let mut owned: Vec<Run> = runs
         .iter()
         .filter(|r| r.role == Role::Fit)
         .cloned()
         .collect();
+    for r in &mut owned {
+        if let Some(t) = thin::thin(&r.steps, &r.loss, options.max_points_per_run) {
+            r.notes
+                .push(thin::note(r.loss.len(), &t, options.max_points_per_run));
+            r.steps = t.steps;
+            r.loss = t.loss;
+        }
+    }
     if owned.is_empty() {
         return Err(Error::input("no run has role \"fit\"; nothing to fit"));
     }
@@ -163,7 +192,7 @@ pub fn fit(law: &dyn Law, runs: &[Run], options: &FitOptions) -> Result<FitRecor
         exact_features: features_of(law, &owned)?,
     };
     let data = owned.iter().map(DataRecord::from_run).collect();
-    let mut record = fit_set(law, &set, data, &options)?;
+    let mut record = fit_set_with_progress(law, &set, data, &options, on_start)?;
     record.domain = Some(domain_of(law, &owned));
     Ok(record)
 }
@@ -324,6 +353,17 @@ pub fn fit_set(
     data: Vec<DataRecord>,
     options: &FitOptions,
 ) -> Result<FitRecord> {
+    fit_set_with_progress(law, set, data, options, &|_, _| {})
+}
+
+/// [`fit_set`], reporting each finished start.
+pub fn fit_set_with_progress(
+    law: &dyn Law,
+    set: &FitSet,
+    data: Vec<DataRecord>,
+    options: &FitOptions,
+    on_start: &(dyn Fn(usize, usize) + Sync),
+) -> Result<FitRecord> {
     if !(options.huber_delta > 0.0 && options.huber_delta.is_finite()) {
         return Err(Error::input(format!(
             "--huber-delta must be > 0, got {}",
@@ -348,8 +388,9 @@ pub fn fit_set(
     let data_for_starts: Vec<(&Features, &[f64])> =
         feats.iter().zip(set.losses.iter().copied()).collect();
     let starts = law.starts(&data_for_starts);
-    let result = multistart::multi_start(&objective, &starts, &options.optimizer)
-        .ok_or_else(|| Error::failed("every fit start failed to produce a finite objective"))?;
+    let result =
+        multistart::multi_start_with_progress(&objective, &starts, &options.optimizer, on_start)
+            .ok_or_else(|| Error::failed("every fit start failed to produce a finite objective"))?;
     let best = &result.best;
 
     let mut warnings = Vec::new();

@@ -145,10 +145,26 @@ pub fn multi_start(
     starts: &[Vec<f64>],
     opts: &OptimizerOptions,
 ) -> Option<MultiStartResult> {
+    multi_start_with_progress(objective, starts, opts, &|_, _| {})
+}
+
+/// [`multi_start`], calling `on_start(done, total)` as each start finishes.
+pub fn multi_start_with_progress(
+    objective: &HuberLogObjective,
+    starts: &[Vec<f64>],
+    opts: &OptimizerOptions,
+    on_start: &(dyn Fn(usize, usize) + Sync),
+) -> Option<MultiStartResult> {
+    let done = std::sync::atomic::AtomicUsize::new(0);
     // Starts are independent: one per core.
     let results: Vec<StartResult> = starts
         .par_iter()
-        .map(|s| run_start(objective, s, opts))
+        .map(|s| {
+            let r = run_start(objective, s, opts);
+            let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            on_start(d, starts.len());
+            r
+        })
         .collect();
     let finite: Vec<&StartResult> = results.iter().filter(|r| r.objective.is_finite()).collect();
     let best = finite

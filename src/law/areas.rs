@@ -189,4 +189,3 @@ mod tests {
         assert_eq!(warmup_as_peak(&lr), vec![2.0, 2.0, 2.0, 2.0, 1.0]);
     }
 }
-
