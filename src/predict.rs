@@ -23,7 +23,13 @@ pub fn parse_steps(text: &str) -> Result<Vec<i64>> {
         if x.fract() != 0.0 || x < 0.0 || !x.is_finite() {
             return Err(bad(&format!("'{s}' is not a whole step >= 0")));
         }
-        crate::schedule::check_step(x as u64, &format!("--steps '{text}'"))?;
+        if x > crate::schedule::MAX_STEPS as f64 {
+            return Err(bad(&format!(
+                "step {} is beyond losscast's limit of {} steps per run",
+                crate::cli_format::num(x),
+                crate::schedule::MAX_STEPS
+            )));
+        }
         Ok(x as i64)
     };
     let steps: Vec<i64> = if text.contains(':') {

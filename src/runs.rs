@@ -10,6 +10,7 @@ use crate::ingest::{self, LrPoints, RunLog};
 use crate::manifest::{Role, RunSpec};
 use crate::schedule;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// A loaded run.
 #[derive(Debug, Clone)]
@@ -31,6 +32,9 @@ pub struct Run {
     /// Points dropped because no learning had happened yet (LR summed to 0).
     pub dropped_before_learning: usize,
     pub notes: Vec<String>,
+    /// What reading the log warned about (a cut-off TensorBoard record, text where numbers
+    /// belong): shown by every command that reads it and kept in the fit record.
+    pub warnings: Vec<String>,
     pub min_step: Option<i64>,
     pub max_step: Option<i64>,
     /// Model size N (`params` in the manifest), for joint size × schedule laws.
@@ -124,10 +128,36 @@ pub fn load(spec: &RunSpec) -> Result<Run> {
         schedule,
         lr_source,
         notes,
+        warnings: log.warnings.clone(),
         min_step: spec.min_step,
         max_step: spec.max_step,
         params: spec.params,
     })
+}
+
+/// Why `fit` with default options would refuse run `run` of the log at `path` (`None` if it
+/// would read it), so that `inspect` never passes a log that `fit` then rejects. A log without an
+/// LR gets a stand-in constant schedule to the run's last step: that it needs a schedule,
+/// `inspect` says on its own; this reports the log's other problems.
+pub fn fit_refusal(path: &Path, run: Option<&str>, has_lr: bool, last_step: i64) -> Option<String> {
+    let spec = RunSpec {
+        name: run.unwrap_or("run").to_string(),
+        path: path.display().to_string(),
+        resolved: path.to_path_buf(),
+        base_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        schedule: (!has_lr).then(|| format!("constant:peak=1e-3,total={}", last_step.max(1))),
+        role: Role::Fit,
+        min_step: None,
+        max_step: None,
+        read: crate::ingest::ReadOptions {
+            select: run.map(|n| ("run".to_string(), n.to_string())),
+            ..Default::default()
+        },
+        params: None,
+        tokens_per_step: None,
+        at_steps: None,
+    };
+    load(&spec).err().map(|e| e.to_string())
 }
 
 type LrChoice = (Vec<f64>, String, LrSource, Vec<String>);

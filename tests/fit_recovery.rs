@@ -48,6 +48,7 @@ fn synthetic_run_every(name: &str, spec: &str, truth: &[f64], noise: f64, every:
         filtered_out: 0,
         dropped_before_learning: 0,
         notes: vec![],
+        warnings: vec![],
         min_step: None,
         max_step: None,
         params: None,

@@ -280,8 +280,17 @@ fn annealing_fit_straight_from_llmc_and_tensorboard_logs() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // Steps 1000..19551 of the log's train loss, with its per-step LR column.
-    assert_eq!(v["points_used"], 19551 - 1000 + 1);
+    // Steps 1000..19551 of the log's train loss, with its per-step LR column: 18 552 points,
+    // more than a fit needs, averaged in bins of 5 (at most 4 096 per run).
+    assert_eq!(v["points_used"], 18552usize.div_ceil(5));
+    assert!(
+        v["data"][0]["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("18552 points averaged in bins of 5")),
+        "{}",
+        v["data"][0]["notes"]
+    );
     assert_eq!(v["data"][0]["sha256"].as_str().unwrap().len(), 64);
     assert!(
         v["metrics"]["fit_mean"]["r2"].as_f64().unwrap() > 0.9,

@@ -48,6 +48,7 @@ fn synthetic(law_name: &str, truth: &[f64], sizes: &[f64]) -> Vec<Run> {
                 filtered_out: 0,
                 dropped_before_learning: 0,
                 notes: vec![],
+                warnings: vec![],
                 min_step: None,
                 max_step: None,
                 params: Some(n),

@@ -3,9 +3,10 @@
 use super::to_json;
 use crate::error::Result;
 use crate::ingest::formats::{inspect, InputReport};
+use crate::runs;
 use clap::Args;
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub(super) struct InspectArgs {
@@ -19,8 +20,33 @@ pub(super) struct InspectArgs {
     json: bool,
 }
 
+/// Try each run as `fit` would read it with default options; a refusal becomes the run's
+/// `fit_error` and a warning, so that inspect never passes a log fit rejects.
+fn check_fit(report: &mut InputReport, path: &Path) {
+    let several = report.runs.len() > 1;
+    for run in &mut report.runs {
+        let last = run
+            .series
+            .iter()
+            .find(|s| Some(&s.name) == run.loss.as_ref())
+            .and_then(|s| s.last_step)
+            .unwrap_or(1);
+        let name = several.then_some(run.name.as_str());
+        if let Some(e) = runs::fit_refusal(path, name, run.lr.is_some(), last) {
+            report
+                .warnings
+                .push(format!("run '{}': fit would refuse it: {e}", run.name));
+            run.fit_error = Some(e);
+        }
+    }
+}
+
 pub(super) fn run(a: InspectArgs) -> Result<()> {
-    let reports: Vec<InputReport> = a.paths.iter().map(|p| inspect(p)).collect::<Result<_>>()?;
+    let mut reports: Vec<InputReport> =
+        a.paths.iter().map(|p| inspect(p)).collect::<Result<_>>()?;
+    for (r, path) in reports.iter_mut().zip(&a.paths) {
+        check_fit(r, path);
+    }
     if a.json {
         println!("{}", to_json(&json!({ "inputs": reports }))?);
         return Ok(());

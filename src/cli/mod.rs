@@ -28,7 +28,7 @@ use crate::runs::{self, Run};
 use crate::schedule;
 use applies::Given;
 use clap::{Args, Parser, Subcommand};
-use model::{print_warnings, Fitted, ModelArgs};
+use model::{print_run_warnings, print_warnings, Fitted, ModelArgs};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -146,8 +146,15 @@ impl RunSource {
         }
     }
 
+    /// The runs, with what reading each log warned about printed on stderr.
     fn load(&self) -> Result<Vec<Run>> {
-        self.specs()?.iter().map(runs::load).collect()
+        let runs: Vec<Run> = self
+            .specs()?
+            .iter()
+            .map(runs::load)
+            .collect::<Result<_>>()?;
+        print_run_warnings(&runs);
+        Ok(runs)
     }
 
     /// Every file this source reads (the manifest, each log, `file:` schedules), which no
@@ -1026,6 +1033,7 @@ fn cmd_compare(a: CompareArgs) -> Result<()> {
         .collect();
     output::check(&outs, &inputs)?;
     let runs: Vec<Run> = specs.iter().map(runs::load).collect::<Result<_>>()?;
+    print_run_warnings(&runs);
     let options = LawOptions {
         lambda: a.lambda,
         warmup_as_peak: a.warmup_as_peak,

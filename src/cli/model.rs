@@ -161,3 +161,12 @@ pub(super) fn print_warnings(warnings: &[String]) {
         eprintln!("losscast: warning: {w}");
     }
 }
+
+/// What reading each run's log warned about, named by run.
+pub(super) fn print_run_warnings(runs: &[crate::runs::Run]) {
+    for r in runs {
+        for w in &r.warnings {
+            eprintln!("losscast: warning: run '{}': {w}", r.name);
+        }
+    }
+}

@@ -193,6 +193,12 @@ pub fn fit_with_progress(
     };
     let data = owned.iter().map(DataRecord::from_run).collect();
     let mut record = fit_set_with_progress(law, &set, data, &options, on_start)?;
+    // What reading a log warned about belongs with the fit's own warnings.
+    for r in &owned {
+        for w in &r.warnings {
+            record.warnings.push(format!("run '{}': {w}", r.name));
+        }
+    }
     record.domain = Some(domain_of(law, &owned));
     Ok(record)
 }
@@ -278,6 +284,7 @@ pub fn fit_table_with_progress(
         schedule: None,
         lr_source: None,
         notes: table.notes.iter().cloned().chain(filter_notes).collect(),
+        warnings: Vec::new(),
     }];
     let mut record = fit_set(law, &set, data, options)?;
     record.table_domain = Some(TableDomain::of(&kept.n, &kept.d));
@@ -367,7 +374,7 @@ pub fn fit_set_with_progress(
     if !(options.huber_delta > 0.0 && options.huber_delta.is_finite()) {
         return Err(Error::input(format!(
             "--huber-delta must be > 0, got {}",
-            options.huber_delta
+            crate::cli_format::num(options.huber_delta)
         )));
     }
     let feats = &set.fit_features;

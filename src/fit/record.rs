@@ -145,6 +145,9 @@ pub struct DataRecord {
     pub lr_source: Option<LrSource>,
     /// How the points were obtained and filtered (e.g. "D = C/(6N)", "dropped the 5 highest losses").
     pub notes: Vec<String>,
+    /// What reading the log warned about.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl DataRecord {
@@ -162,6 +165,7 @@ impl DataRecord {
             schedule: Some(r.schedule.clone()),
             lr_source: Some(r.lr_source),
             notes: r.notes.clone(),
+            warnings: r.warnings.clone(),
         }
     }
 }

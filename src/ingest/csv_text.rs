@@ -51,8 +51,60 @@ impl<'a> CsvText<'a> {
         Ok(CsvText { path, bytes, lines })
     }
 
+    /// Fields of the line starting at byte `offset`, counting commas outside double quotes;
+    /// `None` when a quote is left open (a field spanning lines, which Polars then judges).
+    fn field_count(&self, offset: usize) -> Option<usize> {
+        let (mut fields, mut quoted) = (1usize, false);
+        for &b in &self.bytes[offset..] {
+            match b {
+                b'\n' => break,
+                b'"' => quoted = !quoted,
+                b',' if !quoted => fields += 1,
+                _ => {}
+            }
+        }
+        (!quoted).then_some(fields)
+    }
+
+    /// Every data line must have as many cells as the header; Polars would say "found more
+    /// fields than defined in 'Schema'" without a line.
+    fn check_ragged(&self) -> Result<()> {
+        let Some(header) = self.field_count(self.lines[0].0) else {
+            return Ok(());
+        };
+        for &(offset, line) in &self.lines[1..] {
+            match self.field_count(offset) {
+                Some(n) if n > header => {
+                    return Err(Error::at(
+                        self.path,
+                        line,
+                        self.column_of_field(offset, header),
+                        format!("{n} cells, but the header has {header}"),
+                    ))
+                }
+                Some(_) => {}
+                None => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The 1-based column where field `k` (0-based) of the line at `offset` starts.
+    fn column_of_field(&self, offset: usize, k: usize) -> usize {
+        let end = self.bytes[offset..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(self.bytes.len(), |p| offset + p);
+        let text = String::from_utf8_lossy(&self.bytes[offset..end]);
+        let column = split_fields(&text)
+            .nth(k)
+            .map_or(1, |(start, _)| text[..start].chars().count() + 1);
+        column
+    }
+
     /// All columns as strings.
     pub fn frame(&self) -> Result<DataFrame> {
+        self.check_ragged()?;
         let df = CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(Some(0))

@@ -33,6 +33,8 @@ pub struct RunLog {
     pub lr_points: Option<LrPoints>,
     /// What hygiene did (repeated steps, sorting, NaN dropped), for the fit record.
     pub notes: Vec<String>,
+    /// What the format's reader warned about (`inspect` shows the same lines).
+    pub warnings: Vec<String>,
 }
 
 /// Optional row selection applied before anything else: `column=value` keeps the rows of one run
@@ -75,11 +77,13 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
     if path.is_dir() {
         return read_series_log(path, formats::read(path)?, opts);
     }
-    let bytes = read_bytes(path)?;
-    match formats::detect(&bytes) {
+    // Sniff the head first: a trainer's format is read by its own reader, and anything else as
+    // a plain CSV, without reading a large file twice.
+    match formats::detect_file(path, &formats::peek(path, formats::SNIFF_BYTES)?) {
         None | Some(formats::Format::Csv) => {}
         Some(_) => return read_series_log(path, formats::read(path)?, opts),
     }
+    let bytes = read_bytes(path)?;
     let sha256 = sha256_hex(&bytes);
     let text = csv_text::CsvText::new(path, &bytes)?;
     let raw = text.frame()?;
@@ -217,6 +221,7 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
         columns: choice,
         lr_points,
         notes,
+        warnings: Vec::new(),
     })
 }
 
@@ -312,6 +317,7 @@ fn read_series_log(path: &Path, log: formats::SeriesLog, opts: &ReadOptions) -> 
         },
         lr_points,
         notes,
+        warnings: log.warnings.clone(),
     })
 }
 

@@ -175,7 +175,10 @@ impl<'a> Source<'a> {
                             Err(text.err_at(
                                 r,
                                 col,
-                                format!("{x} is not a positive, finite number"),
+                                format!(
+                                    "{} is not a positive, finite number",
+                                    crate::cli_format::num(x)
+                                ),
                             ))
                         } else {
                             Ok(x)
@@ -193,7 +196,10 @@ impl<'a> Source<'a> {
                         path,
                         *line,
                         1,
-                        format!("key '{col}': {x} is not a positive, finite number"),
+                        format!(
+                            "key '{col}': {} is not a positive, finite number",
+                            crate::cli_format::num(x)
+                        ),
                     )),
                     None => Err(Error::at(
                         path,

@@ -47,6 +47,14 @@ fn u32_le(b: &[u8]) -> u32 {
 
 /// Whether `bytes` start with a TFRecord header whose length checksum holds: how an event file
 /// is recognised whatever its name.
+/// Whether the first record's payload looks like TensorBoard's opening Event
+/// (`file_version: "brain.Event:2"`), which a damaged length or checksum does not change.
+pub fn mentions_event(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(128)]
+        .windows(11)
+        .any(|w| w == b"brain.Event")
+}
+
 pub fn header_ok(bytes: &[u8]) -> bool {
     bytes.len() >= 12 && masked_crc(&bytes[..8]) == u32_le(&bytes[8..12])
 }

@@ -135,7 +135,8 @@ pub fn optimal_allocation(params: &[f64], compute: f64) -> Result<Allocation> {
     }
     if !(compute > 0.0 && compute.is_finite()) {
         return Err(Error::input(format!(
-            "--compute must be > 0, got {compute}"
+            "--compute must be > 0, got {}",
+            crate::cli_format::num(compute)
         )));
     }
     let g = (alpha * a / (beta * b)).powf(1.0 / (alpha + beta));

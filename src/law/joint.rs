@@ -30,7 +30,8 @@ fn joint_features(law: &dyn Law, curve: &Curve) -> Result<Features> {
     })?;
     if !(n.is_finite() && n > 0.0) {
         return Err(Error::input(format!(
-            "model size {n} is not a positive number"
+            "model size {} is not a positive number",
+            crate::cli_format::num(n)
         )));
     }
     let lr = law.effective_lr(curve.lr);
@@ -52,7 +53,8 @@ fn ln_size(law: &dyn Law, model_size: Option<f64>) -> Result<f64> {
     match model_size {
         Some(n) if n.is_finite() && n > 0.0 => Ok((n / N_REF).ln()),
         Some(n) => Err(Error::input(format!(
-            "model size {n} is not a positive number"
+            "model size {} is not a positive number",
+            crate::cli_format::num(n)
         ))),
         None => Err(Error::input(format!(
             "law {} forecasts a model of a given size: give --params N",

@@ -289,7 +289,7 @@ pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
     if !(options.lambda > 0.0 && options.lambda < 1.0) {
         return Err(Error::input(format!(
             "--lambda must lie in (0, 1), got {}",
-            options.lambda
+            crate::cli_format::num(options.lambda)
         )));
     }
     match name {

@@ -120,7 +120,7 @@ fn values(text: &str) -> std::result::Result<Vec<String>, String> {
         }
         // Round away the float noise of a + k·h so specs print as the user wrote them.
         return Ok((0..=n)
-            .map(|k| format!("{}", ((a + k as f64 * h) * 1e12).round() / 1e12))
+            .map(|k| show(((a + k as f64 * h) * 1e12).round() / 1e12))
             .collect());
     }
     Ok(text.split('|').map(|v| v.trim().to_string()).collect())
@@ -132,7 +132,7 @@ fn to_spec(kind: &str, keys: &[(String, String)], f: Frame) -> std::result::Resu
             .map_err(|_| format!("{k}='{v}' is not a number"))
     };
     let mut parts = vec![
-        format!("peak={}", f.peak),
+        format!("peak={}", show(f.peak)),
         format!("warmup={}", f.warmup),
         format!("total={}", f.total),
     ];
@@ -147,7 +147,7 @@ fn to_spec(kind: &str, keys: &[(String, String)], f: Frame) -> std::result::Resu
                 let start = f.total - (frac * span).round() as u64;
                 parts.push(format!("decay_start={start}"));
             }
-            "end_frac" => parts.push(format!("end={}", clean(num(k, v)? * f.peak))),
+            "end_frac" => parts.push(format!("end={}", show(clean(num(k, v)? * f.peak)))),
             // Drops as `FRACTION_OF_RUN@FRACTION_OF_PEAK;...`, so a grid does not depend on the
             // run length either; absolute `STEP@LR` drops are passed through.
             "drops" if kind == "steps" && v.split(';').all(is_fraction_drop) => {
@@ -160,7 +160,7 @@ fn to_spec(kind: &str, keys: &[(String, String)], f: Frame) -> std::result::Resu
                         format!(
                             "{}@{}",
                             (at * f.total as f64).round() as u64,
-                            clean(to * f.peak)
+                            show(clean(to * f.peak))
                         )
                     })
                     .collect();
@@ -174,7 +174,7 @@ fn to_spec(kind: &str, keys: &[(String, String)], f: Frame) -> std::result::Resu
     if kind == "wsd" && exp {
         for p in parts.iter_mut() {
             if p == "end=0" {
-                *p = format!("end={}", clean(EXP_END_FRAC * f.peak));
+                *p = format!("end={}", show(clean(EXP_END_FRAC * f.peak)));
             }
         }
     }
@@ -195,6 +195,8 @@ fn to_spec(kind: &str, keys: &[(String, String)], f: Frame) -> std::result::Resu
 }
 
 /// A product like 0.316 × 3e-4 without its float noise (9.48e-5, not 9.480000000000001e-5).
+use crate::cli_format::num as show;
+
 fn clean(x: f64) -> f64 {
     format!("{x:.10e}").parse().unwrap_or(x)
 }

@@ -269,7 +269,6 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
     }
 }
 
-/// Read a log in any recognised format, from a file or a folder.
 /// Whether a file inside a log folder is part of the log as the folder reader sees it
 /// (`trainer_state.json`, event files, MLflow metrics, ...), so that no output may be written
 /// there.
@@ -277,10 +276,14 @@ pub fn is_log_file_in_folder(path: &Path) -> bool {
     dirs::is_log_file(path)
 }
 
+/// Read a log in any recognised format, from a file or a folder.
 pub fn read(path: &Path) -> Result<SeriesLog> {
     let mut log = if path.is_dir() {
         dirs::read(path)?
     } else {
+        if detect_file(path, &peek(path, SNIFF_BYTES)?).is_none() {
+            return Err(unrecognised(path));
+        }
         parse(path, &read_bytes(path)?)?
     };
     if log.tokens_per_step.is_none() {
@@ -347,16 +350,48 @@ fn tokens_per_step(run: &Run) -> (Option<f64>, Option<String>) {
     }
 }
 
+/// How many leading bytes recognise a format: a file that is not a log is refused after
+/// reading this much, not after reading all of it.
+pub const SNIFF_BYTES: usize = 64 * 1024;
+
+/// [`detect`], knowing the file's name: an event file whose first record is damaged fails the
+/// framing check that recognises it, but its name or its opening Event still says what it is,
+/// and the reader then names the offset of the damage.
+pub fn detect_file(path: &Path, head: &[u8]) -> Option<Format> {
+    let named_tfevents = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().contains("tfevents"));
+    detect(head).or_else(|| {
+        (named_tfevents || tfevents::mentions_event(head)).then_some(Format::Tensorboard)
+    })
+}
+
+fn unrecognised(path: &Path) -> Error {
+    Error::file(
+        path,
+        "unrecognised log format (looked for a HF trainer_state.json, a TensorBoard event file, \
+         llm.c, Megatron-LM and nanoGPT output, W&B exports, Lightning metrics.csv, \
+         LLaMA-Factory trainer_log.jsonl, and CSV, JSON lines or Parquet with a step column)",
+    )
+}
+
+/// The first `n` bytes of a file (fewer if it is shorter).
+pub(crate) fn peek(path: &Path, n: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::file(path, "file not found"),
+        _ => Error::file(path, format!("cannot read: {e}")),
+    })?;
+    let mut head = Vec::with_capacity(n);
+    f.take(n as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
+    Ok(head)
+}
+
 /// Parse a log's bytes in any recognised format.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
-    let format = detect(bytes).ok_or_else(|| {
-        Error::file(
-            path,
-            "unrecognised log format (looked for a HF trainer_state.json, a TensorBoard event \
-             file, llm.c, Megatron-LM and nanoGPT output, W&B exports, Lightning metrics.csv, \
-             LLaMA-Factory trainer_log.jsonl, and CSV, JSON lines or Parquet with a step column)",
-        )
-    })?;
+    let format = detect_file(path, bytes).ok_or_else(|| unrecognised(path))?;
     let sha256 = sha256_hex(bytes);
     let mut log = match format {
         Format::Tensorboard => {
@@ -469,6 +504,10 @@ pub struct RunReport {
     pub loss: Option<String>,
     pub lr: Option<String>,
     pub series: Vec<SeriesReport>,
+    /// Why `fit` with default options would refuse this run (filled in by `inspect`), so that a
+    /// log inspect passes is one fit reads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fit_error: Option<String>,
 }
 
 /// What `losscast inspect` shows for one input.
@@ -562,6 +601,7 @@ pub fn inspect(path: &Path) -> Result<InputReport> {
             loss: loss_series(run, None).ok().map(String::from),
             lr: lr_series(run).map(String::from),
             series,
+            fit_error: None,
         });
     }
     Ok(InputReport {
