@@ -3,6 +3,7 @@
 
 mod applies;
 mod demo;
+mod help;
 mod inspect;
 mod isoflop;
 mod model;
@@ -28,7 +29,7 @@ use crate::runs::{self, Run};
 use crate::schedule;
 use applies::Given;
 use clap::{Args, Parser, Subcommand};
-use model::{print_run_warnings, print_warnings, Fitted, ModelArgs};
+use model::{print_run_warnings, print_warnings, Fitted, ModelArgs, SizeModelArgs};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -46,23 +47,34 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Fit a law to runs and write a fit file.
+    /// Fit a law to runs (a log, a manifest, or a table of runs for size laws) and write a fit
+    /// file.
+    #[command(after_long_help = help::SCHEDULES_AND_MANIFEST)]
     Fit(FitArgs),
-    /// Predict the loss of a schedule from a fit.
+    /// Forecast a schedule's loss curve (schedule laws), or the loss at (N, D) (size laws),
+    /// from a fit file or typed parameters.
+    #[command(after_long_help = help::SCHEDULES)]
     Predict(PredictArgs),
-    /// Score a fit against every run of a manifest (fit and test runs).
+    /// Score a fit against every run of a manifest or a log (fit and test runs), or validate a
+    /// law by rollout over model size.
+    #[command(after_long_help = help::SCHEDULES_AND_MANIFEST)]
     Eval(EvalArgs),
-    /// Plot observed against predicted curves (several --fit overlay their laws).
+    /// Plot observed against predicted curves (repeat --fit to overlay several laws), or a size
+    /// law's figures.
+    #[command(after_long_help = help::SCHEDULES_AND_MANIFEST)]
     Plot(PlotArgs),
     /// Fit several laws on the fit runs and compare them on the test runs.
+    #[command(after_long_help = help::MANIFEST)]
     Compare(CompareArgs),
-    /// Compute-optimal model size and tokens for a compute budget (chinchilla fits).
+    /// Compute-optimal model size and tokens for a compute budget, from a chinchilla fit.
     Optimal(OptimalArgs),
-    /// Show the format, runs, series and LR coverage losscast finds in training logs.
+    /// Show the format, runs, series and LR coverage losscast finds in training logs, and
+    /// whether a fit would read them.
     Inspect(inspect::InspectArgs),
     /// Compute-optimal scaling from IsoFLOP sweeps: N_opt ∝ C^a per budget minima.
     Isoflop(isoflop::IsoflopArgs),
     /// Rank LR schedules by the final loss a fit predicts, before the run.
+    #[command(after_long_help = help::SCHEDULES)]
     Plan(plan::PlanArgs),
     /// Run fit, eval, predict, plot and compare end to end on the bundled data.
     Demo(demo::DemoArgs),
@@ -74,7 +86,8 @@ struct RunSource {
     /// Run manifest (TOML) listing several runs.
     #[arg(long, conflicts_with = "file")]
     manifest: Option<PathBuf>,
-    /// A single log file (CSV).
+    /// A log file or folder, in any format `inspect` reads (for size laws: a table of runs,
+    /// CSV, JSON lines or Parquet).
     file: Option<PathBuf>,
     /// Schedule spec for a single file, e.g. cosine:peak=3e-4,end=3e-5,warmup=2160,total=24000
     /// (default: the log's LR, interpolated between logged steps if it is sparse).
@@ -373,7 +386,7 @@ impl PredictArgs {
 #[derive(Args)]
 struct OptimalArgs {
     #[command(flatten)]
-    model: ModelArgs,
+    model: SizeModelArgs,
     /// Compute budget in FLOP (C = 6ND).
     #[arg(long)]
     compute: f64,
@@ -390,8 +403,8 @@ pub(super) struct EvalArgs {
     source: RunSource,
     #[command(flatten)]
     table: TableArgs,
-    /// Validate by rollout over model size: `n` fits a size law on the smaller sizes of the
-    /// table FILE and scores the largest, then the two largest, and so on; `params` does the
+    /// Validate --law by rollout over model size: `n` fits a size law on the smaller sizes of
+    /// the table FILE and scores the largest, then the two largest, and so on; `params` does the
     /// same with a joint size × schedule law over the runs of a --manifest (params = N per run),
     /// scoring every held-out curve.
     #[arg(long, value_parser = ["n", "params"], requires = "law", conflicts_with = "fit")]
@@ -836,7 +849,7 @@ fn predict_table(a: &PredictArgs, m: &Fitted) -> Result<()> {
 }
 
 fn cmd_optimal(a: OptimalArgs) -> Result<()> {
-    let m = a.model.load()?;
+    let m = a.model.to_model_args().load()?;
     let (law, params, boot) = (&m.law, &m.params, m.boot());
     if law.name() != "chinchilla" {
         return Err(Error::input(format!(

@@ -12,14 +12,14 @@ use std::path::PathBuf;
 /// A fitted law, from a fit file or from parameters given on the command line.
 #[derive(Args)]
 pub(super) struct ModelArgs {
-    /// Fit file written by `losscast fit` (`plot` takes several).
+    /// Fit file written by `losscast fit`.
     #[arg(long, conflicts_with = "law")]
     pub fit: Vec<PathBuf>,
-    /// Law of the given --params (instead of --fit); with --rollout, the law to fit.
+    /// A law by name, with its parameters in --params (instead of --fit).
     #[arg(long)]
     pub law: Option<String>,
-    /// With --law: the law's parameters, e.g. "L0=2.6,A=0.43,alpha=0.55,C=0.41". A bare number
-    /// is a model size N instead, for a joint size × schedule law (e.g. --params 4e8).
+    /// With --law: the law's parameters, e.g. "L0=2.6,A=0.43,alpha=0.55,C=0.41". With the fit
+    /// of a joint size × schedule law, a bare number: the model size N (e.g. --params 4e8).
     #[arg(long)]
     pub params: Option<String>,
     /// With --law/--params: count warmup at peak LR.
@@ -31,6 +31,33 @@ pub(super) struct ModelArgs {
     /// With --law power --params: its variable (n, d or c).
     #[arg(long, conflicts_with = "fit")]
     pub variable: Option<String>,
+}
+
+/// A size law for `optimal`: a chinchilla fit file, or its parameters typed.
+#[derive(Args)]
+pub(super) struct SizeModelArgs {
+    /// Fit file of a chinchilla law, written by `losscast fit --law chinchilla`.
+    #[arg(long, conflicts_with = "law")]
+    pub fit: Option<PathBuf>,
+    /// The law by name (chinchilla), with its parameters in --params (instead of --fit).
+    #[arg(long)]
+    pub law: Option<String>,
+    /// With --law: the parameters, e.g. "E=1.82,A=482,B=2085,alpha=0.348,beta=0.366".
+    #[arg(long)]
+    pub params: Option<String>,
+}
+
+impl SizeModelArgs {
+    pub fn to_model_args(&self) -> ModelArgs {
+        ModelArgs {
+            fit: self.fit.iter().cloned().collect(),
+            law: self.law.clone(),
+            params: self.params.clone(),
+            warmup_as_peak: false,
+            lambda: None,
+            variable: None,
+        }
+    }
 }
 
 /// A law with its parameter values, and the fit file it came from if it did.
