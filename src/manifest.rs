@@ -85,6 +85,28 @@ pub struct RunSpec {
 }
 
 impl RunSpec {
+    /// A fit run read from one log with default options, named after the file; callers set
+    /// what the command line or a check needs on top.
+    pub fn for_log(path: &Path) -> Self {
+        RunSpec {
+            name: path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "run".into()),
+            path: path.display().to_string(),
+            resolved: path.to_path_buf(),
+            base_dir: PathBuf::new(),
+            schedule: None,
+            role: Role::Fit,
+            min_step: None,
+            max_step: None,
+            read: ReadOptions::default(),
+            params: None,
+            tokens_per_step: None,
+            at_steps: None,
+        }
+    }
+
     /// The files this run reads: its log, and a `file:` schedule's CSV. No output may replace
     /// them.
     pub fn input_paths(&self) -> Vec<PathBuf> {

@@ -141,21 +141,12 @@ pub fn load(spec: &RunSpec) -> Result<Run> {
 /// `inspect` says on its own; this reports the log's other problems.
 pub fn fit_refusal(path: &Path, run: Option<&str>, has_lr: bool, last_step: i64) -> Option<String> {
     let spec = RunSpec {
-        name: run.unwrap_or("run").to_string(),
-        path: path.display().to_string(),
-        resolved: path.to_path_buf(),
-        base_dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         schedule: (!has_lr).then(|| format!("constant:peak=1e-3,total={}", last_step.max(1))),
-        role: Role::Fit,
-        min_step: None,
-        max_step: None,
         read: crate::ingest::ReadOptions {
             select: run.map(|n| ("run".to_string(), n.to_string())),
             ..Default::default()
         },
-        params: None,
-        tokens_per_step: None,
-        at_steps: None,
+        ..RunSpec::for_log(path)
     };
     load(&spec).err().map(|e| e.to_string())
 }
@@ -270,7 +261,6 @@ fn interpolate_logged(points: &LrPoints, len: usize) -> Result<(Vec<f64>, Vec<St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::ReadOptions;
     use std::path::Path;
 
     fn spec(dir: &Path, csv: &str, schedule: Option<&str>) -> RunSpec {
@@ -279,16 +269,9 @@ mod tests {
         RunSpec {
             name: "r".into(),
             path: "run.csv".into(),
-            resolved: path,
             base_dir: dir.to_path_buf(),
             schedule: schedule.map(String::from),
-            role: Role::Fit,
-            min_step: None,
-            max_step: None,
-            read: ReadOptions::default(),
-            params: None,
-            tokens_per_step: None,
-            at_steps: None,
+            ..RunSpec::for_log(&path)
         }
     }
 

@@ -391,22 +391,9 @@ fn bad_inputs_exit_2_with_a_message_and_no_output() {
         assert!(!d.join("out/fit.json").exists(), "{args:?} left a fit file");
     }
     // Nothing half-written anywhere.
-    let leftovers: Vec<_> = walk(d)
+    let leftovers: Vec<_> = common::files_under(d)
         .into_iter()
-        .filter(|p| p.rsplit('/').next().unwrap().contains(".tmp"))
+        .filter(|p| p.file_name().unwrap().to_string_lossy().contains(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
-}
-
-fn walk(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p.display().to_string());
-        }
-    }
-    out
 }

@@ -3,20 +3,8 @@
 //! record, and a non-log refused after its first bytes.
 
 mod common;
-use common::{data, losscast, losscast_ok};
+use common::{data, losscast, losscast_ok, refusal};
 use std::io::Write;
-use std::path::Path;
-
-fn error_of(dir: &Path, args: &[&str]) -> String {
-    let out = losscast(dir, args);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 #[test]
 fn a_ragged_csv_line_is_named_by_its_line_not_by_polars() {
@@ -31,7 +19,7 @@ fn a_ragged_csv_line_is_named_by_its_line_not_by_polars() {
         vec!["fit", "rag.csv", "--out", "f.json"],
         vec!["inspect", "rag.csv"],
     ] {
-        let e = error_of(d, &cmd);
+        let e = refusal(d, &cmd);
         assert!(
             e.contains("rag.csv:3:12: 5 cells, but the header has 3"),
             "{e}"
@@ -51,7 +39,7 @@ fn a_tensorboard_file_with_a_corrupt_first_record_names_the_offset() {
     bytes[9] ^= 0xff; // the first record's length checksum
     for name in ["run.tfevents", "renamed.bin"] {
         std::fs::write(d.join(name), &bytes).unwrap();
-        let e = error_of(d, &["inspect", name]);
+        let e = refusal(d, &["inspect", name]);
         assert!(e.contains("record at byte offset 0"), "{name}: {e}");
         assert!(!e.contains("unrecognised"), "{name}: {e}");
     }
@@ -100,7 +88,7 @@ fn huge_numbers_print_in_short_form() {
         ),
     ];
     for (args, want) in cases {
-        let e = error_of(d, &args);
+        let e = refusal(d, &args);
         assert!(e.contains(want), "{args:?}: {e}");
         let longest_digits = e
             .split(|c: char| !c.is_ascii_digit())
@@ -126,7 +114,7 @@ fn inspect_says_when_fit_would_refuse_a_log() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let err = v["inputs"][0]["runs"][0]["fit_error"].as_str().unwrap();
     assert!(err.contains("rep.csv:3:1"), "{err}");
-    let fit = error_of(d, &["fit", "rep.csv", "--out", "f.json"]);
+    let fit = refusal(d, &["fit", "rep.csv", "--out", "f.json"]);
     assert!(fit.contains(err), "inspect: {err}\nfit: {fit}");
     // A log fit reads has no fit_error.
     let ok = data("logs/llmc/SiddanthEmani_GPT-2-124M-CUDA__log124M_main.log");

@@ -3,20 +3,12 @@
 //! devices, FIFOs, symlinks and file modes are respected.
 
 mod common;
-use common::{data, losscast, losscast_ok};
+use common::{data, losscast_ok, refused};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 fn sha(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
-}
-
-/// Exit code 2 and a message containing `want`.
-fn refused(dir: &Path, args: &[&str], want: &str) {
-    let out = losscast(dir, args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-    assert!(err.contains(want), "{args:?}: {err}");
 }
 
 fn copy_data(dir: &Path, rel: &str, name: &str) {

@@ -4,19 +4,12 @@
 //! flat IsoFLOP sweep given an optimum, and options silently ignored.
 
 mod common;
-use common::{data, losscast, losscast_json, losscast_ok};
+use common::{data, losscast, losscast_json, losscast_ok, refused};
 use serde_json::Value;
 use std::path::Path;
 
 const COSINE: &str = "cosine:peak=3e-4,end=3e-5,warmup=2160,total=24000";
 const CONSTANT: &str = "constant:peak=3e-4,warmup=0,total=24000";
-
-fn refused(dir: &Path, args: &[&str], want: &str) {
-    let out = losscast(dir, args);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-    assert!(err.contains(want), "{args:?}: want '{want}' in {err}");
-}
 
 fn fit_json(dir: &Path, args: &[&str]) -> Value {
     let mut full = vec!["fit"];

@@ -69,12 +69,7 @@ pub(super) fn run(a: IsoflopArgs) -> Result<()> {
             plot::render_figure(&fig, output::image_format(path)?)?,
         ));
     }
-    let refs: Vec<(&std::path::Path, &[u8])> =
-        files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
-    output::write_all(&refs)?;
-    for (p, _) in &files {
-        eprintln!("wrote {}", p.display());
-    }
+    super::write_outputs(&files)?;
     if a.json {
         println!("{}", to_json(&rec)?);
     } else {

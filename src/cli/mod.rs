@@ -21,7 +21,7 @@ use crate::ingest::{ColumnNames, ReadOptions};
 use crate::law::chinchilla::optimal_allocation;
 use crate::law::constrained::{parse_fixed, parse_tied, Constrained};
 use crate::law::{self, Law, LawKind, LawOptions, TablePoints};
-use crate::manifest::{self, Role, RunSpec};
+use crate::manifest::{self, RunSpec};
 use crate::output::{self, Kind, Output};
 use crate::plot;
 use crate::predict;
@@ -128,17 +128,8 @@ impl RunSource {
                     .as_deref()
                     .map(ReadOptions::parse_select)
                     .transpose()?;
-                let name = f
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "run".into());
                 Ok(vec![RunSpec {
-                    name,
-                    path: f.display().to_string(),
-                    resolved: f.clone(),
-                    base_dir: PathBuf::new(),
                     schedule: self.schedule.clone(),
-                    role: Role::Fit,
                     min_step: self.min_step,
                     max_step: self.max_step,
                     read: ReadOptions {
@@ -150,9 +141,7 @@ impl RunSource {
                         select,
                         lr_shift: self.lr_shift,
                     },
-                    params: None,
-                    tokens_per_step: None,
-                    at_steps: None,
+                    ..RunSpec::for_log(f)
                 }])
             }
             (None, None) => Err(Error::input("give --manifest M.toml or a log FILE")),
@@ -1055,20 +1044,13 @@ fn cmd_compare(a: CompareArgs) -> Result<()> {
     };
     let result = compare::compare(&a.laws, &runs, &options)?;
     if a.out_dir.is_some() {
-        let texts: Vec<Vec<u8>> = result
-            .rows
-            .iter()
-            .map(|row| row.record.to_bytes())
-            .collect::<Result<_>>()?;
-        let files: Vec<(&Path, &[u8])> = out_paths
+        let files: Vec<(&Path, Vec<u8>)> = out_paths
             .iter()
             .map(PathBuf::as_path)
-            .zip(texts.iter().map(Vec::as_slice))
-            .collect();
-        output::write_all(&files)?;
-        for p in &out_paths {
-            eprintln!("wrote {}", p.display());
-        }
+            .zip(result.rows.iter())
+            .map(|(p, row)| Ok((p, row.record.to_bytes()?)))
+            .collect::<Result<_>>()?;
+        write_outputs(&files)?;
     }
     if a.json {
         println!("{}", to_json(&result)?);
@@ -1198,6 +1180,17 @@ fn plot_table(a: &PlotArgs, law: &dyn Law, params: &[f64], boot: Option<&Bootstr
 /// A bootstrap interval by name, NaN when the fit file lacks it.
 fn interval_of(b: &Bootstrap, name: &str) -> [f64; 2] {
     b.intervals.get(name).copied().unwrap_or([f64::NAN; 2])
+}
+
+/// Write a command's outputs together (all or none, see [`output::write_all`]) and say so on
+/// stderr.
+pub(super) fn write_outputs(files: &[(&Path, Vec<u8>)]) -> Result<()> {
+    let refs: Vec<(&Path, &[u8])> = files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
+    output::write_all(&refs)?;
+    for (p, _) in files {
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
 }
 
 pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {

@@ -163,8 +163,7 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
         )?;
         files.push((path, render_figure(&figure, output::image_format(path)?)?));
     }
-    let refs: Vec<(&Path, &[u8])> = files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
-    output::write_all(&refs)?;
+    super::write_outputs(&files)?;
     let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
 
     if a.json {
@@ -233,13 +232,10 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
                 String::new()
             },
             match &a.free_out {
-                Some(p) => format!("wrote {}", p.display()),
+                Some(p) => format!("saved to {}", p.display()),
                 None => "not saved (--free-out PATH writes it as a step,lr CSV)".into(),
             }
         );
-    }
-    if let Some(p) = &a.plot {
-        eprintln!("wrote {}", p.display());
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use crate::law::{self, LawKind, LawOptions};
 use crate::output::{self, Kind, Output};
 use crate::rollout::{rollout_runs, rollout_sizes, size_groups, RolloutFold, RunRolloutFold};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub(super) fn run(a: &EvalArgs) -> Result<()> {
     if a.rollout.as_deref() == Some("params") {
@@ -179,8 +179,7 @@ fn run_params(a: &EvalArgs) -> Result<()> {
             crate::plot::render_figure(&fig, output::image_format(path)?)?,
         ));
     }
-    let refs: Vec<(&Path, &[u8])> = figures.iter().map(|(p, b)| (*p, b.as_slice())).collect();
-    output::write_all(&refs)?;
+    super::write_outputs(&figures)?;
     let plots: Vec<String> = figures
         .iter()
         .map(|(p, _)| p.display().to_string())
@@ -192,9 +191,6 @@ fn run_params(a: &EvalArgs) -> Result<()> {
         );
     } else {
         print!("{}", params_summary(name, runs.len(), &folds));
-        for p in &plots {
-            eprintln!("wrote {p}");
-        }
     }
     Ok(())
 }

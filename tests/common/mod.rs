@@ -53,3 +53,33 @@ pub fn losscast_ok(dir: &Path, args: &[&str]) -> Output {
 pub fn losscast_json(dir: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&losscast_ok(dir, args).stdout).unwrap()
 }
+
+/// Run the losscast binary in `dir`, insist that it exits with 2 (bad input), and return its
+/// stderr.
+pub fn refusal(dir: &Path, args: &[&str]) -> String {
+    let out = losscast(dir, args);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    err
+}
+
+/// [`refusal`], with a message that contains `want`.
+pub fn refused(dir: &Path, args: &[&str], want: &str) {
+    let err = refusal(dir, args);
+    assert!(err.contains(want), "{args:?}: want '{want}' in {err}");
+}
+
+/// Every file below `dir`, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
