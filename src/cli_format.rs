@@ -31,6 +31,17 @@ pub fn num(v: f64) -> String {
     }
 }
 
+/// `x` with `digits` decimals, as tables print losses, switching to the exponent form where
+/// fixed notation would run to hundreds of digits.
+pub fn fixed(x: f64, digits: usize) -> String {
+    let a = x.abs();
+    if a.is_finite() && a >= 1e6 {
+        format!("{x:.digits$e}")
+    } else {
+        format!("{x:.digits$}")
+    }
+}
+
 pub fn metrics_header() -> String {
     format!(
         "{:<24} {:>5} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}",
@@ -39,9 +50,17 @@ pub fn metrics_header() -> String {
 }
 
 pub fn metrics_row(name: &str, role: &str, points: &str, m: &Metrics) -> String {
+    let f = |x: f64| fixed(x, 5);
     format!(
-        "{:<24} {:>5} {:>6} {:>9.5} {:>9.5} {:>9.5} {:>9.5} {:>9.5}",
-        name, role, points, m.r2, m.mae, m.rmse, m.pred_e, m.worst_e
+        "{:<24} {:>5} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        name,
+        role,
+        points,
+        f(m.r2),
+        f(m.mae),
+        f(m.rmse),
+        f(m.pred_e),
+        f(m.worst_e)
     )
 }
 

@@ -4,7 +4,7 @@
 //! 100M models says little about 7B. Forecasts there may still be the best guess available, but a
 //! user must be told, on every path that forecasts: `predict`, `plan`, `optimal`.
 
-use crate::cli_format::num;
+use crate::cli_format::short as num;
 use crate::fit::{Domain, TableDomain};
 use crate::law::areas::{annealing_area, forward_area};
 use crate::law::Law;

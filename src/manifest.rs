@@ -129,9 +129,11 @@ impl RunSpec {
 
 /// Read a manifest.
 pub fn load(path: &Path) -> Result<Vec<RunSpec>> {
-    let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::file(path, "manifest not found"),
-        _ => Error::file(path, format!("cannot read manifest: {e}")),
+    let text = crate::ingest::read_text(path).map_err(|e| match e {
+        Error::BadInput(m) if m.ends_with("file not found") => {
+            Error::file(path, "manifest not found")
+        }
+        other => other,
     })?;
     let file: ManifestFile = toml::from_str(&text).map_err(|e| {
         let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
@@ -169,6 +171,25 @@ pub fn load(path: &Path) -> Result<Vec<RunSpec>> {
                 return Err(Error::file(
                     path,
                     format!("run '{}': {key} must be a positive number", entry.name),
+                ));
+            }
+        }
+        if entry.path.trim().is_empty() {
+            return Err(Error::file(
+                path,
+                format!("run '{}': path is empty", entry.name),
+            ));
+        }
+        if let Some(steps) = &entry.at_steps {
+            let mut sorted = steps.clone();
+            sorted.sort_unstable();
+            if sorted.windows(2).any(|w| w[0] == w[1]) {
+                return Err(Error::file(
+                    path,
+                    format!(
+                        "run '{}': at_steps lists a step twice, which would count its loss twice",
+                        entry.name
+                    ),
                 ));
             }
         }

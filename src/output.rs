@@ -162,6 +162,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
     identity(a) == identity(b)
 }
 
+/// Whether two paths name the same file or folder, however spelt.
+pub fn same_place(a: &Path, b: &Path) -> bool {
+    same_file(a, b)
+}
+
 /// Whether an output at `out` would replace or join the log an input folder holds (an event
 /// file in a TensorBoard folder, a metric in an MLflow run). Other files in the folder, such as
 /// a fit file written beside the logs, are not read and may be written.
@@ -311,13 +316,43 @@ struct Staged {
     shown: PathBuf,
 }
 
-/// Removes staged temp files unless they were committed.
+/// Temp files being written now, for [`remove_staged`] when a signal ends the process.
+static STAGED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Remove every temp output not yet renamed into place: the signal handler's job, so that
+/// Ctrl-C during a large write leaves no `.name.tmpPID` file behind.
+pub fn remove_staged() {
+    if let Ok(mut staged) = STAGED.lock() {
+        for p in staged.drain(..) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Removes staged temp files unless they were committed, and keeps [`STAGED`] in step.
 struct Cleanup(Vec<PathBuf>);
+
+impl Cleanup {
+    fn stage(&mut self, tmp: PathBuf) {
+        if let Ok(mut staged) = STAGED.lock() {
+            staged.push(tmp.clone());
+        }
+        self.0.push(tmp);
+    }
+
+    fn committed(&mut self, tmp: &Path) {
+        if let Ok(mut staged) = STAGED.lock() {
+            staged.retain(|p| p != tmp);
+        }
+        self.0.retain(|p| p != tmp);
+    }
+}
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        for p in &self.0 {
-            let _ = std::fs::remove_file(p);
+        for p in std::mem::take(&mut self.0) {
+            let _ = std::fs::remove_file(&p);
+            self.committed(&p);
         }
     }
 }
@@ -335,7 +370,7 @@ pub fn write_all(files: &[(&Path, &[u8])]) -> Result<()> {
         let Target::Replace(real) = t else { continue };
         ensure_parent(real)?;
         let tmp = temp_path_for(real);
-        cleanup.0.push(tmp.clone());
+        cleanup.stage(tmp.clone());
         let existing = std::fs::metadata(real).ok();
         write_temp(&tmp, bytes, existing.as_ref())
             .map_err(|e| Error::file(path, format!("cannot write: {e}")))?;
@@ -348,7 +383,7 @@ pub fn write_all(files: &[(&Path, &[u8])]) -> Result<()> {
     for s in &staged {
         std::fs::rename(&s.tmp, &s.real)
             .map_err(|e| Error::file(&s.shown, format!("cannot write: {e}")))?;
-        cleanup.0.retain(|p| p != &s.tmp);
+        cleanup.committed(&s.tmp);
     }
     for ((path, bytes), t) in files.iter().zip(&targets) {
         let written = match t {

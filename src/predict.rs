@@ -85,6 +85,7 @@ pub fn predict(
         )));
     }
     crate::schedule::check_step(last as u64, "predict")?;
+    schedule.covers(last as u64)?;
     let lr = schedule.lr_array(last as usize + 1);
     let features = law.features(&Curve {
         lr: &lr,
@@ -104,12 +105,14 @@ pub fn predict(
         .collect();
     if let Some(bad) = out
         .iter()
-        .find(|p| p.loss_pred.is_nan() || p.loss_pred <= 0.0)
+        .find(|p| !(p.loss_pred.is_finite() && p.loss_pred > 0.0))
     {
         return Err(Error::failed(format!(
-            "the law predicts a non-positive loss ({:.4}) at step {}: this schedule lies outside \
-             where the law holds (laws.md §1: zero-LR tails keep lowering the prediction)",
-            bad.loss_pred, bad.step
+            "the law predicts a loss of {} at step {}, not a finite positive loss: this schedule \
+             (or these parameters) lie outside where the law holds (laws.md §1: zero-LR tails \
+             keep lowering the prediction)",
+            crate::cli_format::num(bad.loss_pred),
+            bad.step
         )));
     }
     Ok(out)
@@ -119,7 +122,12 @@ pub fn predict(
 pub fn to_csv(preds: &[Prediction]) -> String {
     let mut s = String::from("step,lr,loss_pred\n");
     for p in preds {
-        s.push_str(&format!("{},{:e},{:.6}\n", p.step, p.lr, p.loss_pred));
+        s.push_str(&format!(
+            "{},{:e},{}\n",
+            p.step,
+            p.lr,
+            crate::cli_format::fixed(p.loss_pred, 6)
+        ));
     }
     s
 }

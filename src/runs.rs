@@ -63,6 +63,11 @@ pub fn load(spec: &RunSpec) -> Result<Run> {
             return Err(ctx(format!("min_step {lo} exceeds max_step {hi}")));
         }
     }
+    if let Some(&s) = all_steps.iter().find(|&&s| s < 0) {
+        return Err(ctx(format!(
+            "step {s} is negative; steps count optimizer steps from 0"
+        )));
+    }
     let keep: Vec<usize> = (0..all_steps.len())
         .filter(|&i| spec.in_step_range(all_steps[i]))
         .collect();
@@ -156,12 +161,28 @@ type LrChoice = (Vec<f64>, String, LrSource, Vec<String>);
 fn lr_for(spec: &RunSpec, log: &RunLog, len: usize) -> Result<LrChoice> {
     match spec.schedule.as_deref().map(str::trim) {
         Some(text) if text != "logged" => {
+            // A schedule spec replaces the log's LR; options about that LR would do nothing
+            // while the record claimed them.
+            if spec.read.lr_shift != 0 {
+                return Err(Error::input(
+                    "lr_shift (--lr-shift) shifts the log's LR, which a schedule spec replaces; \
+                     drop one of the two",
+                ));
+            }
+            if let Some(lr) = &spec.read.names.lr {
+                return Err(Error::input(format!(
+                    "the LR column '{lr}' (--lr, or lr in a manifest) is not read when a schedule \
+                     spec gives the LR; drop one of the two, or use schedule = \"logged\""
+                )));
+            }
             let sched = schedule::parse(text, &spec.base_dir)?;
+            let mut notes = sched.notes().to_vec();
+            notes.extend(sched.covers(len as u64 - 1)?);
             Ok((
                 sched.lr_array(len),
                 sched.to_string(),
                 LrSource::Schedule,
-                sched.notes().to_vec(),
+                notes,
             ))
         }
         explicit => {

@@ -25,11 +25,17 @@ fn loss_at(steps: &[i64], loss: &[f64], step: i64) -> Option<f64> {
 
 /// One point per run (its last step) or per listed step, from the manifest at `manifest`.
 pub fn table_from_runs(manifest: &Path, specs: &[RunSpec]) -> Result<RunTable> {
-    let bytes = std::fs::read(manifest)
-        .map_err(|e| Error::file(manifest, format!("cannot read manifest: {e}")))?;
+    let bytes = ingest::read_bytes(manifest)?;
     let (mut n, mut d, mut loss, mut notes) = (vec![], vec![], vec![], vec![]);
     for spec in specs {
         let ctx = |msg: String| Error::file(manifest, format!("run '{}': {msg}", spec.name));
+        if spec.schedule.is_some() {
+            return Err(ctx(
+                "has a schedule, which a size law does not use (it reads the loss at the last \
+                 step or at at_steps); remove it, or fit a schedule law"
+                    .into(),
+            ));
+        }
         let params = spec.params.ok_or_else(|| {
             ctx("has no params = N; a size law needs each run's model size".into())
         })?;

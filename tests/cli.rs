@@ -322,7 +322,7 @@ fn bad_inputs_exit_2_with_a_message_and_no_output() {
         ),
         (
             vec!["fit", "three.csv", "--schedule", sched],
-            "3 point(s) to fit but law annealing has 4 parameters",
+            "3 point(s) to fit (in three) but law annealing has 4 parameters",
         ),
         (vec!["fit", "ok.csv"], "no LR column and no schedule"),
         (

@@ -242,7 +242,7 @@ fn size_law_bad_inputs_exit_2() {
                 params,
                 "--compute=-1",
             ],
-            "--compute must be > 0",
+            "--compute must be a finite number > 0",
         ),
         (
             vec![

@@ -254,3 +254,66 @@ fn devices_symlinks_and_modes_are_respected() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// SIGTERM (or Ctrl-C) while an output is being written removes the temp file and exits 130.
+#[test]
+fn a_signal_mid_write_leaves_no_temp_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tmp_exists = || {
+        std::fs::read_dir(d)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .any(|e| e.file_name().to_string_lossy().starts_with(".big.tmp"))
+    };
+    let mut caught = 0;
+    for _ in 0..3 {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_losscast"))
+            .current_dir(d)
+            .args([
+                "predict",
+                "--law",
+                "annealing",
+                "--params",
+                "L0=2.4,A=0.6,alpha=0.5,C=0.5",
+                "--schedule",
+                "constant:peak=3e-4,warmup=0,total=100",
+                "--steps",
+                "1:4000000:1",
+                "--out",
+                "big.csv",
+            ])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait for the staged file, then signal; the window is the write of ~120 MB.
+        let mut signalled = false;
+        while child.try_wait().unwrap().is_none() {
+            if tmp_exists() {
+                let ok = std::process::Command::new("kill")
+                    .args(["-TERM", &child.id().to_string()])
+                    .status()
+                    .unwrap();
+                assert!(ok.success());
+                signalled = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(500));
+        }
+        let status = child.wait().unwrap();
+        if signalled {
+            caught += 1;
+            assert_eq!(status.code(), Some(130), "{status:?}");
+            assert!(!tmp_exists(), "a temp file survived the signal");
+            assert!(
+                !d.join("big.csv").exists(),
+                "a partial output was put in place"
+            );
+        }
+        let _ = std::fs::remove_file(d.join("big.csv"));
+        if caught > 0 {
+            break;
+        }
+    }
+    assert!(caught > 0, "never saw the temp file to signal during");
+}

@@ -54,6 +54,30 @@ fn load(manifest: &Path) -> Result<Vec<Run>> {
 
 pub fn run(a: DemoArgs) -> Result<()> {
     let data = data_dir(a.data)?;
+    // Both folders must take files before the first fit runs, and neither may be the data.
+    crate::output::check(
+        &[
+            crate::output::Output::new(
+                "--fits",
+                &a.fits.join("demo-check.json"),
+                crate::output::Kind::Text,
+            ),
+            crate::output::Output::new(
+                "--plots",
+                &a.plots.join("demo-check.png"),
+                crate::output::Kind::Image,
+            ),
+        ],
+        &[],
+    )?;
+    for (flag, dir) in [("--fits", &a.fits), ("--plots", &a.plots)] {
+        if crate::output::same_place(dir, &data) {
+            return Err(Error::input(format!(
+                "{flag} {}: is the data folder the demo reads",
+                dir.display()
+            )));
+        }
+    }
 
     println!("== 1. Tissue et al. reference points, warmup counted at peak (laws.md §1)");
     let law = law::build(
@@ -216,7 +240,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let specs = crate::plan::grid::candidates(&families, &[], frame)?;
+    let (specs, _) = crate::plan::grid::candidates(&families, &[], frame)?;
     let ranked =
         crate::plan::rank(law.as_ref(), &params, rec.domain.as_ref(), &specs, None)?.ranked;
     for (i, c) in ranked.iter().take(5).enumerate() {

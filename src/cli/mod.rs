@@ -50,33 +50,43 @@ enum Command {
     /// Fit a law to runs (a log, a manifest, or a table of runs for size laws) and write a fit
     /// file.
     #[command(after_long_help = help::SCHEDULES_AND_MANIFEST)]
+    #[command(allow_negative_numbers = true)]
     Fit(FitArgs),
     /// Forecast a schedule's loss curve (schedule laws), or the loss at (N, D) (size laws),
     /// from a fit file or typed parameters.
     #[command(after_long_help = help::SCHEDULES)]
+    #[command(allow_negative_numbers = true)]
     Predict(PredictArgs),
     /// Score a fit against every run of a manifest or a log (fit and test runs), or validate a
     /// law by rollout over model size.
     #[command(after_long_help = help::SCHEDULES_AND_MANIFEST)]
+    #[command(allow_negative_numbers = true)]
     Eval(EvalArgs),
     /// Plot observed against predicted curves (repeat --fit to overlay several laws), or a size
     /// law's figures.
     #[command(after_long_help = help::SCHEDULES_AND_MANIFEST)]
+    #[command(allow_negative_numbers = true)]
     Plot(PlotArgs),
     /// Fit several laws on the fit runs and compare them on the test runs.
     #[command(after_long_help = help::MANIFEST)]
+    #[command(allow_negative_numbers = true)]
     Compare(CompareArgs),
     /// Compute-optimal model size and tokens for a compute budget, from a chinchilla fit.
+    #[command(allow_negative_numbers = true)]
     Optimal(OptimalArgs),
     /// Show the format, runs, series and LR coverage losscast finds in training logs, and
     /// whether a fit would read them.
+    #[command(allow_negative_numbers = true)]
     Inspect(inspect::InspectArgs),
     /// Compute-optimal scaling from IsoFLOP sweeps: N_opt ∝ C^a per budget minima.
+    #[command(allow_negative_numbers = true)]
     Isoflop(isoflop::IsoflopArgs),
     /// Rank LR schedules by the final loss a fit predicts, before the run.
     #[command(after_long_help = help::SCHEDULES)]
+    #[command(allow_negative_numbers = true)]
     Plan(plan::PlanArgs),
     /// Run fit, eval, predict, plot and compare end to end on the bundled data.
+    #[command(allow_negative_numbers = true)]
     Demo(demo::DemoArgs),
 }
 
@@ -462,14 +472,48 @@ struct PlotArgs {
 /// Run the command line; returns the process exit code.
 pub fn run() -> i32 {
     use clap::{CommandFactory, FromArgMatches};
-    let matches = Cli::command().get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // A signal mid-write must not leave a temp output behind. 130 is the shell's code for an
+    // interrupted command.
+    let _ = ctrlc::set_handler(|| {
+        output::remove_staged();
+        std::process::exit(130);
+    });
+    let matches = match Cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return usage_error(e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
     let given = Given(matches.subcommand().map(|(_, m)| m));
     match dispatch(cli.command, given) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("losscast: error: {e}");
             e.exit_code()
+        }
+    }
+}
+
+/// clap's own errors in losscast's voice (`losscast: error: ...`, exit 2); help and version
+/// print as usual.
+fn usage_error(e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                2
+            } else {
+                0
+            }
+        }
+        _ => {
+            eprint!("losscast: {}", e.render());
+            2
         }
     }
 }
@@ -652,9 +696,8 @@ fn cmd_fit(a: FitArgs, given: Given) -> Result<()> {
             let (table, origin) = load_table(&a.source, &a.table, law.name())?;
             options.table_filters = Some(a.table.filters());
             if a.boot.bootstrap > 0 {
-                if !(a.boot.level > 0.0 && a.boot.level < 1.0) {
-                    return Err(Error::input("--level must lie in (0, 1)"));
-                }
+                // Refused before the fit, not after it.
+                fit::bootstrap::check_request(a.boot.bootstrap, a.boot.level)?;
                 options.bootstrap = Some(fit::BootstrapOptions {
                     resamples: a.boot.bootstrap,
                     seed: a.boot.seed,
@@ -694,6 +737,12 @@ fn cmd_fit(a: FitArgs, given: Given) -> Result<()> {
 fn cmd_predict(a: PredictArgs) -> Result<()> {
     let m = a.model.load()?;
     if m.law.kind() == LawKind::Table {
+        if a.model.model_size()?.is_some() {
+            return Err(Error::input(
+                "--params N (a model size) is for joint size x schedule laws; a size law takes \
+                 --n and --d",
+            ));
+        }
         return predict_table(&a, &m);
     }
     let law = m.law.as_ref();
@@ -726,7 +775,12 @@ fn cmd_predict(a: PredictArgs) -> Result<()> {
     };
     let preds = predict::predict(law, &m.params, &sched, &steps, size)?;
     let mut warnings: Vec<String> = m.trust_warning().into_iter().collect();
-    let last = preds.last().map_or(0, |p| p.step);
+    // The whole schedule, so that the warmup is judged by where the LR really peaks, not by
+    // the last requested step.
+    let last = preds
+        .last()
+        .map_or(0, |p| p.step)
+        .max(sched.total_steps() as i64);
     let lr = sched.lr_array(last as usize + 1);
     let domain = m.record().and_then(|r| r.domain.as_ref());
     let steps: Vec<i64> = preds.iter().map(|p| p.step).collect();
@@ -791,6 +845,15 @@ fn predict_table(a: &PredictArgs, m: &Fitted) -> Result<()> {
     let f = law.table_features(&TablePoints { n: &a.n, d: &a.d })?;
     let mut pred = vec![0.0; a.n.len()];
     law.predict(params, &f, &mut pred);
+    if let Some(i) = pred.iter().position(|p| !(p.is_finite() && *p > 0.0)) {
+        return Err(Error::failed(format!(
+            "the law predicts a loss of {} at N = {}, D = {}, not a finite positive loss: these \
+             parameters or sizes lie outside where the law holds",
+            cli_format::num(pred[i]),
+            cli_format::num(a.n[i]),
+            cli_format::num(a.d[i])
+        )));
+    }
     // Intervals: the prediction under every bootstrap sample of the parameters.
     let intervals: Vec<Option<[f64; 2]>> = match boot {
         Some(b) => {
@@ -831,7 +894,12 @@ fn predict_table(a: &PredictArgs, m: &Fitted) -> Result<()> {
         println!("{:>12} {:>12} {:>10}{level}", "N", "D", "loss_pred");
         for i in 0..a.n.len() {
             let iv = intervals[i].map_or(String::new(), |[l, h]| format!("  [{l:.5}, {h:.5}]"));
-            println!("{:>12.4e} {:>12.4e} {:>10.5}{iv}", a.n[i], a.d[i], pred[i]);
+            println!(
+                "{:>12.4e} {:>12.4e} {:>10}{iv}",
+                a.n[i],
+                a.d[i],
+                cli_format::fixed(pred[i], 5)
+            );
         }
     }
     Ok(())
@@ -897,7 +965,11 @@ fn cmd_optimal(a: OptimalArgs) -> Result<()> {
             opt.tokens_per_param,
             iv("tokens_per_param")
         );
-        println!("predicted loss     {:.5}{}", opt.loss_pred, iv("loss_pred"));
+        println!(
+            "predicted loss     {}{}",
+            cli_format::fixed(opt.loss_pred, 5),
+            iv("loss_pred")
+        );
     }
     Ok(())
 }
@@ -923,14 +995,35 @@ fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
             )?;
             return rollout::run(&a);
         }
-        None => given.refuse(
-            applies::TABLE_ONLY,
-            "eval scores a loss-curve law on runs; table filters apply to size laws (plot, \
-             eval --rollout n)",
-        )?,
+        None => {
+            given.refuse(
+                applies::TABLE_ONLY,
+                "eval scores a loss-curve law on runs; table filters apply to size laws (plot, \
+                 eval --rollout n)",
+            )?;
+            given.refuse(
+                &["plot", "fix", "tie", "folds"],
+                "it belongs to eval --rollout; plain eval scores a fitted law and draws nothing \
+                 (plot draws)",
+            )?;
+            if a.model.model_size()?.is_some() {
+                return Err(Error::input(
+                    "--params N (a model size) does not apply to eval: each run's size comes \
+                     from params = N in the manifest",
+                ));
+            }
+        }
     }
     let m = a.model.load()?;
     let (law, params) = (&m.law, &m.params);
+    if law.kind() == LawKind::Table {
+        return Err(Error::input(format!(
+            "eval scores a loss-curve law on runs; {} is a size law: draw it with plot, or \
+             validate it with eval --rollout n --law {}",
+            law.name(),
+            law.name()
+        )));
+    }
     let runs = a.source.load()?;
     let (per_run, fit_mean, test_mean) = fit::evaluate(law.as_ref(), params, &runs)?;
     let warnings: Vec<String> = m.trust_warning().into_iter().collect();
@@ -1034,6 +1127,17 @@ fn cmd_compare(a: CompareArgs) -> Result<()> {
         .map(|p| Output::new("--out-dir", p, Kind::Text))
         .collect();
     output::check(&outs, &inputs)?;
+    if !specs.iter().any(|s| s.role == manifest::Role::Test) {
+        return Err(Error::input(format!(
+            "{}: compare scores each law on the test runs, and the manifest has none (role = \
+             \"test\")",
+            a.manifest.display()
+        )));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(dup) = a.laws.iter().find(|l| !seen.insert(l.trim())) {
+        return Err(Error::input(format!("--laws names {dup} twice")));
+    }
     let runs: Vec<Run> = specs.iter().map(runs::load).collect::<Result<_>>()?;
     print_run_warnings(&runs);
     let options = LawOptions {

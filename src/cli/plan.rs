@@ -75,6 +75,12 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
     if a.plot.is_none() {
         given.refuse(&["plot_top"], "it sets how many candidates --plot draws")?;
     }
+    if a.plot_top == 0 {
+        return Err(Error::input("--plot-top must be at least 1"));
+    }
+    if a.knots == Some(0) {
+        return Err(Error::input("--knots must be at least 1"));
+    }
     let mut outs = Vec::new();
     if let Some(p) = &a.plot {
         outs.push(Output::new("--plot", p, Kind::Image));
@@ -97,6 +103,12 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
     let params = rec
         .param_vector(law.as_ref())
         .map_err(|e| Error::file(&a.fit, e.to_string()))?;
+    if a.params.is_none() && law.uses_model_size() {
+        return Err(Error::input(format!(
+            "{} is a joint size x schedule law: give --params N, the model size to plan for",
+            law.name()
+        )));
+    }
     if a.params.is_some() && !law.uses_model_size() {
         return Err(Error::input(format!(
             "--params (a model size N) applies to joint size x schedule fits; {} has no N",
@@ -116,7 +128,8 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
     } else {
         a.families.clone()
     };
-    let specs = grid::candidates(&families, &a.grid, frame)?;
+    let (specs, left_out) = grid::candidates(&families, &a.grid, frame)?;
+    super::model::print_warnings(&left_out);
     let domain = rec.domain.as_ref();
     let planner::Ranking { ranked, unranked } =
         planner::rank(law.as_ref(), &params, domain, &specs, a.params)?;

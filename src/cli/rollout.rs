@@ -47,6 +47,7 @@ pub(super) fn run(a: &EvalArgs) -> Result<()> {
     );
     let folds = rollout_sizes(fit_law.law(), &table, &options, a.folds, &|_| bar.inc(1))?;
     bar.finish_and_clear();
+    fewer_folds(a.folds, folds.len());
     if a.json {
         println!(
             "{}",
@@ -131,6 +132,12 @@ fn run_params(a: &EvalArgs) -> Result<()> {
              size law (use --rollout n with a table)"
         )));
     }
+    if !base.uses_model_size() {
+        return Err(Error::input(format!(
+            "--rollout params forecasts larger models, which needs a law with a size term \
+             (joint-additive, joint-scaled); {name} has none"
+        )));
+    }
     let plot_paths: Vec<PathBuf> = match &a.plot {
         Some(base) => (1..=a.folds).map(|k| fold_path(base, k)).collect(),
         None => Vec::new(),
@@ -153,6 +160,7 @@ fn run_params(a: &EvalArgs) -> Result<()> {
     );
     let mut folds = rollout_runs(fit_law.law(), &runs, &options, a.folds, &|_| bar.inc(1))?;
     bar.finish_and_clear();
+    fewer_folds(a.folds, folds.len());
     // Records and plots speak of the law the user named, not its --fix/--tie wrapper.
     let law = fit_law.base();
     for f in &mut folds {
@@ -193,6 +201,16 @@ fn run_params(a: &EvalArgs) -> Result<()> {
         print!("{}", params_summary(name, runs.len(), &folds));
     }
     Ok(())
+}
+
+/// Say so when the sizes allow fewer folds than asked for.
+fn fewer_folds(asked: usize, ran: usize) {
+    if ran < asked {
+        super::model::print_warnings(&[format!(
+            "--folds {asked}: the model sizes allow only {ran} fold(s), each keeping enough \
+             sizes to fit on"
+        )]);
+    }
 }
 
 fn same_size(n: Option<f64>, held: f64) -> bool {

@@ -141,6 +141,38 @@ pub fn case_bootstrap(
     })
 }
 
+/// Fewer resamples give no interval to speak of (one resample gives a zero-width "95 %"
+/// interval that need not contain the estimate).
+pub const MIN_RESAMPLES: usize = 20;
+/// Epoch AI used 4 000; a hundred million is a stray zero that would run for days.
+pub const MAX_RESAMPLES: usize = 100_000;
+
+/// Check a bootstrap request; `Ok(Some(warning))` when the interval's tails rest on few
+/// resamples.
+pub fn check_request(resamples: usize, level: f64) -> Result<Option<String>> {
+    if !(level > 0.0 && level < 1.0) {
+        return Err(Error::input(format!(
+            "--level must lie in (0, 1), got {}",
+            crate::cli_format::num(level)
+        )));
+    }
+    if !(MIN_RESAMPLES..=MAX_RESAMPLES).contains(&resamples) {
+        return Err(Error::input(format!(
+            "--bootstrap {resamples}: use between {MIN_RESAMPLES} and {MAX_RESAMPLES} resamples \
+             (Epoch AI used 4000)"
+        )));
+    }
+    let per_tail = resamples as f64 * (1.0 - level) / 2.0;
+    Ok((per_tail < 10.0).then(|| {
+        format!(
+            "the {:.0} % bootstrap intervals rest on {per_tail:.1} resample(s) in each tail; use \
+             --bootstrap {} or more for stable ends",
+            level * 100.0,
+            (20.0 / (1.0 - level)).ceil()
+        )
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

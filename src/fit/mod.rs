@@ -289,6 +289,9 @@ pub fn fit_table_with_progress(
     let mut record = fit_set(law, &set, data, options)?;
     record.table_domain = Some(TableDomain::of(&kept.n, &kept.d));
     if let Some(b) = &options.bootstrap {
+        record
+            .warnings
+            .extend(bootstrap::check_request(b.resamples, b.level)?);
         let best = record.param_vector(law)?;
         record.bootstrap = Some(bootstrap::case_bootstrap(
             law,
@@ -383,7 +386,9 @@ pub fn fit_set_with_progress(
     let k = law.param_names().len();
     if n_points < k {
         return Err(Error::input(format!(
-            "{n_points} point(s) to fit but law {} has {k} parameters; need at least {k}",
+            "{n_points} point(s) to fit (in {}) but law {} has {k} parameters; need at least \
+             {k} (check --min-step/--max-step, min_step/max_step in the manifest, or the filters)",
+            set.names.join(", "),
             law.name()
         )));
     }
@@ -419,7 +424,8 @@ pub fn fit_set_with_progress(
     }
     if !best.converged {
         warnings.push(format!(
-            "not converged: optimiser stopped with '{}' at orthogonality {:.2e} (want < {:.0e})",
+            "not converged: the optimiser stopped ({}) where the residuals are not yet \
+             orthogonal to the Jacobian (cosine {:.2e}, want < {:.0e}): a better optimum may exist",
             best.termination, best.orthogonality, options.optimizer.orthogonality_tol
         ));
     }

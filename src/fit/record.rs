@@ -173,10 +173,31 @@ impl DataRecord {
 impl FitRecord {
     /// Read a fit file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::file(path, "fit file not found"),
-            _ => Error::file(path, format!("cannot read fit file: {e}")),
+        let text = crate::ingest::read_text(path).map_err(|e| match e {
+            Error::BadInput(m) if m.ends_with("file not found") => {
+                Error::file(path, "fit file not found")
+            }
+            other => other,
         })?;
+        // A fit file is a JSON object; anything else gets one plain sentence, not serde's
+        // "expected struct FitRecord with 25 elements".
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            Error::at(
+                path,
+                e.line(),
+                e.column(),
+                format!("not a losscast fit file: not valid JSON ({e})"),
+            )
+        })?;
+        if !value.get("law").is_some_and(|l| l.is_string())
+            || !value.get("params").is_some_and(|p| p.is_object())
+        {
+            return Err(Error::file(
+                path,
+                "not a losscast fit file: expected a JSON object with \"law\" and \"params\", \
+                 as `losscast fit` writes",
+            ));
+        }
         serde_json::from_str(&text).map_err(|e| {
             Error::at(
                 path,

@@ -39,12 +39,29 @@ pub struct ColumnChoice {
 }
 
 fn find(header: &[String], names: &[&str]) -> Option<String> {
-    names.iter().find_map(|want| {
-        header
+    find_unique(header, names).ok().flatten()
+}
+
+/// The first of `names` (in order of preference) the header has, case-insensitively; an error
+/// listing the candidates when two header cells match it (`Loss` and `loss`): picking one
+/// silently once fitted the LR as the loss.
+pub(crate) fn find_unique(
+    header: &[String],
+    names: &[&str],
+) -> std::result::Result<Option<String>, Vec<String>> {
+    for want in names {
+        let hits: Vec<String> = header
             .iter()
-            .find(|h| h.trim().eq_ignore_ascii_case(want))
+            .filter(|h| h.trim().eq_ignore_ascii_case(want))
             .cloned()
-    })
+            .collect();
+        match hits.len() {
+            0 => continue,
+            1 => return Ok(hits.into_iter().next()),
+            _ => return Err(hits),
+        }
+    }
+    Ok(None)
 }
 
 pub(crate) fn find_lr(header: &[String]) -> Option<String> {
@@ -77,7 +94,18 @@ impl ColumnNames {
                         ))
                     }
                 }
-                None => Ok(find(header, names)),
+                None => find_unique(header, names).map_err(|hits| {
+                    Error::file(
+                        path,
+                        format!(
+                            "columns {} could each be the {what}; name one with {flag}",
+                            hits.iter()
+                                .map(|h| format!("'{h}'"))
+                                .collect::<Vec<_>>()
+                                .join(" and ")
+                        ),
+                    )
+                }),
             }
         };
         let missing = |what: &str, names: &[&str], flag: &str| {

@@ -15,6 +15,10 @@ pub(crate) struct CsvText<'a> {
     bytes: &'a [u8],
     /// Byte offset and 1-based line number of each non-blank line; entry 0 is the header.
     lines: Vec<(usize, usize)>,
+    /// The non-blank lines alone, `\n`-terminated, for Polars: a blank line (often at the end,
+    /// as editors leave it) would otherwise become a row of empty cells, and rows would no
+    /// longer match `lines`.
+    clean: Vec<u8>,
 }
 
 impl<'a> CsvText<'a> {
@@ -48,29 +52,114 @@ impl<'a> CsvText<'a> {
         if lines.is_empty() {
             return Err(Error::file(path, "empty file"));
         }
-        Ok(CsvText { path, bytes, lines })
+        let mut clean = Vec::with_capacity(bytes.len());
+        for &(offset, _) in &lines {
+            let line = bytes[offset..].split(|b| *b == b'\n').next().unwrap_or(&[]);
+            clean.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+            clean.push(b'\n');
+        }
+        Ok(CsvText {
+            path,
+            bytes,
+            lines,
+            clean,
+        })
     }
 
     /// Fields of the line starting at byte `offset`, counting commas outside double quotes;
     /// `None` when a quote is left open (a field spanning lines, which Polars then judges).
     fn field_count(&self, offset: usize) -> Option<usize> {
-        let (mut fields, mut quoted) = (1usize, false);
-        for &b in &self.bytes[offset..] {
-            match b {
-                b'\n' => break,
-                b'"' => quoted = !quoted,
-                b',' if !quoted => fields += 1,
-                _ => {}
+        // A quote opens a field only at its start, as Polars reads it; inside a quoted field
+        // `""` is a literal quote.
+        let (mut fields, mut quoted, mut at_start) = (1usize, false, true);
+        let line = self.bytes[offset..]
+            .split(|b| *b == b'\n')
+            .next()
+            .unwrap_or(&[]);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let mut i = 0;
+        while i < line.len() {
+            let b = line[i];
+            if quoted {
+                if b == b'"' {
+                    if line.get(i + 1) == Some(&b'"') {
+                        i += 1;
+                    } else {
+                        quoted = false;
+                    }
+                }
+            } else if b == b'"' && at_start {
+                quoted = true;
+            } else if b == b',' {
+                fields += 1;
+                at_start = true;
+                i += 1;
+                continue;
             }
+            at_start = false;
+            i += 1;
         }
         (!quoted).then_some(fields)
     }
 
     /// Every data line must have as many cells as the header; Polars would say "found more
-    /// fields than defined in 'Schema'" without a line.
+    /// fields than defined in 'Schema'" without a line. A header naming a column twice is
+    /// refused too: which of the two is the loss would be a guess.
     fn check_ragged(&self) -> Result<()> {
-        let Some(header) = self.field_count(self.lines[0].0) else {
-            return Ok(());
+        let (offset, line) = self.lines[0];
+        let end = self.bytes[offset..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(self.bytes.len(), |p| offset + p);
+        let text = String::from_utf8_lossy(&self.bytes[offset..end]);
+        let names: Vec<(usize, String)> = split_fields(&text)
+            .map(|(start, f)| (start, f.trim().trim_matches('"').to_string()))
+            .collect();
+        if let [(_, only)] = names.as_slice() {
+            for (sep, what) in [('\t', "tab"), (';', "semicolon")] {
+                if only.contains(sep) {
+                    return Err(Error::at(
+                        self.path,
+                        line,
+                        1,
+                        format!(
+                            "the header looks {what}-separated; losscast reads comma-separated \
+                             files (convert it, e.g. with tr '{}' ',')",
+                            if sep == '\t' { "\\t" } else { ";" }
+                        ),
+                    ));
+                }
+            }
+        }
+        if names
+            .iter()
+            .all(|(_, n)| !n.is_empty() && parse_number(n).is_some())
+        {
+            return Err(Error::at(
+                self.path,
+                line,
+                1,
+                "the first line holds numbers, not column names; add a header line (e.g. \
+                 step,loss,lr)",
+            ));
+        }
+        for (k, (start, name)) in names.iter().enumerate() {
+            if !name.is_empty() && names[..k].iter().any(|(_, n)| n == name) {
+                return Err(Error::at(
+                    self.path,
+                    line,
+                    text[..*start].chars().count() + 1,
+                    format!("the header names column '{name}' twice"),
+                ));
+            }
+        }
+        let Some(header) = self.field_count(offset) else {
+            return Err(Error::at(
+                self.path,
+                line,
+                1,
+                "a quote in the header is never closed",
+            ));
         };
         for &(offset, line) in &self.lines[1..] {
             match self.field_count(offset) {
@@ -83,7 +172,14 @@ impl<'a> CsvText<'a> {
                     ))
                 }
                 Some(_) => {}
-                None => return Ok(()),
+                None => {
+                    return Err(Error::at(
+                        self.path,
+                        line,
+                        1,
+                        "a quote opened on this line is never closed",
+                    ))
+                }
             }
         }
         Ok(())
@@ -110,7 +206,7 @@ impl<'a> CsvText<'a> {
             .with_infer_schema_length(Some(0))
             .with_raise_if_empty(true)
             .map_parse_options(|o| o.with_truncate_ragged_lines(false))
-            .into_reader_with_file_handle(Cursor::new(self.bytes))
+            .into_reader_with_file_handle(Cursor::new(self.clean.as_slice()))
             .finish()
             .map_err(|e| Error::file(self.path, format!("not a readable CSV: {e}")))?;
         if df.height() == 0 {

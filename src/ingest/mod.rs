@@ -64,11 +64,109 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::file(path, "file not found"),
-        _ => Error::file(path, format!("cannot read: {e}")),
+/// The largest input losscast reads: a per-step log of the longest run it represents is a few
+/// hundred MB; more than this is not a log, or not one to read into memory.
+pub const MAX_INPUT_BYTES: u64 = 4 << 30;
+
+/// A file's bytes, refusing what cannot be a log before reading it: a folder, a device
+/// (`/dev/zero` would be read forever), or more than [`MAX_INPUT_BYTES`] (a FIFO is read up to
+/// that). Errors are in plain words, naming the file.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    open_input(path, 0)?.read_all(path)
+}
+
+/// An input opened for reading, with its first bytes already read, so that a format can be
+/// sniffed from a pipe as well as from a file, and a file that is no log is refused without
+/// reading it all.
+pub(crate) struct Opened {
+    pub head: Vec<u8>,
+    rest: std::io::Take<std::fs::File>,
+}
+
+impl Opened {
+    /// The head and everything after it, up to [`MAX_INPUT_BYTES`].
+    pub fn read_all(mut self, path: &Path) -> Result<Vec<u8>> {
+        use std::io::Read;
+        self.rest
+            .read_to_end(&mut self.head)
+            .map_err(|e| io_error(path, &e))?;
+        if self.head.len() as u64 > MAX_INPUT_BYTES {
+            return Err(too_large(path));
+        }
+        Ok(self.head)
+    }
+}
+
+/// Open `path` after refusing folders, devices and oversized files, and read its first
+/// `head_bytes` bytes.
+pub(crate) fn open_input(path: &Path, head_bytes: usize) -> Result<Opened> {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err(Error::file(path, "is a folder, not a file"));
+    }
+    if kind.is_char_device() || kind.is_block_device() || kind.is_socket() {
+        return Err(Error::file(
+            path,
+            "is a device, not a file losscast can read",
+        ));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(too_large(path));
+    }
+    let f = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+    let mut rest = f.take(MAX_INPUT_BYTES + 1);
+    let mut head = Vec::with_capacity(meta.len().min(MAX_INPUT_BYTES) as usize);
+    (&mut rest)
+        .take(head_bytes as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| io_error(path, &e))?;
+    Ok(Opened { head, rest })
+}
+
+fn too_large(path: &Path) -> Error {
+    Error::file(
+        path,
+        format!(
+            "larger than {} GiB, more than losscast reads into memory",
+            MAX_INPUT_BYTES >> 30
+        ),
+    )
+}
+
+/// A text input (manifest, fit file): [`read_bytes`], UTF-8 with the line of the first bad
+/// byte, a leading byte-order mark dropped.
+pub fn read_text(path: &Path) -> Result<String> {
+    let bytes = read_bytes(path)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        Error::at(path, line, 1, "not UTF-8 text")
+    })?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
     })
+}
+
+/// An I/O error in plain words, naming the file.
+pub fn io_error(path: &Path, e: &std::io::Error) -> Error {
+    use std::io::ErrorKind as K;
+    let what = match e.kind() {
+        K::NotFound => "file not found".to_string(),
+        K::PermissionDenied => "permission denied".to_string(),
+        K::IsADirectory => "is a folder, not a file".to_string(),
+        K::OutOfMemory => "too large to read into memory".to_string(),
+        _ => {
+            // Drop Rust's "(os error N)".
+            let text = e.to_string();
+            let plain = text.split(" (os error").next().unwrap_or(&text).to_string();
+            format!("cannot read: {}", plain.to_lowercase())
+        }
+    };
+    Error::file(path, what)
 }
 
 /// Read a training log into canonical columns: a plain CSV (one row per step, every problem
@@ -78,12 +176,14 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
         return read_series_log(path, formats::read(path)?, opts);
     }
     // Sniff the head first: a trainer's format is read by its own reader, and anything else as
-    // a plain CSV, without reading a large file twice.
-    match formats::detect_file(path, &formats::peek(path, formats::SNIFF_BYTES)?) {
+    // a plain CSV (which names its own problems by line), from one read of the file.
+    let opened = open_input(path, formats::SNIFF_BYTES)?;
+    let format = formats::detect_file(path, &opened.head);
+    let bytes = opened.read_all(path)?;
+    match format {
         None | Some(formats::Format::Csv) => {}
-        Some(_) => return read_series_log(path, formats::read(path)?, opts),
+        Some(_) => return read_series_log(path, formats::from_bytes(path, &bytes)?, opts),
     }
-    let bytes = read_bytes(path)?;
     let sha256 = sha256_hex(&bytes);
     let text = csv_text::CsvText::new(path, &bytes)?;
     let raw = text.frame()?;
@@ -138,10 +238,16 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
         }
         if let Some(&prev) = step.last() {
             if s <= prev {
+                let hint = if opts.select.is_none() {
+                    " (a resumed run, or several runs in one file: pick one with --select \
+                     COLUMN=VALUE)"
+                } else {
+                    " (a resumed run? keep one record per step)"
+                };
                 return Err(text.err_at(
                     r,
                     &choice.step,
-                    format!("steps must increase: {s} follows {prev}"),
+                    format!("steps must increase: {s} follows {prev}{hint}"),
                 ));
             }
         }
@@ -229,6 +335,16 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
 /// training loss) of the chosen run, with the LR series (`--lr TAG` or the one the log names as
 /// LR) at its own steps.
 fn read_series_log(path: &Path, log: formats::SeriesLog, opts: &ReadOptions) -> Result<RunLog> {
+    if let Some(step) = &opts.names.step {
+        return Err(Error::file(
+            path,
+            format!(
+                "--step-col '{step}' names a column of a plain CSV; this is a {} log, whose steps \
+                 losscast reads itself",
+                log.format.name()
+            ),
+        ));
+    }
     let run_name = match &opts.select {
         None => None,
         Some((k, v)) if k == "run" => Some(v.as_str()),
@@ -272,6 +388,7 @@ fn read_series_log(path: &Path, log: formats::SeriesLog, opts: &ReadOptions) -> 
             format!("series {loss_name} has no finite points"),
         ));
     }
+    negative_step(path, loss_name, &loss.steps)?;
     let mut notes = loss.hygiene.notes(loss_name);
     let mut cols = vec![
         Column::new("step".into(), loss.steps.clone()),
@@ -280,6 +397,7 @@ fn read_series_log(path: &Path, log: formats::SeriesLog, opts: &ReadOptions) -> 
     let mut lr_points = None;
     if let Some(name) = lr_name {
         let mut lr = run.series[name].finish();
+        negative_step(path, name, &lr.steps)?;
         notes.extend(lr.hygiene.notes(name));
         match zero_lr_round_off(&mut lr.values) {
             Ok(0) => {}
@@ -319,6 +437,17 @@ fn read_series_log(path: &Path, log: formats::SeriesLog, opts: &ReadOptions) -> 
         notes,
         warnings: log.warnings.clone(),
     })
+}
+
+/// Steps count optimizer steps from 0; a negative one (sorted first) is corrupt data.
+fn negative_step(path: &Path, series: &str, steps: &[i64]) -> Result<()> {
+    match steps.first() {
+        Some(&s) if s < 0 => Err(Error::file(
+            path,
+            format!("{series} has a point at step {s}; steps count optimizer steps from 0"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The LR as the log has it, at its own steps with `lr_shift` applied: it may be denser than the

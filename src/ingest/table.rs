@@ -56,13 +56,36 @@ fn normalise(name: &str) -> String {
     name.trim().to_ascii_lowercase().replace(['_', '-'], " ")
 }
 
-fn find(header: &[String], given: &Option<String>, names: &[&str]) -> Option<String> {
-    match given {
-        Some(g) => header.iter().find(|h| *h == g).cloned(),
-        None => names
-            .iter()
-            .find_map(|want| header.iter().find(|h| normalise(h) == *want).cloned()),
+/// The given column, or the first of `names` the header has; an error when two header cells
+/// match that name (`n` and `N`), since picking one silently fitted a row index as N.
+fn find(
+    path: &Path,
+    header: &[String],
+    given: &Option<String>,
+    names: &[&str],
+    flag: &str,
+) -> Result<Option<String>> {
+    if let Some(g) = given {
+        return Ok(header.iter().find(|h| *h == g).cloned());
     }
+    for want in names {
+        let hits: Vec<&String> = header.iter().filter(|h| normalise(h) == *want).collect();
+        match hits.as_slice() {
+            [] => continue,
+            [one] => return Ok(Some((*one).clone())),
+            many => {
+                let names: Vec<String> = many.iter().map(|h| format!("'{h}'")).collect();
+                return Err(Error::file(
+                    path,
+                    format!(
+                        "columns {} could each be the same quantity; name one with {flag}",
+                        names.join(" and ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Where a table's cells come from: CSV (Polars, with line and column in errors) or JSON lines
@@ -259,15 +282,25 @@ pub fn read_table(path: &Path, cols: &TableColumns) -> Result<RunTable> {
             ),
         ),
     };
-    let n_col = find(&header, &cols.n, N_NAMES)
+    let n_col = find(path, &header, &cols.n, N_NAMES, "--n-col")?
         .ok_or_else(|| missing("model-size", &cols.n, N_NAMES, "--n-col"))?;
-    let loss_col = find(&header, &cols.loss, LOSS_NAMES)
+    let loss_col = find(path, &header, &cols.loss, LOSS_NAMES, "--loss-col")?
         .ok_or_else(|| missing("loss", &cols.loss, LOSS_NAMES, "--loss-col"))?;
-    let d_col = find(&header, &cols.d, D_NAMES);
+    if cols.d.is_some() && cols.c.is_some() {
+        return Err(Error::input(
+            "--d-col and --c-col both say where D comes from (D, or D = C/(6N)); give one",
+        ));
+    }
+    // A compute column the user names wins over a tokens column found by name.
+    let d_col = if cols.c.is_some() {
+        None
+    } else {
+        find(path, &header, &cols.d, D_NAMES, "--d-col")?
+    };
     if cols.d.is_some() && d_col.is_none() {
         return Err(missing("tokens", &cols.d, D_NAMES, "--d-col"));
     }
-    let c_col = find(&header, &cols.c, C_NAMES);
+    let c_col = find(path, &header, &cols.c, C_NAMES, "--c-col")?;
     if cols.c.is_some() && c_col.is_none() {
         return Err(missing("compute", &cols.c, C_NAMES, "--c-col"));
     }

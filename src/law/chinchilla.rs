@@ -130,12 +130,14 @@ pub fn optimal_allocation(params: &[f64], compute: f64) -> Result<Allocation> {
     let (e, a, b, alpha, beta) = (params[0], params[1], params[2], params[3], params[4]);
     if !(alpha > 0.0 && beta > 0.0) {
         return Err(Error::failed(format!(
-            "compute-optimal allocation needs alpha, beta > 0 (alpha = {alpha}, beta = {beta})"
+            "compute-optimal allocation needs alpha, beta > 0 (alpha = {}, beta = {})",
+            crate::cli_format::num(alpha),
+            crate::cli_format::num(beta)
         )));
     }
     if !(compute > 0.0 && compute.is_finite()) {
         return Err(Error::input(format!(
-            "--compute must be > 0, got {}",
+            "--compute must be a finite number > 0, got {}",
             crate::cli_format::num(compute)
         )));
     }
@@ -143,13 +145,27 @@ pub fn optimal_allocation(params: &[f64], compute: f64) -> Result<Allocation> {
     let (ea, eb) = (beta / (alpha + beta), alpha / (alpha + beta));
     let n_opt = g * (compute / 6.0).powf(ea);
     let d_opt = (compute / 6.0).powf(eb) / g;
-    Ok(Allocation {
+    let out = Allocation {
         compute,
         n_opt,
         d_opt,
         tokens_per_param: d_opt / n_opt,
         loss_pred: e + a * n_opt.powf(-alpha) + b * d_opt.powf(-beta),
-    })
+    };
+    // A = 0 or B = 0 leaves one side of the trade-off free: N or D runs to 0 or infinity.
+    let all_finite = [out.n_opt, out.d_opt, out.tokens_per_param, out.loss_pred]
+        .iter()
+        .all(|x| x.is_finite() && *x > 0.0);
+    if !all_finite {
+        return Err(Error::failed(format!(
+            "no finite compute-optimal allocation: N_opt = {}, D_opt = {}, loss = {} (A and B \
+             must both be > 0 for N and D to trade off)",
+            crate::cli_format::num(out.n_opt),
+            crate::cli_format::num(out.d_opt),
+            crate::cli_format::num(out.loss_pred)
+        )));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

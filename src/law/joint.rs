@@ -24,7 +24,8 @@ pub const N_REF: f64 = 1e8;
 fn joint_features(law: &dyn Law, curve: &Curve) -> Result<Features> {
     let n = curve.params.ok_or_else(|| {
         Error::input(format!(
-            "law {} needs each run's model size: params = N in the manifest (or --params N)",
+            "law {} needs each run's model size: params = N on the run in a manifest (predict \
+             and plan take it as --params N)",
             law.name()
         ))
     })?;

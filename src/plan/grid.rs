@@ -40,11 +40,33 @@ fn family_grid(name: &str) -> Result<&'static str> {
     })
 }
 
-/// Expand families and grids into canonical-ready spec strings.
-pub fn candidates(families: &[String], grids: &[String], frame: Frame) -> Result<Vec<String>> {
+/// Expand families and grids into canonical-ready spec strings, with a note for each family
+/// member that does not fit the frame (a step drop inside a long warmup of a short run): those
+/// are the defaults' doing, not the user's, so they are left out rather than refused. A user's
+/// `--grid` member that does not parse is an error.
+pub fn candidates(
+    families: &[String],
+    grids: &[String],
+    frame: Frame,
+) -> Result<(Vec<String>, Vec<String>)> {
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     for f in families {
-        out.extend(expand(family_grid(f.trim())?, frame)?);
+        let (fits, left_out): (Vec<String>, Vec<String>) = expand(family_grid(f.trim())?, frame)?
+            .into_iter()
+            .partition(|spec| crate::schedule::parse(spec, std::path::Path::new("")).is_ok());
+        if !left_out.is_empty() {
+            notes.push(format!(
+                "{} {} candidate(s) do not fit {} steps with {} warmup steps and were left out \
+                 (e.g. {})",
+                left_out.len(),
+                f.trim(),
+                frame.total,
+                frame.warmup,
+                left_out[0]
+            ));
+        }
+        out.extend(fits);
     }
     for g in grids {
         out.extend(expand(g, frame)?);
@@ -52,11 +74,12 @@ pub fn candidates(families: &[String], grids: &[String], frame: Frame) -> Result
     out.sort();
     out.dedup();
     if out.is_empty() {
-        return Err(Error::input(
-            "no candidate schedules (give --families or --grid)",
-        ));
+        return Err(Error::input(format!(
+            "no candidate schedules{} (give --families or --grid)",
+            notes.first().map_or(String::new(), |n| format!(": {n}"))
+        )));
     }
-    Ok(out)
+    Ok((out, notes))
 }
 
 /// One grid to its specs.
@@ -78,7 +101,17 @@ pub fn expand(grid: &str, frame: Frame) -> Result<Vec<String>> {
                 k.trim()
             )));
         }
+        if axes.iter().any(|(seen, _)| seen == k.trim()) {
+            return Err(bad(format!("key '{}' given twice", k.trim())));
+        }
         axes.push((k.trim().to_string(), values(v.trim()).map_err(bad)?));
+    }
+    for (a, b) in [("decay_frac", "decay_start"), ("end_frac", "end")] {
+        if axes.iter().any(|(k, _)| k == a) && axes.iter().any(|(k, _)| k == b) {
+            return Err(bad(format!(
+                "'{a}' and '{b}' both set the same thing; give one"
+            )));
+        }
     }
     let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
     for (k, vs) in &axes {
@@ -237,7 +270,8 @@ mod tests {
     #[test]
     fn default_families_parse() {
         let fams: Vec<String> = FAMILIES.iter().map(|s| s.to_string()).collect();
-        let specs = candidates(&fams, &[], F).unwrap();
+        let (specs, notes) = candidates(&fams, &[], F).unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(specs.len(), 51);
         for s in &specs {
             crate::schedule::parse(s, std::path::Path::new(""))

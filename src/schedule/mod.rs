@@ -236,6 +236,33 @@ impl Schedule {
         }
     }
 
+    /// Whether the schedule gives the LR up to `last_step`. A formula holds its value after
+    /// `total` by definition; a `file:` schedule written for fewer steps may be held for at
+    /// most 1 % of its length (noted), beyond that the LR there is unknown and refused.
+    pub fn covers(&self, last_step: u64) -> Result<Option<String>> {
+        let Schedule::File { path, values, .. } = self else {
+            return Ok(None);
+        };
+        let file_last = values.len().saturating_sub(1) as u64;
+        if last_step <= file_last {
+            return Ok(None);
+        }
+        let held = last_step - file_last;
+        let bound = crate::ingest::max_lr_gap(file_last as i64) as u64;
+        if held > bound {
+            return Err(Error::input(format!(
+                "file:{} gives the LR up to step {file_last}, but step {last_step} is needed: \
+                 {held} steps beyond its end, more than the {bound} (1 %) losscast holds its last \
+                 LR for; extend the file or give a spec",
+                path.display()
+            )));
+        }
+        Ok(Some(format!(
+            "file:{}: its last LR (step {file_last}) held for {held} more step(s)",
+            path.display()
+        )))
+    }
+
     /// What reading the schedule had to do (a `file:` schedule's interpolated gaps, LR round-off
     /// set to 0), for the fit record.
     pub fn notes(&self) -> &[String] {

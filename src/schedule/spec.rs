@@ -60,6 +60,13 @@ pub fn parse(spec: &str, base_dir: &Path) -> Result<Schedule> {
         if end < 0.0 {
             return Err(format!("end must be >= 0, got {}", num(end)));
         }
+        if end > peak {
+            return Err(format!(
+                "end ({}) exceeds peak ({}); a decay ends below its peak",
+                num(end),
+                num(peak)
+            ));
+        }
         Ok(end)
     };
     let shape = match kind {
@@ -100,6 +107,11 @@ pub fn parse(spec: &str, base_dir: &Path) -> Result<Schedule> {
         }
         "steps" => {
             let drops = parse_drops(keys.get("drops").unwrap_or(""), warmup).map_err(bad)?;
+            if let Some((at, _)) = drops.iter().find(|(at, _)| *at > total) {
+                return Err(bad(format!(
+                    "drop at step {at} comes after total ({total}), so it would never happen"
+                )));
+            }
             Shape::Steps { drops }
         }
         "rsqrt" => {

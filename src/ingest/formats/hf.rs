@@ -72,9 +72,12 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
         ..Run::default()
     };
     let mut warnings = Vec::new();
-    let mut summaries = 0;
+    let (mut summaries, mut not_objects, mut bad_steps) = (0, 0, 0);
+    // Text where a number belongs ("loss": "2.0"), per key: dropped, and said so.
+    let mut text_values: std::collections::BTreeMap<&str, usize> = Default::default();
     for entry in history {
         let Some(obj) = entry.as_object() else {
+            not_objects += 1;
             continue;
         };
         if obj.contains_key("train_runtime") {
@@ -82,20 +85,41 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
             continue;
         }
         let Some(step) = obj.get("step").and_then(Value::as_i64) else {
-            continue; // predict_* entries have no step
+            // predict_* entries have no step at all; a step that is not a whole number is damage.
+            if obj.contains_key("step") {
+                bad_steps += 1;
+            }
+            continue;
         };
         for (k, val) in obj {
             if k == "step" {
                 continue;
             }
-            if let Some(x) = as_number(val) {
-                run.add(k, step, x);
+            match as_number(val) {
+                Some(x) => run.add(k, step, x),
+                None if val.is_string() => *text_values.entry(k.as_str()).or_default() += 1,
+                None => {}
             }
         }
     }
     if summaries > 0 {
         warnings.push(format!(
             "{summaries} final summary entry left out of the curve"
+        ));
+    }
+    if not_objects > 0 {
+        warnings.push(format!(
+            "{not_objects} log_history entry(ies) are not objects; skipped"
+        ));
+    }
+    if bad_steps > 0 {
+        warnings.push(format!(
+            "{bad_steps} log_history entry(ies) have a step that is not a whole number; skipped"
+        ));
+    }
+    for (k, n) in text_values {
+        warnings.push(format!(
+            "'{k}': {n} text value(s) where numbers belong; skipped"
         ));
     }
     if run.series.is_empty() {

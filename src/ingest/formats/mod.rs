@@ -12,7 +12,7 @@ mod rows;
 mod text;
 mod wandb;
 
-use super::{read_bytes, sha256_hex, tfevents};
+use super::{sha256_hex, tfevents};
 use crate::error::{Error, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -276,22 +276,31 @@ pub fn is_log_file_in_folder(path: &Path) -> bool {
     dirs::is_log_file(path)
 }
 
-/// Read a log in any recognised format, from a file or a folder.
+/// Read a log in any recognised format, from a file or a folder. A file whose first
+/// [`SNIFF_BYTES`] are no known format is refused without reading the rest.
 pub fn read(path: &Path) -> Result<SeriesLog> {
-    let mut log = if path.is_dir() {
-        dirs::read(path)?
-    } else {
-        if detect_file(path, &peek(path, SNIFF_BYTES)?).is_none() {
-            return Err(unrecognised(path));
-        }
-        parse(path, &read_bytes(path)?)?
-    };
+    if path.is_dir() {
+        return Ok(with_tokens_per_step(dirs::read(path)?));
+    }
+    let opened = super::open_input(path, SNIFF_BYTES)?;
+    if detect_file(path, &opened.head).is_none() {
+        return Err(unrecognised(path));
+    }
+    from_bytes(path, &opened.read_all(path)?)
+}
+
+/// A log file's bytes, parsed: [`parse`] and the tokens per step.
+pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
+    Ok(with_tokens_per_step(parse(path, bytes)?))
+}
+
+fn with_tokens_per_step(mut log: SeriesLog) -> SeriesLog {
     if log.tokens_per_step.is_none() {
         let (tps, warning) = tokens_per_step(&log.runs[0]);
         log.tokens_per_step = tps;
         log.warnings.extend(warning);
     }
-    Ok(log)
+    log
 }
 
 /// Token counters trainers log (log-formats.md §6).
@@ -373,20 +382,6 @@ fn unrecognised(path: &Path) -> Error {
          llm.c, Megatron-LM and nanoGPT output, W&B exports, Lightning metrics.csv, \
          LLaMA-Factory trainer_log.jsonl, and CSV, JSON lines or Parquet with a step column)",
     )
-}
-
-/// The first `n` bytes of a file (fewer if it is shorter).
-pub(crate) fn peek(path: &Path, n: usize) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let f = std::fs::File::open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::file(path, "file not found"),
-        _ => Error::file(path, format!("cannot read: {e}")),
-    })?;
-    let mut head = Vec::with_capacity(n);
-    f.take(n as u64)
-        .read_to_end(&mut head)
-        .map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
-    Ok(head)
 }
 
 /// Parse a log's bytes in any recognised format.
