@@ -342,7 +342,7 @@ fn values_outside_a_laws_domain_and_non_finite_forecasts_are_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("no candidate schedule has a finite forecast"),
+        err.contains("no candidate schedule has a finite positive forecast"),
         "{err}"
     );
     // A flat IsoFLOP sweep: every budget says so, and there is no exponent.

@@ -6,6 +6,7 @@
 //! what it is doing, and says where they do apply.
 
 use crate::error::{Error, Result};
+use crate::law::{Law, LawKind};
 use clap::parser::ValueSource;
 use clap::ArgMatches;
 
@@ -75,4 +76,56 @@ fn flag(id: &str) -> String {
         "lr_col" => "--lr".into(),
         other => format!("--{}", other.replace('_', "-")),
     }
+}
+
+/// With `--manifest`, the per-file flags are set on each run in the manifest instead.
+pub(super) fn refuse_file_flags_with_manifest(manifest: bool, given: Given) -> Result<()> {
+    if manifest {
+        given.refuse(
+            FILE_ONLY,
+            "it reads a single log FILE; with --manifest, set it on each run in the manifest \
+             (min_step, max_step, loss, lr, lr_shift, select, step_col)",
+        )?;
+    }
+    Ok(())
+}
+
+/// Refuse flags that do not apply to a law of this kind.
+pub(super) fn refuse_flags_for_kind(law: &dyn Law, given: Given) -> Result<()> {
+    let name = law.name();
+    match law.kind() {
+        LawKind::Schedule => {
+            given.refuse(
+                TABLE_ONLY,
+                &format!(
+                    "it selects points of a table of finished runs, for size laws (chinchilla, \
+                     kaplan, power); {name} is fitted to loss curves"
+                ),
+            )?;
+            given.refuse(
+                BOOTSTRAP,
+                &format!(
+                    "the case bootstrap is for size laws fitted to a table (chinchilla, kaplan, \
+                     power), not {name}"
+                ),
+            )?;
+        }
+        LawKind::Table => given.refuse(
+            CURVE_ONLY,
+            &format!(
+                "it is about a loss curve and its LR schedule; {name} is fitted to a table of \
+                 finished runs (model size, tokens, loss)"
+            ),
+        )?,
+    }
+    if name != "power" {
+        given.refuse(&["variable"], "it picks the variable of --law power")?;
+    }
+    if !given.has("bootstrap") {
+        given.refuse(
+            &["seed", "level"],
+            "it sets up --bootstrap K, which was not given",
+        )?;
+    }
+    Ok(())
 }

@@ -211,7 +211,7 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
     print!("{}", table(&ranked, a.top));
     if let Some(u) = unranked.first() {
         println!(
-            "not ranked: {} candidate(s) without a finite forecast (--json lists them), e.g. {}: \
+            "not ranked: {} candidate(s) without a finite positive forecast (--json lists them), e.g. {}: \
              {}",
             unranked.len(),
             u.spec,

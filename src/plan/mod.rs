@@ -117,7 +117,7 @@ pub fn rank(
         .into_iter()
         .map(|c| Unranked {
             reason: format!(
-                "predicted final loss {} with S1 {}, S2 {}: not a finite forecast, the \
+                "predicted final loss {} with S1 {}, S2 {}: not a finite positive loss, the \
                  schedule lies outside where the law holds",
                 crate::cli_format::num(c.final_loss_pred),
                 crate::cli_format::num(c.s1),
@@ -128,7 +128,7 @@ pub fn rank(
         .collect();
     if ranked.is_empty() {
         return Err(Error::failed(format!(
-            "no candidate schedule has a finite forecast ({} tried); first: {}: {}",
+            "no candidate schedule has a finite positive forecast ({} tried); first: {}: {}",
             unranked.len(),
             unranked.first().map_or("", |u| u.spec.as_str()),
             unranked.first().map_or("", |u| u.reason.as_str())
