@@ -9,8 +9,15 @@ use crate::fit::{Domain, TableDomain};
 use crate::law::areas::{annealing_area, forward_area};
 use crate::law::Law;
 
-/// Relative slack before a value counts as outside the fitted range (round-off of S1 and S2).
+/// Relative slack before a model size, token count or compute counts as outside the fitted
+/// range (round-off).
 const SLACK: f64 = 1e-9;
+
+/// How far beyond the fit runs' S1 and S2 a forecast may go before it counts as an
+/// extrapolation: 0.1 % of the fit runs' S1 (both areas are sums of LRs over steps).
+/// Forecasting a few steps past the last logged point is not news; more annealing than any fit
+/// run had is.
+const AREA_SLACK: f64 = 1e-3;
 
 /// Why a schedule forecast with end areas `s1`, `s2` for a model of `model_size` parameters is an
 /// extrapolation. `None` when the fit file predates domains.
@@ -24,10 +31,11 @@ pub fn beyond_domain(
         return (None, Vec::new());
     };
     let mut reasons = Vec::new();
-    if s1 > d.s1_max * (1.0 + SLACK) {
+    let slack = AREA_SLACK * d.s1_max;
+    if s1 > d.s1_max + slack {
         reasons.push(format!("S1 {s1:.4} beyond the fit runs' {:.4}", d.s1_max));
     }
-    if s2 > d.s2_max * (1.0 + SLACK) + 1e-12 {
+    if s2 > d.s2_max + slack {
         reasons.push(format!("S2 {s2:.4} beyond the fit runs' {:.4}", d.s2_max));
     }
     if let (Some(n), Some([lo, hi])) = (model_size, d.params) {

@@ -54,10 +54,15 @@ pub fn parse_steps(text: &str) -> Result<Vec<i64>> {
     Ok(steps)
 }
 
-/// Every 100th step up to the schedule's end (and the end itself).
+/// Every 100th step from the end of warmup to the schedule's end (and the end itself): inside
+/// the warmup the law describes loss poorly, and a forecast there is warned about.
 pub fn default_steps(schedule: &Schedule) -> Vec<i64> {
     let total = schedule.total_steps() as i64;
-    let mut steps: Vec<i64> = (1..=total / 100).map(|k| 100 * k).collect();
+    let warmup = schedule.warmup_end() as i64;
+    let mut steps: Vec<i64> = (1..=total / 100)
+        .map(|k| 100 * k)
+        .filter(|&s| s >= warmup)
+        .collect();
     if steps.last() != Some(&total) && total > 0 {
         steps.push(total);
     }
@@ -151,5 +156,18 @@ mod tests {
         let e = parse_steps("1e15").unwrap_err().to_string();
         assert!(e.contains("limit"), "{e}");
         assert!(parse_steps("0:1e15:1").is_err());
+    }
+
+    #[test]
+    fn default_steps_start_after_warmup() {
+        let s = crate::schedule::parse(
+            "cosine:peak=3e-4,end=3e-5,warmup=2160,total=24000",
+            std::path::Path::new(""),
+        )
+        .unwrap();
+        let steps = default_steps(&s);
+        assert_eq!(steps.first(), Some(&2200));
+        assert_eq!(steps.last(), Some(&24000));
+        assert!(steps.windows(2).all(|w| w[1] - w[0] == 100));
     }
 }

@@ -29,7 +29,8 @@ pub(super) struct PredictArgs {
     /// Training tokens to forecast (size laws), paired with --n.
     #[arg(long, value_delimiter = ',')]
     d: Vec<f64>,
-    /// Steps: a list 1000,2000 or a range 1000:24000:1000 (default: every 100th step).
+    /// Steps: a list 1000,2000 or a range 1000:24000:1000 (default: every 100th step after
+    /// warmup).
     #[arg(long)]
     steps: Option<String>,
     /// Write step,lr,loss_pred CSV here instead of printing it.

@@ -272,6 +272,17 @@ impl Schedule {
         }
     }
 
+    /// The first step at the schedule's peak LR: the end of its warmup.
+    pub fn warmup_end(&self) -> u64 {
+        match self {
+            Schedule::Formula(f) => f.warmup.saturating_sub(1),
+            Schedule::File { values, .. } => {
+                let peak = values.iter().copied().fold(0.0f64, f64::max);
+                values.iter().position(|&x| x >= peak).unwrap_or(0) as u64
+            }
+        }
+    }
+
     /// The last step the schedule was written for (`total`, or a file's last row); later steps
     /// keep its LR.
     pub fn total_steps(&self) -> u64 {
