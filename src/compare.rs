@@ -1,14 +1,16 @@
 //! Side-by-side comparison of laws on one manifest: fit each on the fit runs, score it on the
 //! test runs. The question a user asks is "which law forecasts *my* runs best", so the table is
-//! about held-out metrics, with the fit objective and time beside them.
+//! about held-out metrics, with the fit objective and time beside them. It is one fold of a
+//! backtest: the manifest's roles are the split ([`engine::fit_and_score`]).
 
+use crate::backtest::engine;
 use crate::error::{Error, Result};
-use crate::fit::{self, FitOptions, FitRecord};
+use crate::fit::{FitOptions, FitRecord};
 use crate::law::{self, LawOptions};
+use crate::manifest::Role;
 use crate::metrics::Metrics;
 use crate::runs::Run;
 use serde::Serialize;
-use std::time::Instant;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ComparisonRow {
@@ -57,13 +59,15 @@ pub fn compare(laws: &[String], runs: &[Run], law_options: &LawOptions) -> Resul
             law: law.options().clone(),
             ..FitOptions::default()
         };
-        let start = Instant::now();
-        let record = fit::fit(law.as_ref(), runs, &options)?;
-        let fit_seconds = start.elapsed().as_secs_f64();
-        // Evaluate with the law as fitted (its options may have been calibrated on the data).
-        let fitted = record.build_law()?;
-        let params = record.param_vector(fitted.as_ref())?;
-        let (_, _, test) = fit::evaluate(fitted.as_ref(), &params, runs)?;
+        let (fit_runs, test_runs): (Vec<Run>, Vec<Run>) =
+            runs.iter().cloned().partition(|r| r.role == Role::Fit);
+        let scored = engine::fit_and_score(law.as_ref(), &options, &fit_runs, &test_runs)?;
+        let (record, params, test, fit_seconds) = (
+            scored.record,
+            scored.params,
+            scored.test_mean,
+            scored.fit_seconds,
+        );
         rows.push(ComparisonRow {
             law: record.law.clone(),
             n_params: params.len(),

@@ -6,6 +6,7 @@
 //! readers of a record ([`predict`], [`fit::evaluate`], [`plot`]) never refit. The binary in
 //! `main.rs` is a thin shell over [`cli`]. See ARCHITECTURE.md.
 
+pub mod backtest;
 pub mod cli;
 pub mod cli_format;
 pub mod compare;

@@ -8,11 +8,11 @@
 //! error `(predicted − observed)/observed` of every held-out point, summarised by its mean and
 //! maximum absolute value.
 
+use crate::backtest::engine;
 use crate::error::{Error, Result};
 use crate::fit::{self, FitOptions};
 use crate::ingest::table::{groups_within, RunTable};
 use crate::law::{Law, TablePoints};
-use crate::manifest::Role;
 use crate::metrics::Metrics;
 use crate::runs::Run;
 use serde::{Deserialize, Serialize};
@@ -184,19 +184,18 @@ pub fn rollout_runs(
     let mut out = Vec::new();
     for k in 1..=folds.min(possible) {
         let split = groups.len() - k;
-        let with_role = |idx: &[usize], role: Role| -> Vec<Run> {
-            idx.iter()
-                .map(|&i| Run {
-                    role,
-                    ..runs[i].clone()
-                })
-                .collect()
-        };
-        let train = with_role(&groups[..split].concat(), Role::Fit);
-        let test = with_role(&groups[split..].concat(), Role::Test);
-        let rec = fit::fit(law, &train, options)?;
-        let params = rec.param_vector(law)?;
-        let (per_run, _, test_mean) = fit::evaluate(law, &params, &test)?;
+        let pick = |idx: &[usize]| -> Vec<Run> { idx.iter().map(|&i| runs[i].clone()).collect() };
+        let (train, test) = (
+            pick(&groups[..split].concat()),
+            pick(&groups[split..].concat()),
+        );
+        let scored = engine::fit_and_score(law, options, &train, &test)?;
+        let (rec, params, per_run, test_mean) = (
+            scored.record,
+            scored.params,
+            scored.per_run,
+            scored.test_mean,
+        );
         let scores = per_run
             .iter()
             .zip(&test)

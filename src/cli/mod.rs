@@ -2,6 +2,7 @@
 //! JSON. No numerics live here.
 
 mod applies;
+mod backtest;
 mod demo;
 mod help;
 mod inspect;
@@ -68,6 +69,11 @@ enum Command {
     #[command(after_long_help = help::MANIFEST)]
     #[command(allow_negative_numbers = true)]
     Compare(CompareArgs),
+    /// Measure forecasts on your own runs: hide a schedule, the longer horizons, the second
+    /// half of a run or the larger models, fit the rest, and score every law on what was hidden.
+    #[command(after_long_help = help::MANIFEST)]
+    #[command(allow_negative_numbers = true)]
+    Backtest(backtest::BacktestArgs),
     /// Compute-optimal model size and tokens for a compute budget, from a chinchilla fit.
     #[command(allow_negative_numbers = true)]
     Optimal(predict::OptimalArgs),
@@ -475,6 +481,7 @@ fn dispatch(cmd: Command, given: Given) -> Result<()> {
         Command::Eval(a) => cmd_eval(a, given),
         Command::Plot(a) => cmd_plot(a, given),
         Command::Compare(a) => cmd_compare(a),
+        Command::Backtest(a) => backtest::run(a),
         Command::Optimal(a) => predict::run_optimal(a),
         Command::Isoflop(a) => isoflop::run(a),
         Command::Plan(a) => plan::run(a, given),

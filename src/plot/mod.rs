@@ -18,6 +18,7 @@ use plotters::prelude::*;
 use std::path::Path;
 use std::sync::Once;
 
+pub mod backtest;
 pub mod isoflop;
 pub mod parity;
 pub mod plan;

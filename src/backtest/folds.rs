@@ -1,0 +1,228 @@
+//! How each backtest task splits a user's runs into what a fit sees and what it must forecast.
+//! Splits are pure data: the runs a fit may read (cut where the task says) and the runs or
+//! points it is scored on. Nothing here fits.
+
+use super::Task;
+use crate::rollout::size_groups;
+use crate::runs::Run;
+
+/// Runs whose last steps lie within this relative distance end at one horizon: manifests cut
+/// runs at `max_step = 23999` beside runs that end at 24 000.
+pub const HORIZON_TOL: f64 = 0.02;
+
+/// Fractions of a run's steps `truncate` fits on.
+pub const TRUNCATE_FRACTIONS: [f64; 2] = [0.25, 0.5];
+
+/// At most this many `size` folds (fold k holds out the k largest sizes), as `eval --rollout`.
+pub const SIZE_FOLDS: usize = 3;
+
+/// One fold: fit on `fit`, forecast `test`.
+#[derive(Debug, Clone)]
+pub struct Split {
+    pub task: Task,
+    /// What the fold holds out, for people: "cosine_72000", "> 24000 steps", "xl after 25 %".
+    pub label: String,
+    /// The model size the fold belongs to (per-size tasks), or the largest fitted size (`size`).
+    pub size: Option<f64>,
+    pub fit: Vec<Run>,
+    pub test: Vec<Run>,
+}
+
+/// Why a task offers no fold on these runs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub task: Task,
+    pub reason: String,
+}
+
+/// Runs grouped by model size (`params`); runs without a size form one group.
+pub fn by_size(runs: &[Run]) -> Vec<(Option<f64>, Vec<&Run>)> {
+    let sized: Vec<usize> = (0..runs.len())
+        .filter(|&i| runs[i].params.is_some())
+        .collect();
+    let sizes: Vec<f64> = sized.iter().map(|&i| runs[i].params.unwrap()).collect();
+    let mut out: Vec<(Option<f64>, Vec<&Run>)> = size_groups(&sizes)
+        .into_iter()
+        .map(|g| {
+            (
+                Some(sizes[g[0]]),
+                g.iter().map(|&j| &runs[sized[j]]).collect(),
+            )
+        })
+        .collect();
+    let unsized_runs: Vec<&Run> = runs.iter().filter(|r| r.params.is_none()).collect();
+    if !unsized_runs.is_empty() {
+        out.insert(0, (None, unsized_runs));
+    }
+    out
+}
+
+fn last_step(r: &Run) -> i64 {
+    r.steps.last().copied().unwrap_or(0)
+}
+
+fn size_label(size: Option<f64>, multi: bool) -> String {
+    match size {
+        Some(n) if multi => format!("{}: ", crate::cli_format::num(n)),
+        _ => String::new(),
+    }
+}
+
+/// Leave each run of a size out in turn; fit on the other runs of that size.
+pub fn schedule(runs: &[Run]) -> (Vec<Split>, Option<Skipped>) {
+    let groups = by_size(runs);
+    let multi = groups.len() > 1;
+    let mut out = Vec::new();
+    for (size, group) in &groups {
+        if group.len() < 2 {
+            continue;
+        }
+        for (i, held) in group.iter().enumerate() {
+            out.push(Split {
+                task: Task::Schedule,
+                label: format!("{}{}", size_label(*size, multi), held.name),
+                size: *size,
+                fit: group
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(_, r)| (*r).clone())
+                    .collect(),
+                test: vec![(*held).clone()],
+            });
+        }
+    }
+    let skipped = out.is_empty().then(|| Skipped {
+        task: Task::Schedule,
+        reason: "no model size has two runs to leave one out of".into(),
+    });
+    (out, skipped)
+}
+
+/// Distinct horizons (last steps) in increasing order, runs within [`HORIZON_TOL`] merged.
+fn horizons(group: &[&Run]) -> Vec<i64> {
+    let mut ends: Vec<i64> = group.iter().map(|r| last_step(r)).collect();
+    ends.sort_unstable();
+    let mut out: Vec<i64> = Vec::new();
+    for e in ends {
+        match out.last_mut() {
+            Some(h) if (e - *h) as f64 <= HORIZON_TOL * e as f64 => *h = e,
+            _ => out.push(e),
+        }
+    }
+    out
+}
+
+/// Per size and per horizon the runs offer: fit the runs that end at or before it, forecast the
+/// longer ones.
+pub fn horizon(runs: &[Run]) -> (Vec<Split>, Option<Skipped>) {
+    let groups = by_size(runs);
+    let multi = groups.len() > 1;
+    let mut out = Vec::new();
+    for (size, group) in &groups {
+        let hs = horizons(group);
+        for &h in hs.iter().take(hs.len().saturating_sub(1)) {
+            let (fit, test): (Vec<&Run>, Vec<&Run>) = group.iter().partition(|r| last_step(r) <= h);
+            out.push(Split {
+                task: Task::Horizon,
+                label: format!(
+                    "{}fit ≤ {h} steps, forecast longer",
+                    size_label(*size, multi)
+                ),
+                size: *size,
+                fit: fit.into_iter().cloned().collect(),
+                test: test.into_iter().cloned().collect(),
+            });
+        }
+    }
+    let skipped = out.is_empty().then(|| Skipped {
+        task: Task::Horizon,
+        reason: "every model size's runs end at one horizon".into(),
+    });
+    (out, skipped)
+}
+
+/// Each run alone: fit its points up to a fraction of its last step, forecast the rest. The fit
+/// sees the LR only up to the cut, as a run that is half done has only that.
+pub fn truncate(runs: &[Run], min_points: usize) -> (Vec<Split>, Option<Skipped>) {
+    let mut out = Vec::new();
+    for r in runs {
+        let last = last_step(r);
+        for frac in TRUNCATE_FRACTIONS {
+            let cut = (frac * last as f64).floor() as i64;
+            let k = r.steps.partition_point(|&s| s <= cut);
+            if k < min_points || k == r.steps.len() {
+                continue;
+            }
+            let lr_end = usize::try_from(cut).unwrap_or(0) + 1;
+            let head = Run {
+                steps: r.steps[..k].to_vec(),
+                loss: r.loss[..k].to_vec(),
+                lr: r.lr[..lr_end.min(r.lr.len())].to_vec(),
+                ..r.clone()
+            };
+            let tail = Run {
+                steps: r.steps[k..].to_vec(),
+                loss: r.loss[k..].to_vec(),
+                ..r.clone()
+            };
+            out.push(Split {
+                task: Task::Truncate,
+                label: format!("{} after {:.0} %", r.name, frac * 100.0),
+                size: r.params,
+                fit: vec![head],
+                test: vec![tail],
+            });
+        }
+    }
+    let skipped = out.is_empty().then(|| Skipped {
+        task: Task::Truncate,
+        reason: format!("no run has {min_points} points in its first 25 % or 50 % of steps"),
+    });
+    (out, skipped)
+}
+
+/// Fold k fits every run but those of the k largest sizes and forecasts each of their curves
+/// (what `eval --rollout params` does). Needs `params` on every run and two sizes.
+pub fn size(runs: &[Run], folds: usize) -> (Vec<Split>, Option<Skipped>) {
+    if runs.iter().any(|r| r.params.is_none()) {
+        return (
+            Vec::new(),
+            Some(Skipped {
+                task: Task::Size,
+                reason: "a run has no model size (params = N in the manifest)".into(),
+            }),
+        );
+    }
+    let groups = by_size(runs);
+    let possible = groups.len().saturating_sub(1);
+    let mut out = Vec::new();
+    for k in 1..=folds.min(possible) {
+        let split = groups.len() - k;
+        let held: Vec<String> = groups[split..]
+            .iter()
+            .map(|(n, _)| crate::cli_format::num(n.unwrap_or(f64::NAN)))
+            .collect();
+        out.push(Split {
+            task: Task::Size,
+            label: format!("hold out N = {}", held.join(", ")),
+            size: groups[split - 1].0,
+            fit: groups[..split]
+                .iter()
+                .flat_map(|(_, g)| g.iter().map(|r| (*r).clone()))
+                .collect(),
+            test: groups[split..]
+                .iter()
+                .flat_map(|(_, g)| g.iter().map(|r| (*r).clone()))
+                .collect(),
+        });
+    }
+    let skipped = out.is_empty().then(|| Skipped {
+        task: Task::Size,
+        reason: format!(
+            "the runs hold {} model size(s); a size backtest needs two",
+            groups.len()
+        ),
+    });
+    (out, skipped)
+}

@@ -1,0 +1,398 @@
+//! Backtests: how well would each law (and fitting option) have forecast the user's own runs?
+//!
+//! A user's question is never "how well does the law fit" but "how well will it forecast the run
+//! I have not paid for". A backtest answers it with runs the user already has: it hides some of
+//! them (a whole schedule, the longer horizons, the second half of a run, the larger models),
+//! fits on the rest and scores the forecast of what it hid. `folds` makes the splits, `engine`
+//! fits and scores one split, this module runs every (split, method) pair and summarises.
+
+pub mod engine;
+pub mod folds;
+pub mod report;
+
+use crate::error::{Error, Result};
+use crate::fit::FitOptions;
+use crate::law::{self, LawKind, LawOptions};
+use crate::runs::Run;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub use folds::{Skipped, Split};
+
+/// What a backtest hides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// Leave one run of a size out: another schedule at a known size.
+    Schedule,
+    /// Fit the shorter runs of a size, forecast the longer ones.
+    Horizon,
+    /// Fit the first 25 % or 50 % of a run, forecast the rest ("my run is half done").
+    Truncate,
+    /// Fit the smaller models, forecast the larger ones' whole curves.
+    Size,
+}
+
+impl Task {
+    pub const ALL: [Task; 4] = [Task::Schedule, Task::Horizon, Task::Truncate, Task::Size];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Schedule => "schedule",
+            Task::Horizon => "horizon",
+            Task::Truncate => "truncate",
+            Task::Size => "size",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Task> {
+        Task::ALL
+            .into_iter()
+            .find(|t| t.name() == s.trim())
+            .ok_or_else(|| {
+                Error::input(format!(
+                    "unknown backtest task '{s}' (tasks: schedule, horizon, truncate, size)"
+                ))
+            })
+    }
+
+    /// Whether a law of this kind can be scored on this task: joint size × schedule laws
+    /// forecast other sizes, schedule laws forecast runs of a size they were fitted on.
+    fn takes(self, uses_model_size: bool) -> bool {
+        match self {
+            Task::Size => uses_model_size,
+            _ => !uses_model_size,
+        }
+    }
+}
+
+impl fmt::Display for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One competitor: a law with the options it is fitted with.
+#[derive(Debug, Clone)]
+pub struct Method {
+    /// How tables and JSON name it: the law, plus any option that differs from the default.
+    pub name: String,
+    pub law: String,
+    pub options: FitOptions,
+}
+
+impl Method {
+    pub fn new(law: &str, law_options: &LawOptions) -> Method {
+        Method {
+            name: law.to_string(),
+            law: law.to_string(),
+            options: FitOptions {
+                law: law_options.clone(),
+                ..FitOptions::default()
+            },
+        }
+    }
+}
+
+/// What a backtest runs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub tasks: Vec<Task>,
+    pub methods: Vec<Method>,
+}
+
+/// The score of one method on one fold.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoldScore {
+    pub task: Task,
+    pub fold: String,
+    pub method: String,
+    pub fit_runs: Vec<String>,
+    pub test_runs: Vec<String>,
+    /// Points the forecast was scored on.
+    pub test_points: usize,
+    /// Mean over the held-out curves of mean |L − P| / L.
+    pub pred_e: Option<f64>,
+    /// Mean over the held-out curves of max |L − P| / L.
+    pub worst_e: Option<f64>,
+    /// Mean over the held-out curves of the relative error at their last point.
+    pub final_err: Option<f64>,
+    pub fit_seconds: f64,
+    pub trustworthy: bool,
+    /// Why the fold has no score (the fit failed or could not start).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A method's mean over a task's folds.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskSummary {
+    pub task: Task,
+    pub method: String,
+    pub folds: usize,
+    /// Folds whose fit failed; a method that failed any fold is not ranked.
+    pub failed: usize,
+    /// Folds scored with a fit flagged untrustworthy.
+    pub untrustworthy: usize,
+    pub pred_e: Option<f64>,
+    pub worst_e: Option<f64>,
+    pub final_err: Option<f64>,
+    pub fit_seconds: f64,
+    /// The lowest mean PredE of the task among methods that scored every fold.
+    pub best: bool,
+}
+
+/// Everything a backtest found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Backtest {
+    pub tasks: Vec<Task>,
+    pub methods: Vec<String>,
+    pub summary: Vec<TaskSummary>,
+    pub folds: Vec<FoldScore>,
+    /// Tasks asked for that these runs cannot pose, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// The method with the lowest PredE averaged over the tasks every method was scored on,
+    /// each task counting once.
+    pub overall_best: Option<String>,
+}
+
+/// Fewest fit points a split must leave: more than any law has parameters.
+const MIN_FIT_POINTS: usize = 8;
+
+/// The laws that compete by default: every law that applies to `tasks` on these runs.
+pub fn default_methods(runs: &[Run], tasks: &[Task], law_options: &LawOptions) -> Vec<Method> {
+    let sized = runs.iter().all(|r| r.params.is_some());
+    law::LAW_NAMES
+        .iter()
+        .filter_map(|name| {
+            let l = law::build(name, law_options.clone()).ok()?;
+            if l.kind() != LawKind::Schedule {
+                return None;
+            }
+            let joint = l.uses_model_size();
+            let applies = tasks.iter().any(|t| t.takes(joint)) && (!joint || sized);
+            applies.then(|| Method::new(name, law_options))
+        })
+        .collect()
+}
+
+/// The splits of every task in `tasks`, with the tasks these runs cannot pose.
+pub fn splits(runs: &[Run], tasks: &[Task]) -> (Vec<Split>, Vec<Skipped>) {
+    let mut all = Vec::new();
+    let mut skipped = Vec::new();
+    for &t in tasks {
+        let (s, why) = match t {
+            Task::Schedule => folds::schedule(runs),
+            Task::Horizon => folds::horizon(runs),
+            Task::Truncate => folds::truncate(runs, MIN_FIT_POINTS),
+            Task::Size => folds::size(runs, folds::SIZE_FOLDS),
+        };
+        all.extend(s);
+        skipped.extend(why);
+    }
+    (all, skipped)
+}
+
+/// Run the backtest: every method on every split it applies to, in parallel, then the means.
+/// `on_fold(done, total)` is called as each (split, method) pair finishes.
+pub fn run(runs: &[Run], plan: &Plan, on_fold: &(dyn Fn(usize, usize) + Sync)) -> Result<Backtest> {
+    if plan.methods.is_empty() {
+        return Err(Error::input("a backtest needs at least one law"));
+    }
+    let mut laws = Vec::new();
+    for m in &plan.methods {
+        let l = law::build(&m.law, m.options.law.clone())?;
+        if l.kind() != LawKind::Schedule {
+            return Err(Error::input(format!(
+                "{} is a size law over tables of finished runs; backtest forecasts loss \
+                 curves (validate a size law with eval --rollout n)",
+                m.law
+            )));
+        }
+        laws.push(l);
+    }
+    let (splits, mut skipped) = splits(runs, &plan.tasks);
+    let jobs: Vec<(usize, usize)> = splits
+        .iter()
+        .enumerate()
+        .flat_map(|(si, s)| {
+            laws.iter()
+                .enumerate()
+                .filter(move |(_, l)| s.task.takes(l.uses_model_size()))
+                .map(move |(mi, _)| (si, mi))
+        })
+        .collect();
+    for &t in &plan.tasks {
+        let has_split = splits.iter().any(|s| s.task == t);
+        let has_law = laws.iter().any(|l| t.takes(l.uses_model_size()));
+        if has_split && !has_law {
+            skipped.push(Skipped {
+                task: t,
+                reason: if t == Task::Size {
+                    "no joint size × schedule law among the laws (joint-additive, joint-scaled)"
+                        .into()
+                } else {
+                    "no schedule law among the laws (annealing, multipower)".into()
+                },
+            });
+        }
+    }
+    if jobs.is_empty() {
+        let why: Vec<String> = skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.task, s.reason))
+            .collect();
+        return Err(Error::input(format!(
+            "these runs offer no backtest fold: {}",
+            why.join("; ")
+        )));
+    }
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = jobs.len();
+    let folds: Vec<FoldScore> = jobs
+        .par_iter()
+        .map(|&(si, mi)| {
+            let score = score_fold(&splits[si], &plan.methods[mi], laws[mi].as_ref());
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            on_fold(n, total);
+            score
+        })
+        .collect();
+    let summary = summarise(&plan.tasks, &plan.methods, &folds);
+    let overall_best = overall_best(&summary, &plan.methods);
+    Ok(Backtest {
+        tasks: plan.tasks.clone(),
+        methods: plan.methods.iter().map(|m| m.name.clone()).collect(),
+        summary,
+        folds,
+        skipped,
+        overall_best,
+    })
+}
+
+fn score_fold(split: &Split, method: &Method, law: &dyn law::Law) -> FoldScore {
+    let base = FoldScore {
+        task: split.task,
+        fold: split.label.clone(),
+        method: method.name.clone(),
+        fit_runs: split.fit.iter().map(|r| r.name.clone()).collect(),
+        test_runs: split.test.iter().map(|r| r.name.clone()).collect(),
+        test_points: split.test.iter().map(|r| r.loss.len()).sum(),
+        pred_e: None,
+        worst_e: None,
+        final_err: None,
+        fit_seconds: 0.0,
+        trustworthy: false,
+        error: None,
+    };
+    let fit_points: usize = split.fit.iter().map(|r| r.loss.len()).sum();
+    if fit_points <= law.param_names().len() {
+        return FoldScore {
+            error: Some(format!(
+                "{fit_points} fit points for {} parameters",
+                law.param_names().len()
+            )),
+            ..base
+        };
+    }
+    match engine::fit_and_score(law, &method.options, &split.fit, &split.test) {
+        Ok(s) => {
+            let finite = |v: f64| v.is_finite().then_some(v);
+            FoldScore {
+                pred_e: s.test_mean.and_then(|m| finite(m.pred_e)),
+                worst_e: s.test_mean.and_then(|m| finite(m.worst_e)),
+                final_err: s.mean_final_error().and_then(finite),
+                fit_seconds: s.fit_seconds,
+                trustworthy: s.record.trustworthy,
+                ..base
+            }
+        }
+        Err(e) => FoldScore {
+            error: Some(e.to_string()),
+            ..base
+        },
+    }
+}
+
+fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
+    let (mut s, mut n) = (0.0, 0usize);
+    for x in v {
+        s += x;
+        n += 1;
+    }
+    (n > 0).then(|| s / n as f64)
+}
+
+fn summarise(tasks: &[Task], methods: &[Method], folds: &[FoldScore]) -> Vec<TaskSummary> {
+    let mut out = Vec::new();
+    for &t in tasks {
+        let start = out.len();
+        for m in methods {
+            let mine: Vec<&FoldScore> = folds
+                .iter()
+                .filter(|f| f.task == t && f.method == m.name)
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let failed = mine.iter().filter(|f| f.pred_e.is_none()).count();
+            let ok = || mine.iter().filter(|f| f.pred_e.is_some());
+            out.push(TaskSummary {
+                task: t,
+                method: m.name.clone(),
+                folds: mine.len(),
+                failed,
+                untrustworthy: ok().filter(|f| !f.trustworthy).count(),
+                pred_e: mean(ok().filter_map(|f| f.pred_e)),
+                worst_e: mean(ok().filter_map(|f| f.worst_e)),
+                final_err: mean(ok().filter_map(|f| f.final_err)),
+                fit_seconds: mean(mine.iter().map(|f| f.fit_seconds)).unwrap_or(0.0),
+                best: false,
+            });
+        }
+        let best = out[start..]
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.failed == 0)
+            .filter_map(|(i, s)| s.pred_e.map(|p| (i, p)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| start + i);
+        if let Some(i) = best {
+            out[i].best = true;
+        }
+    }
+    out
+}
+
+/// The method whose PredE, averaged over the tasks on which every method scored every fold,
+/// is lowest. Tasks count once each, so thirty truncation folds do not outvote three schedules.
+fn overall_best(summary: &[TaskSummary], methods: &[Method]) -> Option<String> {
+    let tasks: std::collections::BTreeSet<Task> = summary.iter().map(|s| s.task).collect();
+    let shared: Vec<Task> = tasks
+        .into_iter()
+        .filter(|&t| {
+            methods.iter().all(|m| {
+                summary
+                    .iter()
+                    .any(|s| s.task == t && s.method == m.name && s.failed == 0)
+            })
+        })
+        .collect();
+    if shared.is_empty() {
+        return None;
+    }
+    methods
+        .iter()
+        .filter_map(|m| {
+            let v = mean(shared.iter().filter_map(|&t| {
+                summary
+                    .iter()
+                    .find(|s| s.task == t && s.method == m.name)
+                    .and_then(|s| s.pred_e)
+            }))?;
+            Some((m.name.clone(), v))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(n, _)| n)
+}

@@ -1,0 +1,134 @@
+//! A backtest for people: the folds, then each task's means with the best marked, and a figure
+//! per task.
+
+use super::{Backtest, Task};
+use crate::plot::backtest::{BacktestPlot, MethodErrors};
+
+fn pct(v: Option<f64>) -> String {
+    match v {
+        Some(v) => format!("{:.3} %", 100.0 * v),
+        None => "-".into(),
+    }
+}
+
+/// Folds, summary, skipped tasks and the overall pick, as aligned text.
+pub fn table(b: &Backtest) -> String {
+    let mut s = String::new();
+    let width = b
+        .folds
+        .iter()
+        .map(|f| f.fold.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    for &t in &b.tasks {
+        let folds: Vec<_> = b.folds.iter().filter(|f| f.task == t).collect();
+        if folds.is_empty() {
+            continue;
+        }
+        s.push_str(&format!(
+            "{t}\n  {:>3}  {:<width$}  {:<14} {:>9} {:>9} {:>9} {:>7}\n",
+            "#", "held out", "method", "PredE", "WorstE", "final", "fit s"
+        ));
+        let labels: Vec<&str> = unique(folds.iter().map(|f| f.fold.as_str()));
+        for f in &folds {
+            let k = labels.iter().position(|l| *l == f.fold).unwrap_or(0) + 1;
+            let flag = match (&f.error, f.trustworthy) {
+                (Some(e), _) => format!("  failed: {e}"),
+                (None, false) => "  (untrustworthy fit)".into(),
+                _ => String::new(),
+            };
+            s.push_str(&format!(
+                "  {k:>3}  {:<width$}  {:<14} {:>9} {:>9} {:>9} {:>7.2}{flag}\n",
+                f.fold,
+                f.method,
+                pct(f.pred_e),
+                pct(f.worst_e),
+                pct(f.final_err),
+                f.fit_seconds
+            ));
+        }
+        s.push('\n');
+    }
+    s.push_str(&format!(
+        "{:<10} {:<14} {:>5} {:>10} {:>10} {:>10} {:>7}\n",
+        "task", "method", "folds", "PredE", "WorstE", "final", "fit s"
+    ));
+    for r in &b.summary {
+        let mut note = String::new();
+        if r.failed > 0 {
+            note.push_str(&format!("  {} failed, not ranked", r.failed));
+        }
+        if r.untrustworthy > 0 {
+            note.push_str(&format!("  {} untrustworthy", r.untrustworthy));
+        }
+        s.push_str(&format!(
+            "{:<10} {:<14} {:>5} {:>10}{} {:>10} {:>10} {:>7.2}{note}\n",
+            r.task.name(),
+            r.method,
+            r.folds,
+            pct(r.pred_e),
+            if r.best { "*" } else { " " },
+            pct(r.worst_e),
+            pct(r.final_err),
+            r.fit_seconds
+        ));
+    }
+    s.push_str(
+        "* lowest mean PredE of the task. PredE, WorstE and final are means over folds of the \
+         held-out curves' mean, largest and last-point relative errors.\n",
+    );
+    for k in &b.skipped {
+        s.push_str(&format!("{}: not run: {}\n", k.task, k.reason));
+    }
+    if let Some(best) = &b.overall_best {
+        s.push_str(&format!(
+            "best over the tasks every method was scored on: {best}\n"
+        ));
+    }
+    s
+}
+
+fn unique<'a>(it: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for x in it {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
+}
+
+/// The figure of one task, `None` when the task has no fold.
+pub fn figure(b: &Backtest, task: Task) -> Option<BacktestPlot> {
+    let folds: Vec<_> = b.folds.iter().filter(|f| f.task == task).collect();
+    if folds.is_empty() {
+        return None;
+    }
+    let labels: Vec<String> = unique(folds.iter().map(|f| f.fold.as_str()))
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let methods = b
+        .methods
+        .iter()
+        .filter(|m| folds.iter().any(|f| &f.method == *m))
+        .map(|m| MethodErrors {
+            method: m.clone(),
+            errors: labels
+                .iter()
+                .map(|l| {
+                    folds
+                        .iter()
+                        .find(|f| &f.fold == l && &f.method == m)
+                        .and_then(|f| Some((f.pred_e?, f.final_err?)))
+                })
+                .collect(),
+        })
+        .collect();
+    Some(BacktestPlot {
+        title: format!("backtest: {task} ({} folds)", labels.len()),
+        folds: labels,
+        methods,
+    })
+}

@@ -1,0 +1,136 @@
+//! `losscast backtest`: hide some of the user's runs, fit the rest, score the forecast.
+
+use super::model::print_run_warnings;
+use super::{to_json, write_outputs};
+use crate::backtest::{self, report, Method, Plan, Task};
+use crate::error::{Error, Result};
+use crate::law::LawOptions;
+use crate::manifest::{self, RunSpec};
+use crate::output::{self, Kind, Output};
+use crate::plot;
+use crate::runs::{self, Run};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Args)]
+pub struct BacktestArgs {
+    /// Run manifest. Every run takes part whatever its role; runs with `params = N` are grouped
+    /// by size.
+    #[arg(long)]
+    manifest: PathBuf,
+    /// Tasks, comma-separated: schedule (leave one run of a size out), horizon (fit the shorter
+    /// runs of a size, forecast the longer), truncate (fit the first 25 % and 50 % of each run,
+    /// forecast the rest), size (fit the smaller models, forecast the larger).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "schedule,horizon,truncate,size"
+    )]
+    task: Vec<String>,
+    /// Laws that compete, comma-separated (default: every law that applies to the runs).
+    #[arg(long, value_delimiter = ',')]
+    laws: Vec<String>,
+    /// Count warmup steps at peak LR (for every law).
+    #[arg(long)]
+    warmup_as_peak: bool,
+    /// Momentum decay λ of the annealing area.
+    #[arg(long, default_value_t = 0.999)]
+    lambda: f64,
+    /// Write <manifest stem>-backtest.json and one figure per task
+    /// (<manifest stem>-backtest-<task>.png) here.
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    /// Print the backtest as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: BacktestArgs) -> Result<()> {
+    let mut tasks: Vec<Task> = Vec::new();
+    for t in &a.task {
+        let t = Task::parse(t)?;
+        if tasks.contains(&t) {
+            return Err(Error::input(format!("--task names {t} twice")));
+        }
+        tasks.push(t);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(dup) = a.laws.iter().find(|l| !seen.insert(l.trim())) {
+        return Err(Error::input(format!("--laws names {dup} twice")));
+    }
+    let specs = manifest::load(&a.manifest)?;
+    let stem = a
+        .manifest
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "backtest".into());
+    let out_paths: Vec<(Option<Task>, PathBuf)> = match &a.out_dir {
+        Some(dir) => std::iter::once((None, dir.join(format!("{stem}-backtest.json"))))
+            .chain(
+                tasks
+                    .iter()
+                    .map(|t| (Some(*t), dir.join(format!("{stem}-backtest-{t}.png")))),
+            )
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut inputs = vec![a.manifest.clone()];
+    inputs.extend(specs.iter().flat_map(RunSpec::input_paths));
+    let outs: Vec<Output> = out_paths
+        .iter()
+        .map(|(t, p)| {
+            let kind = if t.is_some() { Kind::Image } else { Kind::Text };
+            Output::new("--out-dir", p, kind)
+        })
+        .collect();
+    output::check(&outs, &inputs)?;
+    let runs: Vec<Run> = specs.iter().map(runs::load).collect::<Result<_>>()?;
+    print_run_warnings(&runs);
+    let law_options = LawOptions {
+        lambda: a.lambda,
+        warmup_as_peak: a.warmup_as_peak,
+        lr_ref: None,
+        variable: None,
+    };
+    let methods = if a.laws.is_empty() {
+        backtest::default_methods(&runs, &tasks, &law_options)
+    } else {
+        a.laws
+            .iter()
+            .map(|l| {
+                crate::law::build(l.trim(), law_options.clone())?;
+                Ok(Method::new(l.trim(), &law_options))
+            })
+            .collect::<Result<_>>()?
+    };
+    let plan = Plan { tasks, methods };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("backtest {bar:30} fit {pos}/{len}, {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result = backtest::run(&runs, &plan, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    if a.out_dir.is_some() {
+        let files: Vec<(&Path, Vec<u8>)> = out_paths
+            .iter()
+            .filter_map(|(t, p)| match t {
+                None => Some(to_json(&result).map(|s| (p.as_path(), (s + "\n").into_bytes()))),
+                Some(t) => report::figure(&result, *t).map(|fig| {
+                    let format = output::image_format(p)?;
+                    Ok((p.as_path(), plot::render_figure(&fig, format)?))
+                }),
+            })
+            .collect::<Result<_>>()?;
+        write_outputs(&files)?;
+    }
+    if a.json {
+        println!("{}", to_json(&result)?);
+    } else {
+        print!("{}", report::table(&result));
+    }
+    Ok(())
+}
