@@ -139,27 +139,29 @@ impl HuberLogObjective<'_> {
         let k = p.len();
         let mut grad = vec![0.0; k];
         let mut total = 0.0;
-        SCRATCH.with(|scratch| {
-            let (pred, jac) = &mut *scratch.borrow_mut();
-            for run in self.runs {
-                let n = run.loss.len();
-                pred.resize(n, 0.0);
-                jac.resize(n * k, 0.0);
-                self.law
-                    .predict_jacobian(&p, run.features, &mut pred[..n], &mut jac[..n * k]);
-                for (i, row) in jac[..n * k].chunks_exact(k).enumerate() {
-                    let y = run.loss[i];
-                    let (lp, dlp) = safe_ln(pred[i], FLOOR * y);
-                    let (h, psi) = huber(run.ln_loss[i] - lp, self.delta);
-                    total += h;
-                    // r = ln y − ln ŷ, so ∂r/∂p = −(1/ŷ)·∂ŷ/∂p.
-                    let w = -psi * dlp;
-                    for (g, &j) in grad.iter_mut().zip(row) {
-                        *g += w * j;
-                    }
+        // The buffers are taken out of the thread-local, not borrowed from it: a law may
+        // predict in parallel (rayon), and a thread waiting there can run another start's
+        // evaluation, which would find the RefCell still borrowed and panic.
+        let (mut pred, mut jac) = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        for run in self.runs {
+            let n = run.loss.len();
+            pred.resize(n, 0.0);
+            jac.resize(n * k, 0.0);
+            self.law
+                .predict_jacobian(&p, run.features, &mut pred[..n], &mut jac[..n * k]);
+            for (i, row) in jac[..n * k].chunks_exact(k).enumerate() {
+                let y = run.loss[i];
+                let (lp, dlp) = safe_ln(pred[i], FLOOR * y);
+                let (h, psi) = huber(run.ln_loss[i] - lp, self.delta);
+                total += h;
+                // r = ln y − ln ŷ, so ∂r/∂p = −(1/ŷ)·∂ŷ/∂p.
+                let w = -psi * dlp;
+                for (g, &j) in grad.iter_mut().zip(row) {
+                    *g += w * j;
                 }
             }
-        });
+        }
+        SCRATCH.with(|s| *s.borrow_mut() = (pred, jac));
         (total, chain(&self.law.natural_jacobian(u), &grad))
     }
 
