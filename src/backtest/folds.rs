@@ -29,7 +29,7 @@ pub struct Split {
 }
 
 /// Why a task offers no fold on these runs.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Skipped {
     pub task: Task,
     pub reason: String,

@@ -9,6 +9,7 @@
 pub mod engine;
 pub mod folds;
 pub mod report;
+pub mod select;
 
 use crate::error::{Error, Result};
 use crate::fit::FitOptions;
@@ -126,7 +127,7 @@ pub struct FoldScore {
 }
 
 /// A method's mean over a task's folds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskSummary {
     pub task: Task,
     pub method: String,
@@ -138,6 +139,7 @@ pub struct TaskSummary {
     pub pred_e: Option<f64>,
     pub worst_e: Option<f64>,
     pub final_err: Option<f64>,
+    #[serde(default)]
     pub fit_seconds: f64,
     /// The lowest mean PredE of the task among methods that scored every fold.
     pub best: bool,
@@ -260,10 +262,11 @@ pub fn run(runs: &[Run], plan: &Plan, on_fold: &(dyn Fn(usize, usize) + Sync)) -
         })
         .collect();
     let summary = summarise(&plan.tasks, &plan.methods, &folds);
-    let overall_best = overall_best(&summary, &plan.methods);
+    let names: Vec<String> = plan.methods.iter().map(|m| m.name.clone()).collect();
+    let overall_best = overall_best(&summary, &names);
     Ok(Backtest {
         tasks: plan.tasks.clone(),
-        methods: plan.methods.iter().map(|m| m.name.clone()).collect(),
+        methods: names,
         summary,
         folds,
         skipped,
@@ -365,9 +368,9 @@ fn summarise(tasks: &[Task], methods: &[Method], folds: &[FoldScore]) -> Vec<Tas
     out
 }
 
-/// The method whose PredE, averaged over the tasks on which every method scored every fold,
-/// is lowest. Tasks count once each, so thirty truncation folds do not outvote three schedules.
-fn overall_best(summary: &[TaskSummary], methods: &[Method]) -> Option<String> {
+/// Each method's PredE averaged over the tasks on which every method scored every fold. Tasks
+/// count once each, so thirty truncation folds do not outvote three schedules.
+pub fn method_scores(summary: &[TaskSummary], methods: &[String]) -> Vec<(String, f64)> {
     let tasks: std::collections::BTreeSet<Task> = summary.iter().map(|s| s.task).collect();
     let shared: Vec<Task> = tasks
         .into_iter()
@@ -375,24 +378,28 @@ fn overall_best(summary: &[TaskSummary], methods: &[Method]) -> Option<String> {
             methods.iter().all(|m| {
                 summary
                     .iter()
-                    .any(|s| s.task == t && s.method == m.name && s.failed == 0)
+                    .any(|s| s.task == t && &s.method == m && s.failed == 0)
             })
         })
         .collect();
-    if shared.is_empty() {
-        return None;
-    }
     methods
         .iter()
         .filter_map(|m| {
             let v = mean(shared.iter().filter_map(|&t| {
                 summary
                     .iter()
-                    .find(|s| s.task == t && s.method == m.name)
+                    .find(|s| s.task == t && &s.method == m)
                     .and_then(|s| s.pred_e)
             }))?;
-            Some((m.name.clone(), v))
+            Some((m.clone(), v))
         })
+        .collect()
+}
+
+/// The method with the lowest [`method_scores`].
+fn overall_best(summary: &[TaskSummary], methods: &[String]) -> Option<String> {
+    method_scores(summary, methods)
+        .into_iter()
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(n, _)| n)
 }

@@ -2,6 +2,7 @@
 //! JSON. No numerics live here.
 
 mod applies;
+mod auto;
 mod backtest;
 mod demo;
 mod help;
@@ -197,8 +198,9 @@ impl RunSource {
 }
 
 #[derive(Args)]
-struct LawArgs {
-    /// Law to fit.
+pub(super) struct LawArgs {
+    /// Law to fit, or `auto`: backtest the fit runs (schedule, horizon, truncate; size when they
+    /// hold several model sizes), fit the law that forecast them best, and record the backtest.
     #[arg(long, default_value = "annealing")]
     law: String,
     /// Count warmup steps at peak LR when summing S1 and S2 (the authors' script).
@@ -233,7 +235,7 @@ impl LawArgs {
 }
 
 #[derive(Args)]
-struct FitArgs {
+pub(super) struct FitArgs {
     #[command(flatten)]
     source: RunSource,
     #[command(flatten)]
@@ -557,6 +559,9 @@ impl FitLaw {
 
 fn cmd_fit(a: FitArgs, given: Given) -> Result<()> {
     applies::refuse_file_flags_with_manifest(a.source.manifest.is_some(), given)?;
+    if a.law.law == "auto" {
+        return auto::fit_auto(&a, given);
+    }
     let base = a.law.build()?;
     applies::refuse_flags_for_kind(base.as_ref(), given)?;
     let mut options = FitOptions {

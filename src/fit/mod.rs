@@ -551,6 +551,7 @@ pub fn fit_set_with_progress(
         domain: None,
         table_domain: None,
         bootstrap: None,
+        selection: None,
         losscast_version: env!("CARGO_PKG_VERSION").to_string(),
     })
 }

@@ -64,6 +64,9 @@ pub struct FitRecord {
     /// Case-bootstrap intervals and parameter samples, when `--bootstrap K` was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<super::bootstrap::Bootstrap>,
+    /// How `--law auto` chose this law: the backtest on the fit runs, every competitor's means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<crate::backtest::select::Selection>,
     pub losscast_version: String,
 }
 

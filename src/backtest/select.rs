@@ -1,0 +1,97 @@
+//! `fit --law auto`: let the user's own runs pick the law. The backtest runs on the fit runs
+//! only (test runs are never loaded), the method that forecast the hidden parts best wins, and
+//! its means are kept in the fit file next to its competitors', so a reader can see by how much
+//! it won.
+
+use super::{default_methods, run, Backtest, Method, Plan, Skipped, Task, TaskSummary};
+use crate::error::{Error, Result};
+use crate::fit::FitOptions;
+use crate::manifest::Role;
+use crate::runs::Run;
+use serde::{Deserialize, Serialize};
+
+/// What `--law auto` recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    pub chosen: String,
+    /// Each competitor's PredE averaged over the tasks every competitor was scored on.
+    pub score: Vec<(String, f64)>,
+    pub tasks: Vec<Task>,
+    pub summary: Vec<TaskSummary>,
+    pub skipped: Vec<Skipped>,
+    /// Runs the backtest read: the fit runs, no other.
+    pub runs: Vec<String>,
+}
+
+/// The tasks and competitors of `--law auto` on these runs: schedule laws on the per-size
+/// tasks when the fit runs have one model size, joint laws on the size task when they have
+/// several.
+pub fn plan_for(runs: &[Run], base: &FitOptions) -> Plan {
+    let sizes = super::folds::by_size(runs).len();
+    let sized = runs.iter().all(|r| r.params.is_some());
+    let tasks = if sized && sizes > 1 {
+        vec![Task::Size]
+    } else {
+        vec![Task::Schedule, Task::Horizon, Task::Truncate]
+    };
+    let methods = default_methods(runs, &tasks, &base.law)
+        .into_iter()
+        .map(|m| Method {
+            options: FitOptions {
+                law: m.options.law,
+                ..base.clone()
+            },
+            ..m
+        })
+        .collect();
+    Plan { tasks, methods }
+}
+
+/// Backtest the fit runs and choose; every competitor is fitted with `base` (its law options
+/// and fitting options). `runs` may hold test runs; they are dropped first.
+pub fn choose(
+    runs: &[Run],
+    base: &FitOptions,
+    on_fold: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(Method, Selection, Backtest)> {
+    let fit_runs: Vec<Run> = runs
+        .iter()
+        .filter(|r| r.role == Role::Fit)
+        .cloned()
+        .collect();
+    if fit_runs.is_empty() {
+        return Err(Error::input("no run has role \"fit\"; nothing to fit"));
+    }
+    let plan = plan_for(&fit_runs, base);
+    let b = run(&fit_runs, &plan, on_fold)?;
+    let score = super::method_scores(&b.summary, &b.methods);
+    let chosen = b.overall_best.clone().ok_or_else(|| {
+        Error::failed(format!(
+            "--law auto: no law forecast every backtest fold of the fit runs ({}); name a law \
+             with --law",
+            b.summary
+                .iter()
+                .map(|s| format!(
+                    "{} {}: {} of {} folds failed",
+                    s.task, s.method, s.failed, s.folds
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let method = plan
+        .methods
+        .iter()
+        .find(|m| m.name == chosen)
+        .cloned()
+        .expect("the overall best is one of the plan's methods");
+    let selection = Selection {
+        chosen,
+        score,
+        tasks: b.tasks.clone(),
+        summary: b.summary.clone(),
+        skipped: b.skipped.clone(),
+        runs: fit_runs.iter().map(|r| r.name.clone()).collect(),
+    };
+    Ok((method, selection, b))
+}

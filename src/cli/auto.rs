@@ -1,0 +1,77 @@
+//! `fit --law auto`: backtest the fit runs, fit the law that forecast them best, and keep the
+//! backtest in the fit file. Test runs of the manifest are not even opened.
+
+use super::applies::{self, Given};
+use super::model::print_run_warnings;
+use super::{to_json, FitArgs};
+use crate::backtest::{self, report};
+use crate::cli_format;
+use crate::error::Result;
+use crate::fit::{self, FitOptions};
+use crate::law::{self, LawOptions};
+use crate::manifest::Role;
+use crate::output::{self, Kind, Output};
+use crate::runs::{self, Run};
+use std::path::PathBuf;
+
+pub(super) fn fit_auto(a: &FitArgs, given: Given) -> Result<()> {
+    let chooses = "--law auto chooses among loss-curve laws by backtest";
+    given.refuse(applies::TABLE_ONLY, chooses)?;
+    given.refuse(applies::BOOTSTRAP, chooses)?;
+    given.refuse(
+        &["fix", "tie", "variable"],
+        "they constrain one named law; --law auto compares several (name the law to constrain it)",
+    )?;
+    let base = FitOptions {
+        law: LawOptions {
+            lambda: a.law.lambda,
+            warmup_as_peak: a.law.warmup_as_peak,
+            lr_ref: None,
+            variable: None,
+        },
+        huber_delta: a.huber_delta,
+        max_points_per_run: a.max_points,
+        ..FitOptions::default()
+    };
+    // Validates λ before any run is read.
+    law::build("annealing", base.law.clone())?;
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("fits/{}-auto.json", a.source.stem())));
+    output::check(
+        &[Output::new("--out", &out, Kind::Text)],
+        &a.source.input_paths()?,
+    )?;
+    let specs: Vec<_> = a
+        .source
+        .specs()?
+        .into_iter()
+        .filter(|s| s.role == Role::Fit)
+        .collect();
+    let runs: Vec<Run> = specs.iter().map(runs::load).collect::<Result<_>>()?;
+    print_run_warnings(&runs);
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("backtest {bar:30} fit {pos}/{len}, {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let (method, selection, table) = backtest::select::choose(&runs, &base, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    let chosen = law::build(&method.law, method.options.law.clone())?;
+    let mut record = fit::fit(chosen.as_ref(), &runs, &method.options)?;
+    record.selection = Some(selection);
+    record.save(&out)?;
+    if a.json {
+        println!("{}", to_json(&record)?);
+    } else {
+        print!("{}", report::table(&table));
+        println!("--law auto chose {}\n", method.name);
+        print!("{}", cli_format::fit_summary(&record, chosen.param_names()));
+    }
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
