@@ -325,3 +325,76 @@ fn backtest_command_writes_json_and_a_figure_per_task() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn skip_fraction_leaves_out_the_first_points_and_says_so() {
+    use losscast::fit::{self, FitOptions};
+    let truth = [2.4, 0.6, 0.5, 0.56];
+    let runs: Vec<Run> = SCHEDULES[..3]
+        .iter()
+        .map(|(n, s)| synthetic("annealing", &truth, n, s, 0.0))
+        .collect();
+    let law = law::build("annealing", LawOptions::default()).unwrap();
+    let options = FitOptions {
+        skip_fraction: 0.2,
+        ..FitOptions::default()
+    };
+    let rec = fit::fit(law.as_ref(), &runs, &options).unwrap();
+    for (d, r) in rec.data.iter().zip(&runs) {
+        let from = (0.2 * *r.steps.last().unwrap() as f64).ceil() as i64;
+        let kept = r.steps.iter().filter(|&&s| s >= from).count();
+        assert_eq!(d.points_used, kept, "{}", d.name);
+        assert!(
+            d.notes.iter().any(|n| n.contains("left out of the fit")),
+            "{:?}",
+            d.notes
+        );
+    }
+    // Noise-free data from the law: the later points alone still give the truth.
+    for (name, want) in ["L0", "A", "alpha", "C"].iter().zip(truth) {
+        let got = rec.params[*name];
+        assert!((got - want).abs() < 1e-3 * want, "{name}: {got} vs {want}");
+    }
+    let bad = FitOptions {
+        skip_fraction: 1.0,
+        ..FitOptions::default()
+    };
+    let err = fit::fit(law.as_ref(), &runs, &bad).unwrap_err().to_string();
+    assert!(err.contains("[0, 1)"), "{err}");
+}
+
+#[test]
+fn weighing_runs_equally_gives_each_run_the_same_total_weight() {
+    use losscast::fit::objective::FitPoints;
+    use losscast::law::Features;
+    let (f, a, b) = (Features::default(), vec![1.0; 30], vec![1.0; 10]);
+    let mut pts = vec![FitPoints::new(&f, &a), FitPoints::new(&f, &b)];
+    FitPoints::weigh_runs_equally(&mut pts);
+    let totals: Vec<f64> = pts.iter().map(|p| p.weight * p.loss.len() as f64).collect();
+    assert!((totals[0] - totals[1]).abs() < 1e-12, "{totals:?}");
+    // The sum of weights stays the number of points, so δ keeps its meaning.
+    assert!((totals[0] + totals[1] - 40.0).abs() < 1e-12);
+}
+
+#[test]
+fn fitting_options_compete_under_their_own_names() {
+    use losscast::fit::RunWeighting;
+    let opts = LawOptions::default();
+    let methods =
+        backtest::with_skip_fractions(vec![Method::new("annealing", &opts)], &[0.0, 0.1]).unwrap();
+    let methods = backtest::with_weightings(methods, &[RunWeighting::Points, RunWeighting::Runs]);
+    let names: Vec<&str> = methods.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "annealing",
+            "annealing by run",
+            "annealing skip 10 %",
+            "annealing skip 10 % by run"
+        ]
+    );
+    assert!(
+        backtest::with_skip_fractions(vec![Method::new("annealing", &opts)], &[0.1, 0.1]).is_err()
+    );
+    assert!(backtest::with_skip_fractions(vec![Method::new("annealing", &opts)], &[1.5]).is_err());
+}

@@ -12,7 +12,7 @@ pub mod report;
 pub mod select;
 
 use crate::error::{Error, Result};
-use crate::fit::FitOptions;
+use crate::fit::{FitOptions, RunWeighting};
 use crate::law::{self, LawKind, LawOptions};
 use crate::runs::Run;
 use rayon::prelude::*;
@@ -94,6 +94,70 @@ impl Method {
             },
         }
     }
+}
+
+/// Each method once per skipped fraction (see [`FitOptions::skip_fraction`]); a fraction other
+/// than 0 is named in the method, "annealing skip 10 %".
+pub fn with_skip_fractions(methods: Vec<Method>, fractions: &[f64]) -> Result<Vec<Method>> {
+    let mut seen: Vec<f64> = Vec::new();
+    for &f in fractions {
+        if !(0.0..1.0).contains(&f) {
+            return Err(Error::input(format!(
+                "a skipped fraction must be in [0, 1), not {}",
+                crate::cli_format::num(f)
+            )));
+        }
+        if seen.contains(&f) {
+            return Err(Error::input(format!(
+                "skipped fraction {} given twice",
+                crate::cli_format::num(f)
+            )));
+        }
+        seen.push(f);
+    }
+    Ok(methods
+        .iter()
+        .flat_map(|m| {
+            seen.iter().map(move |&f| Method {
+                name: if f > 0.0 {
+                    format!("{} skip {} %", m.name, crate::cli_format::num(100.0 * f))
+                } else {
+                    m.name.clone()
+                },
+                law: m.law.clone(),
+                options: FitOptions {
+                    skip_fraction: f,
+                    ..m.options.clone()
+                },
+            })
+        })
+        .collect())
+}
+
+/// Each method once per run weighting; `runs` is named in the method ("annealing by run").
+pub fn with_weightings(methods: Vec<Method>, weightings: &[RunWeighting]) -> Vec<Method> {
+    let mut ws: Vec<RunWeighting> = Vec::new();
+    for &w in weightings {
+        if !ws.contains(&w) {
+            ws.push(w);
+        }
+    }
+    methods
+        .iter()
+        .flat_map(|m| {
+            ws.iter().map(move |&w| Method {
+                name: match w {
+                    RunWeighting::Runs => format!("{} by run", m.name),
+                    RunWeighting::Points => m.name.clone(),
+                },
+                law: m.law.clone(),
+                options: FitOptions {
+                    run_weighting: w,
+                    ..m.options.clone()
+                },
+            })
+        })
+        .collect()
 }
 
 /// What a backtest runs.

@@ -21,13 +21,20 @@ pub fn table(b: &Backtest) -> String {
         .max()
         .unwrap_or(4)
         .max(4);
+    let mw = b
+        .methods
+        .iter()
+        .map(|m| m.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
     for &t in &b.tasks {
         let folds: Vec<_> = b.folds.iter().filter(|f| f.task == t).collect();
         if folds.is_empty() {
             continue;
         }
         s.push_str(&format!(
-            "{t}\n  {:>3}  {:<width$}  {:<14} {:>9} {:>9} {:>9} {:>7}\n",
+            "{t}\n  {:>3}  {:<width$}  {:<mw$} {:>9} {:>9} {:>9} {:>7}\n",
             "#", "held out", "method", "PredE", "WorstE", "final", "fit s"
         ));
         let labels: Vec<&str> = unique(folds.iter().map(|f| f.fold.as_str()));
@@ -39,7 +46,7 @@ pub fn table(b: &Backtest) -> String {
                 _ => String::new(),
             };
             s.push_str(&format!(
-                "  {k:>3}  {:<width$}  {:<14} {:>9} {:>9} {:>9} {:>7.2}{flag}\n",
+                "  {k:>3}  {:<width$}  {:<mw$} {:>9} {:>9} {:>9} {:>7.2}{flag}\n",
                 f.fold,
                 f.method,
                 pct(f.pred_e),
@@ -51,7 +58,7 @@ pub fn table(b: &Backtest) -> String {
         s.push('\n');
     }
     s.push_str(&format!(
-        "{:<10} {:<14} {:>5} {:>10} {:>10} {:>10} {:>7}\n",
+        "{:<10} {:<mw$} {:>5} {:>10} {:>10} {:>10} {:>7}\n",
         "task", "method", "folds", "PredE", "WorstE", "final", "fit s"
     ));
     for r in &b.summary {
@@ -63,7 +70,7 @@ pub fn table(b: &Backtest) -> String {
             note.push_str(&format!("  {} untrustworthy", r.untrustworthy));
         }
         s.push_str(&format!(
-            "{:<10} {:<14} {:>5} {:>10}{} {:>10} {:>10} {:>7.2}{note}\n",
+            "{:<10} {:<mw$} {:>5} {:>10}{} {:>10} {:>10} {:>7.2}{note}\n",
             r.task.name(),
             r.method,
             r.folds,

@@ -30,6 +30,18 @@ pub struct BacktestArgs {
     /// Laws that compete, comma-separated (default: every law that applies to the runs).
     #[arg(long, value_delimiter = ',')]
     laws: Vec<String>,
+    /// Fractions of each fit run's first steps to leave out, comma-separated: every law
+    /// competes once per fraction (e.g. 0,0.1,0.2).
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    skip_fraction: Vec<f64>,
+    /// Points per run above which consecutive points are averaged in bins before each fit
+    /// (as `fit --max-points`).
+    #[arg(long, default_value_t = crate::fit::thin::DEFAULT_MAX_POINTS)]
+    max_points: usize,
+    /// How each fit weighs runs, comma-separated: every law competes once per choice (points:
+    /// every point once; runs: every run the same in total).
+    #[arg(long, value_delimiter = ',', default_value = "points", value_parser = ["points", "runs"])]
+    weigh: Vec<String>,
     /// Count warmup steps at peak LR (for every law).
     #[arg(long)]
     warmup_as_peak: bool,
@@ -103,6 +115,21 @@ pub fn run(a: BacktestArgs) -> Result<()> {
             })
             .collect::<Result<_>>()?
     };
+    let methods: Vec<Method> = methods
+        .into_iter()
+        .map(|mut m| {
+            m.options.max_points_per_run = a.max_points;
+            m
+        })
+        .collect();
+    let methods = backtest::with_skip_fractions(methods, &a.skip_fraction)?;
+    let methods = backtest::with_weightings(
+        methods,
+        &a.weigh
+            .iter()
+            .map(|w| super::weighting(w))
+            .collect::<Vec<_>>(),
+    );
     let plan = Plan { tasks, methods };
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(

@@ -251,6 +251,14 @@ pub(super) struct FitArgs {
     /// per-step log of 10⁶ points fits in seconds); 0 fits every point. Recorded in the fit.
     #[arg(long, default_value_t = fit::thin::DEFAULT_MAX_POINTS)]
     max_points: usize,
+    /// Leave out each fit run's points before this fraction of its last step (e.g. 0.1; the
+    /// record notes how many).
+    #[arg(long, default_value_t = 0.0)]
+    skip_fraction: f64,
+    /// How the objective weighs runs: points (every point once) or runs (every run the same in
+    /// total, whatever its length).
+    #[arg(long, default_value = "points", value_parser = ["points", "runs"])]
+    weigh: String,
     /// Fit file to write (default fits/<manifest or file stem>-<law>.json).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -568,6 +576,8 @@ fn cmd_fit(a: FitArgs, given: Given) -> Result<()> {
         law: base.options().clone(),
         huber_delta: a.huber_delta,
         max_points_per_run: a.max_points,
+        skip_fraction: a.skip_fraction,
+        run_weighting: weighting(&a.weigh),
         ..FitOptions::default()
     };
     let fit_law = FitLaw::new(base, a.law.fix.as_deref(), a.law.tie.as_deref())?;
@@ -965,6 +975,15 @@ pub(super) fn write_outputs(files: &[(&Path, Vec<u8>)]) -> Result<()> {
         eprintln!("wrote {}", p.display());
     }
     Ok(())
+}
+
+/// `--weigh points|runs` (clap has checked the value).
+pub(super) fn weighting(s: &str) -> fit::RunWeighting {
+    if s == "runs" {
+        fit::RunWeighting::Runs
+    } else {
+        fit::RunWeighting::Points
+    }
 }
 
 pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {

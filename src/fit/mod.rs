@@ -6,6 +6,7 @@
 //! at a bound, and metrics.
 
 pub mod bootstrap;
+pub mod design;
 pub mod identify;
 pub mod multistart;
 pub mod objective;
@@ -46,6 +47,27 @@ pub struct FitOptions {
     /// (0: never); see [`thin`].
     #[serde(default = "default_max_points")]
     pub max_points_per_run: usize,
+    /// Points of each fit run before this fraction of its last step are left out of the fit.
+    /// The first steps are fast transients that no schedule law describes, and a fit that
+    /// chases them tilts α and L0 against each other (the OLMo ladder skips 10 %).
+    #[serde(default)]
+    pub skip_fraction: f64,
+    /// How the objective weighs fit runs against each other.
+    #[serde(default)]
+    pub run_weighting: RunWeighting,
+}
+
+/// How the fit objective weighs runs that have different numbers of points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunWeighting {
+    /// Every point counts once: a run logged 3× as long (or 3× as densely) counts 3× as much.
+    #[default]
+    Points,
+    /// Every run counts the same in total, as it does in the mean test metrics the papers
+    /// report: a 72 000-step run does not drown the shorter schedules that pin the annealing
+    /// terms.
+    Runs,
 }
 
 fn default_max_points() -> usize {
@@ -63,6 +85,8 @@ impl Default for FitOptions {
             fixed: BTreeMap::new(),
             tied: BTreeMap::new(),
             max_points_per_run: thin::DEFAULT_MAX_POINTS,
+            skip_fraction: 0.0,
+            run_weighting: RunWeighting::default(),
         }
     }
 }
@@ -160,7 +184,26 @@ pub fn fit_with_progress(
         .filter(|r| r.role == Role::Fit)
         .cloned()
         .collect();
+    if !(0.0..1.0).contains(&options.skip_fraction) {
+        return Err(Error::input(format!(
+            "the skipped fraction must be in [0, 1), not {}",
+            crate::cli_format::num(options.skip_fraction)
+        )));
+    }
     for r in &mut owned {
+        if options.skip_fraction > 0.0 {
+            let last = r.steps.last().copied().unwrap_or(0);
+            let from = (options.skip_fraction * last as f64).ceil() as i64;
+            let k = r.steps.partition_point(|&s| s < from);
+            if k > 0 {
+                r.notes.push(format!(
+                    "{k} points before step {from} ({} % of the run) left out of the fit",
+                    crate::cli_format::num(100.0 * options.skip_fraction)
+                ));
+                r.steps.drain(..k);
+                r.loss.drain(..k);
+            }
+        }
         if let Some(t) = thin::thin(&r.steps, &r.loss, options.max_points_per_run) {
             r.notes
                 .push(thin::note(r.loss.len(), &t, options.max_points_per_run));
@@ -193,6 +236,9 @@ pub fn fit_with_progress(
     };
     let data = owned.iter().map(DataRecord::from_run).collect();
     let mut record = fit_set_with_progress(law, &set, data, &options, on_start)?;
+    if !law.uses_model_size() {
+        record.warnings.extend(design::alpha_l0_warning(&owned));
+    }
     // What reading a log warned about belongs with the fit's own warnings.
     for r in &owned {
         for w in &r.warnings {
@@ -381,7 +427,10 @@ pub fn fit_set_with_progress(
         )));
     }
     let feats = &set.fit_features;
-    let points = FitPoints::zip(feats, &set.losses);
+    let mut points = FitPoints::zip(feats, &set.losses);
+    if options.run_weighting == RunWeighting::Runs {
+        FitPoints::weigh_runs_equally(&mut points);
+    }
     let n_points: usize = set.losses.iter().map(|l| l.len()).sum();
     let k = law.param_names().len();
     if n_points < k {
@@ -482,7 +531,10 @@ pub fn fit_set_with_progress(
     }
     // The objective on exact features, and how far the fit's approximation (if any) is from it.
     let exact = &set.exact_features;
-    let exact_points = FitPoints::zip(exact, &set.losses);
+    let mut exact_points = FitPoints::zip(exact, &set.losses);
+    if options.run_weighting == RunWeighting::Runs {
+        FitPoints::weigh_runs_equally(&mut exact_points);
+    }
     let exact_objective = HuberLogObjective {
         law,
         runs: &exact_points,

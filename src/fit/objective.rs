@@ -20,6 +20,9 @@ pub struct FitPoints<'a> {
     pub features: &'a Features,
     pub loss: &'a [f64],
     ln_loss: Vec<f64>,
+    /// Weight of each of this run's points in the objective (1 unless runs are weighted
+    /// equally; see [`RunWeighting`](super::RunWeighting)).
+    pub weight: f64,
 }
 
 impl<'a> FitPoints<'a> {
@@ -28,6 +31,7 @@ impl<'a> FitPoints<'a> {
             features,
             loss,
             ln_loss: loss.iter().map(|y| y.ln()).collect(),
+            weight: 1.0,
         }
     }
 
@@ -38,6 +42,16 @@ impl<'a> FitPoints<'a> {
             .zip(losses)
             .map(|(f, &loss)| FitPoints::new(f, loss))
             .collect()
+    }
+
+    /// Give every run the same total weight, keeping the sum of weights at the number of
+    /// points (so the objective's scale, and Huber's δ, mean what they meant).
+    pub fn weigh_runs_equally(points: &mut [Self]) {
+        let total: usize = points.iter().map(|p| p.loss.len()).sum();
+        let per_run = total as f64 / points.len().max(1) as f64;
+        for p in points.iter_mut().filter(|p| !p.loss.is_empty()) {
+            p.weight = per_run / p.loss.len() as f64;
+        }
     }
 
     /// Each run's features with its observed losses.
@@ -97,7 +111,7 @@ impl HuberLogObjective<'_> {
             self.law.predict(p, run.features, &mut pred);
             for ((&y, &ln_y), &yp) in run.loss.iter().zip(&run.ln_loss).zip(&pred) {
                 let (lp, _) = safe_ln(yp, FLOOR * y);
-                total += huber(ln_y - lp, self.delta).0;
+                total += run.weight * huber(ln_y - lp, self.delta).0;
             }
         }
         total
@@ -118,6 +132,7 @@ impl HuberLogObjective<'_> {
                 let y = run.loss[i];
                 let (lp, dlp) = safe_ln(pred[i], FLOOR * y);
                 let (h, psi) = huber(run.ln_loss[i] - lp, self.delta);
+                let (h, psi) = (run.weight * h, run.weight * psi);
                 for (d, &j) in dr_dp.iter_mut().zip(&jac[i * k..(i + 1) * k]) {
                     *d = -dlp * j;
                 }
@@ -153,6 +168,7 @@ impl HuberLogObjective<'_> {
                 let y = run.loss[i];
                 let (lp, dlp) = safe_ln(pred[i], FLOOR * y);
                 let (h, psi) = huber(run.ln_loss[i] - lp, self.delta);
+                let (h, psi) = (run.weight * h, run.weight * psi);
                 total += h;
                 // r = ln y − ln ŷ, so ∂r/∂p = −(1/ŷ)·∂ŷ/∂p.
                 let w = -psi * dlp;

@@ -50,7 +50,7 @@ const TRANSFORMS: &[Transform] = &[
 const START_COUNT: usize = 3;
 
 /// Terms nearer than this to a point are summed exactly inside fits.
-const EXACT_WINDOW: usize = 64;
+const EXACT_WINDOW: usize = 8;
 /// Beyond the exact window a block is this fraction of its distance from the point, so the
 /// spread of S_k(t) inside it stays small relative to S_k(t).
 const BLOCK_RATIO: f64 = 0.2;
