@@ -48,7 +48,14 @@ pub struct BestPerColumn {
 }
 
 /// Fit every law in `laws` on `runs` and score each on the test runs.
-pub fn compare(laws: &[String], runs: &[Run], law_options: &LawOptions) -> Result<Comparison> {
+/// `weigh` is `--weigh` ("points" or "runs"); `None` fits each law with its default
+/// ([`crate::fit::default_weighting`]).
+pub fn compare(
+    laws: &[String],
+    runs: &[Run],
+    law_options: &LawOptions,
+    weigh: Option<&str>,
+) -> Result<Comparison> {
     if laws.is_empty() {
         return Err(Error::input("--laws needs at least one law"));
     }
@@ -57,6 +64,11 @@ pub fn compare(laws: &[String], runs: &[Run], law_options: &LawOptions) -> Resul
         let law = law::build(name, law_options.clone())?;
         let options = FitOptions {
             law: law.options().clone(),
+            run_weighting: match weigh {
+                Some("runs") => crate::fit::RunWeighting::Runs,
+                Some(_) => crate::fit::RunWeighting::Points,
+                None => crate::fit::default_weighting(law.as_ref()),
+            },
             ..FitOptions::default()
         };
         let (fit_runs, test_runs): (Vec<Run>, Vec<Run>) =

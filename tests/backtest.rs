@@ -387,10 +387,10 @@ fn fitting_options_compete_under_their_own_names() {
     assert_eq!(
         names,
         [
+            "annealing by point",
             "annealing",
-            "annealing by run",
-            "annealing skip 10 %",
-            "annealing skip 10 % by run"
+            "annealing skip 10 % by point",
+            "annealing skip 10 %"
         ]
     );
     assert!(

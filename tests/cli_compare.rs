@@ -134,6 +134,8 @@ fn compare_table_marks_the_best_per_column() {
             manifest.to_str().unwrap(),
             "--laws",
             "annealing",
+            "--weigh",
+            "points",
         ],
     );
     let table = String::from_utf8(out.stdout).unwrap();

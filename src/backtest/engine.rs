@@ -50,11 +50,20 @@ pub fn fit_and_score(
     let start = Instant::now();
     let record = fit::fit(law, &train, options)?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    let fitted = record.build_law()?;
-    let params = record.param_vector(fitted.as_ref())?;
+    // A law that calibrated itself on the fit runs is rebuilt from the record with that
+    // calibration; any other is used as given, which keeps `--fix`/`--tie` (whose records list
+    // only the free parameters until the CLI expands them).
+    let built;
+    let fitted: &dyn Law = if law.wants_lr_ref() {
+        built = record.build_law()?;
+        built.as_ref()
+    } else {
+        law
+    };
+    let params = record.param_vector(fitted)?;
     let test = with_role(test_runs, Role::Test);
-    let (per_run, _, test_mean) = fit::evaluate(fitted.as_ref(), &params, &test)?;
-    let feats = fit::features_of(fitted.as_ref(), &test)?;
+    let (per_run, _, test_mean) = fit::evaluate(fitted, &params, &test)?;
+    let feats = fit::features_of(fitted, &test)?;
     let final_errors = test
         .iter()
         .zip(&feats)

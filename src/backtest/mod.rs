@@ -84,12 +84,17 @@ pub struct Method {
 }
 
 impl Method {
+    /// `law` fitted as `fit` fits it by default (its default run weighting).
     pub fn new(law: &str, law_options: &LawOptions) -> Method {
+        let run_weighting = law::build(law, law_options.clone())
+            .map(|l| crate::fit::default_weighting(l.as_ref()))
+            .unwrap_or_default();
         Method {
             name: law.to_string(),
             law: law.to_string(),
             options: FitOptions {
                 law: law_options.clone(),
+                run_weighting,
                 ..FitOptions::default()
             },
         }
@@ -134,7 +139,8 @@ pub fn with_skip_fractions(methods: Vec<Method>, fractions: &[f64]) -> Result<Ve
         .collect())
 }
 
-/// Each method once per run weighting; `runs` is named in the method ("annealing by run").
+/// Each method once per run weighting; a weighting other than the law's default is named in
+/// the method ("annealing by point", "joint-additive by run").
 pub fn with_weightings(methods: Vec<Method>, weightings: &[RunWeighting]) -> Vec<Method> {
     let mut ws: Vec<RunWeighting> = Vec::new();
     for &w in weightings {
@@ -146,9 +152,13 @@ pub fn with_weightings(methods: Vec<Method>, weightings: &[RunWeighting]) -> Vec
         .iter()
         .flat_map(|m| {
             ws.iter().map(move |&w| Method {
-                name: match w {
-                    RunWeighting::Runs => format!("{} by run", m.name),
-                    RunWeighting::Points => m.name.clone(),
+                name: if w == m.options.run_weighting {
+                    m.name.clone()
+                } else {
+                    match w {
+                        RunWeighting::Points => format!("{} by point", m.name),
+                        RunWeighting::Runs => format!("{} by run", m.name),
+                    }
                 },
                 law: m.law.clone(),
                 options: FitOptions {

@@ -5,7 +5,7 @@
 
 use super::{default_methods, run, Backtest, Method, Plan, Skipped, Task, TaskSummary};
 use crate::error::{Error, Result};
-use crate::fit::FitOptions;
+use crate::fit::{FitOptions, RunWeighting};
 use crate::manifest::Role;
 use crate::runs::Run;
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,9 @@ pub struct Selection {
 /// The tasks and competitors of `--law auto` on these runs: schedule laws on the per-size
 /// tasks when the fit runs have one model size, joint laws on the size task when they have
 /// several.
-pub fn plan_for(runs: &[Run], base: &FitOptions) -> Plan {
+/// Every competitor is fitted with `base`, and with `weigh` if given, else its law's default
+/// run weighting.
+pub fn plan_for(runs: &[Run], base: &FitOptions, weigh: Option<RunWeighting>) -> Plan {
     let sizes = super::folds::by_size(runs).len();
     let sized = runs.iter().all(|r| r.params.is_some());
     let tasks = if sized && sizes > 1 {
@@ -39,6 +41,7 @@ pub fn plan_for(runs: &[Run], base: &FitOptions) -> Plan {
         .map(|m| Method {
             options: FitOptions {
                 law: m.options.law,
+                run_weighting: weigh.unwrap_or(m.options.run_weighting),
                 ..base.clone()
             },
             ..m
@@ -52,6 +55,7 @@ pub fn plan_for(runs: &[Run], base: &FitOptions) -> Plan {
 pub fn choose(
     runs: &[Run],
     base: &FitOptions,
+    weigh: Option<RunWeighting>,
     on_fold: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(Method, Selection, Backtest)> {
     let fit_runs: Vec<Run> = runs
@@ -62,7 +66,7 @@ pub fn choose(
     if fit_runs.is_empty() {
         return Err(Error::input("no run has role \"fit\"; nothing to fit"));
     }
-    let plan = plan_for(&fit_runs, base);
+    let plan = plan_for(&fit_runs, base, weigh);
     let b = run(&fit_runs, &plan, on_fold)?;
     let score = super::method_scores(&b.summary, &b.methods);
     let chosen = b.overall_best.clone().ok_or_else(|| {

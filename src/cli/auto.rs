@@ -32,7 +32,6 @@ pub(super) fn fit_auto(a: &FitArgs, given: Given) -> Result<()> {
         huber_delta: a.huber_delta,
         max_points_per_run: a.max_points,
         skip_fraction: a.skip_fraction,
-        run_weighting: super::weighting(&a.weigh),
         ..FitOptions::default()
     };
     // Validates λ before any run is read.
@@ -58,10 +57,18 @@ pub(super) fn fit_auto(a: &FitArgs, given: Given) -> Result<()> {
         indicatif::ProgressStyle::with_template("backtest {bar:30} fit {pos}/{len}, {elapsed}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let (method, selection, table) = backtest::select::choose(&runs, &base, &|done, total| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })?;
+    let weigh = a.weigh.as_deref().map(|w| {
+        if w == "runs" {
+            fit::RunWeighting::Runs
+        } else {
+            fit::RunWeighting::Points
+        }
+    });
+    let (method, selection, table) =
+        backtest::select::choose(&runs, &base, weigh, &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })?;
     bar.finish_and_clear();
     let chosen = law::build(&method.law, method.options.law.clone())?;
     let mut record = fit::fit(chosen.as_ref(), &runs, &method.options)?;

@@ -38,9 +38,9 @@ pub struct BacktestArgs {
     /// (as `fit --max-points`).
     #[arg(long, default_value_t = crate::fit::thin::DEFAULT_MAX_POINTS)]
     max_points: usize,
-    /// How each fit weighs runs, comma-separated: every law competes once per choice (points:
-    /// every point once; runs: every run the same in total).
-    #[arg(long, value_delimiter = ',', default_value = "points", value_parser = ["points", "runs"])]
+    /// How each fit weighs runs, comma-separated: every law competes once per choice (runs:
+    /// every run the same in total; points: every point once). Default: each law's, as `fit`.
+    #[arg(long, value_delimiter = ',', value_parser = ["points", "runs"])]
     weigh: Vec<String>,
     /// Count warmup steps at peak LR (for every law).
     #[arg(long)]
@@ -123,13 +123,22 @@ pub fn run(a: BacktestArgs) -> Result<()> {
         })
         .collect();
     let methods = backtest::with_skip_fractions(methods, &a.skip_fraction)?;
-    let methods = backtest::with_weightings(
-        methods,
-        &a.weigh
+    let methods = if a.weigh.is_empty() {
+        methods
+    } else {
+        let ws: Vec<crate::fit::RunWeighting> = a
+            .weigh
             .iter()
-            .map(|w| super::weighting(w))
-            .collect::<Vec<_>>(),
-    );
+            .map(|w| {
+                if w == "runs" {
+                    crate::fit::RunWeighting::Runs
+                } else {
+                    crate::fit::RunWeighting::Points
+                }
+            })
+            .collect();
+        backtest::with_weightings(methods, &ws)
+    };
     let plan = Plan { tasks, methods };
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(

@@ -136,7 +136,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
         "\n== 4. Which law forecasts these runs best? annealing vs Multi-Power Law (laws.md §2)"
     );
     let laws = ["annealing".to_string(), "multipower".to_string()];
-    let result = compare::compare(&laws, &mpl, &LawOptions::default())?;
+    // The papers' recipe (every point once), so the table matches laws.md §2.
+    let result = compare::compare(&laws, &mpl, &LawOptions::default(), Some("points"))?;
     print!("{}", compare::table(&result));
     let mut fitted = Vec::new();
     for row in &result.rows {

@@ -255,10 +255,11 @@ pub(super) struct FitArgs {
     /// record notes how many).
     #[arg(long, default_value_t = 0.0)]
     skip_fraction: f64,
-    /// How the objective weighs runs: points (every point once) or runs (every run the same in
-    /// total, whatever its length).
-    #[arg(long, default_value = "points", value_parser = ["points", "runs"])]
-    weigh: String,
+    /// How the objective weighs runs: runs (every run the same in total, whatever its length)
+    /// or points (every point once, the papers' recipes). Default: runs for annealing and
+    /// multipower, points for joint and size laws (chosen by backtest).
+    #[arg(long, value_parser = ["points", "runs"])]
+    weigh: Option<String>,
     /// Fit file to write (default fits/<manifest or file stem>-<law>.json).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -406,6 +407,9 @@ struct CompareArgs {
     /// Momentum decay λ of the annealing area.
     #[arg(long, default_value_t = 0.999)]
     lambda: f64,
+    /// How each fit weighs runs: runs or points (default: each law's, as `fit`).
+    #[arg(long, value_parser = ["points", "runs"])]
+    weigh: Option<String>,
     /// Also write each law's fit file here, as <manifest stem>-<law>.json.
     #[arg(long)]
     out_dir: Option<PathBuf>,
@@ -577,7 +581,7 @@ fn cmd_fit(a: FitArgs, given: Given) -> Result<()> {
         huber_delta: a.huber_delta,
         max_points_per_run: a.max_points,
         skip_fraction: a.skip_fraction,
-        run_weighting: weighting(&a.weigh),
+        run_weighting: weighting(a.weigh.as_deref(), base.as_ref()),
         ..FitOptions::default()
     };
     let fit_law = FitLaw::new(base, a.law.fix.as_deref(), a.law.tie.as_deref())?;
@@ -826,7 +830,7 @@ fn cmd_compare(a: CompareArgs) -> Result<()> {
         lr_ref: None,
         variable: None,
     };
-    let result = compare::compare(&a.laws, &runs, &options)?;
+    let result = compare::compare(&a.laws, &runs, &options, a.weigh.as_deref())?;
     if a.out_dir.is_some() {
         let files: Vec<(&Path, Vec<u8>)> = out_paths
             .iter()
@@ -977,12 +981,12 @@ pub(super) fn write_outputs(files: &[(&Path, Vec<u8>)]) -> Result<()> {
     Ok(())
 }
 
-/// `--weigh points|runs` (clap has checked the value).
-pub(super) fn weighting(s: &str) -> fit::RunWeighting {
-    if s == "runs" {
-        fit::RunWeighting::Runs
-    } else {
-        fit::RunWeighting::Points
+/// `--weigh points|runs` (clap has checked the value), else the law's default.
+pub(super) fn weighting(s: Option<&str>, law: &dyn Law) -> fit::RunWeighting {
+    match s {
+        Some("runs") => fit::RunWeighting::Runs,
+        Some(_) => fit::RunWeighting::Points,
+        None => fit::default_weighting(law),
     }
 }
 
