@@ -272,6 +272,7 @@ fn demo_runs_end_to_end() {
         "plots/demo-mpl400-annealing.png",
         "fits/demo-mpl400-multipower.json",
         "plots/demo-mpl400-compare.png",
+        "plots/demo-backtest-schedule.png",
     ] {
         assert!(dir.path().join(f).is_file(), "{f}");
     }

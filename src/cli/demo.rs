@@ -266,5 +266,39 @@ pub fn run(a: DemoArgs) -> Result<()> {
          --peak 3e-4 --warmup 2160 --free)",
         a.fits.join("demo-mpl400-annealing.json").display()
     );
+
+    println!(
+        "\n== 8. How well would the annealing law have forecast these runs? Backtest on the nine \
+         400M curves: leave each schedule out, and fit the shorter runs to forecast the longer"
+    );
+    let plan = crate::backtest::Plan {
+        tasks: vec![
+            crate::backtest::Task::Schedule,
+            crate::backtest::Task::Horizon,
+        ],
+        methods: vec![crate::backtest::Method::new(
+            "annealing",
+            &LawOptions::default(),
+        )],
+    };
+    let b = crate::backtest::run(&mpl, &plan, &|_, _| {})?;
+    for s in &b.summary {
+        println!(
+            "{:<9} {} folds: mean PredE {:.3} %, last-point error {:.3} %",
+            s.task.name(),
+            s.folds,
+            100.0 * s.pred_e.unwrap_or(f64::NAN),
+            100.0 * s.final_err.unwrap_or(f64::NAN)
+        );
+    }
+    if let Some(fig) = crate::backtest::report::figure(&b, crate::backtest::Task::Schedule) {
+        let png = a.plots.join("demo-backtest-schedule.png");
+        plot::save_figure(&fig, &png)?;
+        println!("wrote {}", png.display());
+    }
+    println!(
+        "   (every law, task and fold: losscast backtest --manifest {})",
+        data.join("mpl400.toml").display()
+    );
     Ok(())
 }
