@@ -61,9 +61,17 @@ fn last_step(r: &Run) -> i64 {
     r.steps.last().copied().unwrap_or(0)
 }
 
+/// A model size for people: 2.85e9, not 2849804288.
+fn short_size(n: f64) -> String {
+    let s = format!("{n:.3e}");
+    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+    format!("{mantissa}e{exp}")
+}
+
 fn size_label(size: Option<f64>, multi: bool) -> String {
     match size {
-        Some(n) if multi => format!("{}: ", crate::cli_format::num(n)),
+        Some(n) if multi => format!("N={}: ", short_size(n)),
         _ => String::new(),
     }
 }
@@ -201,7 +209,7 @@ pub fn size(runs: &[Run], folds: usize) -> (Vec<Split>, Option<Skipped>) {
         let split = groups.len() - k;
         let held: Vec<String> = groups[split..]
             .iter()
-            .map(|(n, _)| crate::cli_format::num(n.unwrap_or(f64::NAN)))
+            .map(|(n, _)| short_size(n.unwrap_or(f64::NAN)))
             .collect();
         out.push(Split {
             task: Task::Size,
@@ -225,4 +233,16 @@ pub fn size(runs: &[Run], folds: usize) -> (Vec<Split>, Option<Skipped>) {
         ),
     });
     (out, skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_size;
+
+    #[test]
+    fn sizes_print_short() {
+        assert_eq!(short_size(2849804288.0), "2.85e9");
+        assert_eq!(short_size(4e8), "4e8");
+        assert_eq!(short_size(247586304.0), "2.476e8");
+    }
 }
