@@ -274,7 +274,18 @@ pub fn splits(runs: &[Run], tasks: &[Task]) -> (Vec<Split>, Vec<Skipped>) {
 /// `on_fold(done, total)` is called as each (split, method) pair finishes.
 pub fn run(runs: &[Run], plan: &Plan, on_fold: &(dyn Fn(usize, usize) + Sync)) -> Result<Backtest> {
     if plan.methods.is_empty() {
-        return Err(Error::input("a backtest needs at least one law"));
+        let (splits, skipped) = splits(runs, &plan.tasks);
+        let why: Vec<String> = skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.task, s.reason))
+            .collect();
+        return Err(Error::input(if splits.is_empty() {
+            format!("these runs offer no backtest fold: {}", why.join("; "))
+        } else {
+            "no law applies to these tasks on these runs (size needs params = N on every run \
+             and a joint law; the others a schedule law)"
+                .to_string()
+        }));
     }
     let mut laws = Vec::new();
     for m in &plan.methods {
