@@ -64,11 +64,7 @@ pub fn compare(
         let law = law::build(name, law_options.clone())?;
         let options = FitOptions {
             law: law.options().clone(),
-            run_weighting: match weigh {
-                Some("runs") => crate::fit::RunWeighting::Runs,
-                Some(_) => crate::fit::RunWeighting::Points,
-                None => crate::fit::default_weighting(law.as_ref()),
-            },
+            run_weighting: crate::fit::weighting(weigh, law.as_ref()),
             ..FitOptions::default()
         };
         let (fit_runs, test_runs): (Vec<Run>, Vec<Run>) =

@@ -1,48 +1,14 @@
 //! A fit says when its runs cannot separate α from L0, and which run would.
 
+mod common;
+
+use common::synthetic;
 use losscast::fit::{self, FitOptions};
-use losscast::law::{self, Curve, LawOptions};
-use losscast::manifest::Role;
-use losscast::runs::{LrSource, Run};
-use losscast::schedule;
-use std::path::Path;
+use losscast::law::{self, LawOptions};
+use losscast::runs::Run;
 
 fn run(name: &str, spec: &str) -> Run {
-    let law = law::build("annealing", LawOptions::default()).unwrap();
-    let sched = schedule::parse(spec, Path::new("")).unwrap();
-    let total = sched.total_steps() as i64;
-    let steps: Vec<i64> = (1..total / 400)
-        .map(|k| 400 * k)
-        .filter(|&s| s > 2000)
-        .collect();
-    let lr = sched.lr_array(total as usize + 1);
-    let f = law
-        .features(&Curve {
-            lr: &lr,
-            steps: &steps,
-            params: None,
-        })
-        .unwrap();
-    let mut loss = vec![0.0; steps.len()];
-    law.predict(&[2.4, 0.6, 0.5, 0.56], &f, &mut loss);
-    Run {
-        name: name.into(),
-        role: Role::Fit,
-        path: format!("synthetic/{name}"),
-        sha256: String::new(),
-        steps,
-        loss,
-        lr,
-        schedule: spec.into(),
-        lr_source: LrSource::Schedule,
-        filtered_out: 0,
-        dropped_before_learning: 0,
-        notes: vec![],
-        warnings: vec![],
-        min_step: None,
-        max_step: None,
-        params: None,
-    }
+    synthetic("annealing", &[2.4, 0.6, 0.5, 0.56], name, spec, 0.0)
 }
 
 fn warns(runs: &[Run]) -> bool {

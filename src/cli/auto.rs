@@ -57,13 +57,7 @@ pub(super) fn fit_auto(a: &FitArgs, given: Given) -> Result<()> {
         indicatif::ProgressStyle::with_template("backtest {bar:30} fit {pos}/{len}, {elapsed}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let weigh = a.weigh.as_deref().map(|w| {
-        if w == "runs" {
-            fit::RunWeighting::Runs
-        } else {
-            fit::RunWeighting::Points
-        }
-    });
+    let weigh = a.weigh.as_deref().map(fit::RunWeighting::from_name);
     let (method, selection, table) =
         backtest::select::choose(&runs, &base, weigh, &|done, total| {
             bar.set_length(total as u64);

@@ -129,13 +129,7 @@ pub fn run(a: BacktestArgs) -> Result<()> {
         let ws: Vec<crate::fit::RunWeighting> = a
             .weigh
             .iter()
-            .map(|w| {
-                if w == "runs" {
-                    crate::fit::RunWeighting::Runs
-                } else {
-                    crate::fit::RunWeighting::Points
-                }
-            })
+            .map(|w| crate::fit::RunWeighting::from_name(w))
             .collect();
         backtest::with_weightings(methods, &ws)
     };

@@ -581,7 +581,7 @@ fn cmd_fit(a: FitArgs, given: Given) -> Result<()> {
         huber_delta: a.huber_delta,
         max_points_per_run: a.max_points,
         skip_fraction: a.skip_fraction,
-        run_weighting: weighting(a.weigh.as_deref(), base.as_ref()),
+        run_weighting: fit::weighting(a.weigh.as_deref(), base.as_ref()),
         ..FitOptions::default()
     };
     let fit_law = FitLaw::new(base, a.law.fix.as_deref(), a.law.tie.as_deref())?;
@@ -979,15 +979,6 @@ pub(super) fn write_outputs(files: &[(&Path, Vec<u8>)]) -> Result<()> {
         eprintln!("wrote {}", p.display());
     }
     Ok(())
-}
-
-/// `--weigh points|runs` (clap has checked the value), else the law's default.
-pub(super) fn weighting(s: Option<&str>, law: &dyn Law) -> fit::RunWeighting {
-    match s {
-        Some("runs") => fit::RunWeighting::Runs,
-        Some(_) => fit::RunWeighting::Points,
-        None => fit::default_weighting(law),
-    }
 }
 
 pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {

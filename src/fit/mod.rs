@@ -76,6 +76,12 @@ pub fn default_weighting(law: &dyn Law) -> RunWeighting {
     }
 }
 
+/// `--weigh` as given ("points" or "runs"; the CLI has checked the spelling), else the law's
+/// default ([`default_weighting`]). The one place a weighting name becomes a weighting.
+pub fn weighting(given: Option<&str>, law: &dyn Law) -> RunWeighting {
+    given.map_or_else(|| default_weighting(law), RunWeighting::from_name)
+}
+
 /// How the fit objective weighs runs that have different numbers of points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -88,6 +94,17 @@ pub enum RunWeighting {
     /// report: a 72 000-step run does not drown the shorter schedules that pin the annealing
     /// terms.
     Runs,
+}
+
+impl RunWeighting {
+    /// `--weigh`'s value ("points" or "runs"; the CLI has checked the spelling).
+    pub fn from_name(name: &str) -> RunWeighting {
+        if name == "runs" {
+            RunWeighting::Runs
+        } else {
+            RunWeighting::Points
+        }
+    }
 }
 
 fn default_max_points() -> usize {

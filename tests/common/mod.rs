@@ -1,7 +1,10 @@
 //! Shared helpers for integration tests: paths into the bundled data and loading manifests.
 #![allow(dead_code)]
 
-use losscast::runs::{self, Run};
+use losscast::law::{self, Curve, LawOptions};
+use losscast::manifest::Role;
+use losscast::runs::{self, LrSource, Run};
+use losscast::schedule;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -82,4 +85,47 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// A run of `law` with parameters `truth` under `spec`, logged every 400 steps after warmup,
+/// with a deterministic ±`noise` relative pattern.
+pub fn synthetic(law_name: &str, truth: &[f64], name: &str, spec: &str, noise: f64) -> Run {
+    let law = law::build(law_name, LawOptions::default()).unwrap();
+    let sched = schedule::parse(spec, Path::new("")).unwrap();
+    let total = sched.total_steps() as i64;
+    let steps: Vec<i64> = (1..total / 400)
+        .map(|k| 400 * k)
+        .filter(|&s| s > 2000)
+        .collect();
+    let lr = sched.lr_array(total as usize + 1);
+    let f = law
+        .features(&Curve {
+            lr: &lr,
+            steps: &steps,
+            params: None,
+        })
+        .unwrap();
+    let mut loss = vec![0.0; steps.len()];
+    law.predict(truth, &f, &mut loss);
+    for (i, l) in loss.iter_mut().enumerate() {
+        *l *= 1.0 + noise * ((i * 7919 % 13) as f64 / 6.0 - 1.0);
+    }
+    Run {
+        name: name.into(),
+        role: Role::Fit,
+        path: format!("synthetic/{name}"),
+        sha256: String::new(),
+        steps,
+        loss,
+        lr,
+        schedule: spec.into(),
+        lr_source: LrSource::Schedule,
+        filtered_out: 0,
+        dropped_before_learning: 0,
+        notes: vec![],
+        warnings: vec![],
+        min_step: None,
+        max_step: None,
+        params: None,
+    }
 }
