@@ -49,12 +49,13 @@ pub struct BestPerColumn {
 
 /// Fit every law in `laws` on `runs` and score each on the test runs.
 /// `weigh` is `--weigh` ("points" or "runs"); `None` fits each law with its default
-/// ([`crate::fit::default_weighting`]).
+/// ([`crate::fit::default_weighting`]). `priors` applies each law's priors ([`crate::law::Law::priors`]).
 pub fn compare(
     laws: &[String],
     runs: &[Run],
     law_options: &LawOptions,
     weigh: Option<&str>,
+    priors: bool,
 ) -> Result<Comparison> {
     if laws.is_empty() {
         return Err(Error::input("--laws needs at least one law"));
@@ -65,6 +66,7 @@ pub fn compare(
         let options = FitOptions {
             law: law.options().clone(),
             run_weighting: crate::fit::weighting(weigh, law.as_ref()),
+            priors,
             ..FitOptions::default()
         };
         let (fit_runs, test_runs): (Vec<Run>, Vec<Run>) =

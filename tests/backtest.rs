@@ -355,4 +355,16 @@ fn fitting_options_compete_under_their_own_names() {
         backtest::with_skip_fractions(vec![Method::new("annealing", &opts)], &[0.1, 0.1]).is_err()
     );
     assert!(backtest::with_skip_fractions(vec![Method::new("annealing", &opts)], &[1.5]).is_err());
+
+    // A law without priors competes once however many prior choices are given.
+    let methods = backtest::with_priors(
+        vec![
+            Method::new("annealing", &opts),
+            Method::new("multipower", &opts),
+        ],
+        &[true, false],
+    );
+    let names: Vec<&str> = methods.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["annealing", "multipower", "multipower no prior"]);
+    assert!(methods[1].options.priors && !methods[2].options.priors);
 }

@@ -91,11 +91,7 @@ fn a_start_at_hoffmanns_values_moves_to_the_optimum() {
         })
         .unwrap();
     let points = [FitPoints::new(&f, &kept.loss)];
-    let objective = HuberLogObjective {
-        law: law.as_ref(),
-        runs: &points,
-        delta: 1e-3,
-    };
+    let objective = HuberLogObjective::new(law.as_ref(), &points, 1e-3);
     let hoffmann = [1.69, 406.4, 410.7, 0.34, 0.28];
     let res = run_start(&objective, &hoffmann, &OptimizerOptions::default());
     assert!(res.converged);

@@ -80,11 +80,7 @@ fn published_400m_training_objective() {
         .collect();
     let feats = fit::features_of(law.as_ref(), &fit_runs).unwrap();
     let points = FitPoints::pair(&feats, &fit_runs);
-    let obj = HuberLogObjective {
-        law: law.as_ref(),
-        runs: &points,
-        delta: 1e-3,
-    };
+    let obj = HuberLogObjective::new(law.as_ref(), &points, 1e-3);
     let v = obj.value(&PUBLISHED[2].1);
     assert!((v - 5.7699e-4).abs() < 5e-9, "{v:e}");
 }

@@ -95,6 +95,7 @@ impl Method {
             options: FitOptions {
                 law: law_options.clone(),
                 run_weighting,
+                priors: true,
                 ..FitOptions::default()
             },
         }
@@ -141,6 +142,39 @@ pub fn with_skip_fractions(methods: Vec<Method>, fractions: &[f64]) -> Result<Ve
 
 /// Each method once per run weighting; a weighting other than the law's default is named in
 /// the method ("annealing by point", "joint-additive by run").
+/// Each method once per prior choice (`true`: the law's priors on). A law without priors
+/// competes once, whatever the choices.
+pub fn with_priors(methods: Vec<Method>, choices: &[bool]) -> Vec<Method> {
+    methods
+        .into_iter()
+        .flat_map(|m| {
+            let has_priors = law::build(&m.law, m.options.law.clone())
+                .map(|l| !l.priors().is_empty())
+                .unwrap_or(false);
+            let mut out: Vec<Method> = Vec::new();
+            for &on in choices {
+                let on = on && has_priors;
+                if out.iter().any(|o| o.options.priors == on) {
+                    continue;
+                }
+                out.push(Method {
+                    name: if on || !has_priors {
+                        m.name.clone()
+                    } else {
+                        format!("{} no prior", m.name)
+                    },
+                    law: m.law.clone(),
+                    options: FitOptions {
+                        priors: on,
+                        ..m.options.clone()
+                    },
+                });
+            }
+            out
+        })
+        .collect()
+}
+
 pub fn with_weightings(methods: Vec<Method>, weightings: &[RunWeighting]) -> Vec<Method> {
     let mut ws: Vec<RunWeighting> = Vec::new();
     for &w in weightings {

@@ -32,6 +32,7 @@ pub(super) fn fit_auto(a: &FitArgs, given: Given) -> Result<()> {
         huber_delta: a.huber_delta,
         max_points_per_run: a.max_points,
         skip_fraction: a.skip_fraction,
+        priors: !a.no_prior,
         ..FitOptions::default()
     };
     // Validates λ before any run is read.

@@ -42,6 +42,10 @@ pub struct BacktestArgs {
     /// every run the same in total; points: every point once). Default: each law's, as `fit`.
     #[arg(long, value_delimiter = ',', value_parser = ["points", "runs"])]
     weigh: Vec<String>,
+    /// Whether fits apply the laws' priors, comma-separated: `on,off` makes each law that has
+    /// priors (multipower) compete both ways. Default: on, as `fit`.
+    #[arg(long, value_delimiter = ',', value_parser = ["on", "off"])]
+    prior: Vec<String>,
     /// Count warmup steps at peak LR (for every law).
     #[arg(long)]
     warmup_as_peak: bool,
@@ -132,6 +136,12 @@ pub fn run(a: BacktestArgs) -> Result<()> {
             .map(|w| crate::fit::RunWeighting::from_name(w))
             .collect();
         backtest::with_weightings(methods, &ws)
+    };
+    let methods = if a.prior.is_empty() {
+        methods
+    } else {
+        let choices: Vec<bool> = a.prior.iter().map(|p| p == "on").collect();
+        backtest::with_priors(methods, &choices)
     };
     let plan = Plan { tasks, methods };
     let bar = indicatif::ProgressBar::new(0);

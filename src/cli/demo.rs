@@ -137,7 +137,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     );
     let laws = ["annealing".to_string(), "multipower".to_string()];
     // The papers' recipe (every point once), so the table matches laws.md §2.
-    let result = compare::compare(&laws, &mpl, &LawOptions::default(), Some("points"))?;
+    let result = compare::compare(&laws, &mpl, &LawOptions::default(), Some("points"), false)?;
     print!("{}", compare::table(&result));
     let mut fitted = Vec::new();
     for row in &result.rows {

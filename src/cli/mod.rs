@@ -260,6 +260,10 @@ pub(super) struct FitArgs {
     /// multipower, points for joint and size laws (chosen by backtest).
     #[arg(long, value_parser = ["points", "runs"])]
     weigh: Option<String>,
+    /// Fit without the law's priors (multipower: β and γ near Luo et al.'s values), as the
+    /// papers do. Laws without priors ignore it.
+    #[arg(long)]
+    no_prior: bool,
     /// Fit file to write (default fits/<manifest or file stem>-<law>.json).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -410,6 +414,9 @@ struct CompareArgs {
     /// How each fit weighs runs: runs or points (default: each law's, as `fit`).
     #[arg(long, value_parser = ["points", "runs"])]
     weigh: Option<String>,
+    /// Fit without the laws' priors (the papers' recipes).
+    #[arg(long)]
+    no_prior: bool,
     /// Also write each law's fit file here, as <manifest stem>-<law>.json.
     #[arg(long)]
     out_dir: Option<PathBuf>,
@@ -582,6 +589,7 @@ fn cmd_fit(a: FitArgs, given: Given) -> Result<()> {
         max_points_per_run: a.max_points,
         skip_fraction: a.skip_fraction,
         run_weighting: fit::weighting(a.weigh.as_deref(), base.as_ref()),
+        priors: !a.no_prior,
         ..FitOptions::default()
     };
     let fit_law = FitLaw::new(base, a.law.fix.as_deref(), a.law.tie.as_deref())?;
@@ -830,7 +838,7 @@ fn cmd_compare(a: CompareArgs) -> Result<()> {
         lr_ref: None,
         variable: None,
     };
-    let result = compare::compare(&a.laws, &runs, &options, a.weigh.as_deref())?;
+    let result = compare::compare(&a.laws, &runs, &options, a.weigh.as_deref(), !a.no_prior)?;
     if a.out_dir.is_some() {
         let files: Vec<(&Path, Vec<u8>)> = out_paths
             .iter()

@@ -106,11 +106,7 @@ pub fn case_bootstrap(
             };
             let y: Vec<f64> = idx.iter().map(|&i| loss[i]).collect();
             let points = [FitPoints::new(&f, &y)];
-            let objective = HuberLogObjective {
-                law,
-                runs: &points,
-                delta: huber_delta,
-            };
+            let objective = HuberLogObjective::new(law, &points, huber_delta);
             let res = run_start(&objective, best, &options);
             on_progress();
             res.objective.is_finite().then_some(res.params)

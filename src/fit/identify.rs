@@ -8,7 +8,7 @@
 //! Jacobian column the others can reproduce, or that no prediction depends on, has an error
 //! bar larger than itself.
 
-use crate::law::{Features, Law};
+use crate::law::{Features, Law, Prior};
 use nalgebra::{DMatrix, SymmetricEigen};
 
 /// The smallest RMS log residual a standard error is computed with. A fit to exact synthetic
@@ -21,13 +21,16 @@ pub const RESIDUAL_FLOOR: f64 = 1e-4;
 /// are as consistent with it doubled or halved, and with it gone.
 pub const MAX_RELATIVE_ERROR: f64 = 1.0;
 
-/// Relative standard error of each parameter (`SE(p)/|p|`, infinite where the data do not move
-/// the prediction at all), from the Jacobian of the log residuals at `params`.
+/// Relative standard error of each parameter (`SE(p)/|p|`, infinite where neither the data nor
+/// a prior move the prediction), from the Jacobian of the log residuals at `params`. A prior on
+/// ln p adds its precision 1/log_sd² (Laplace's approximation), so a parameter the data leave
+/// flat but a stated prior holds is reported with the prior's error, not as undetermined.
 pub fn relative_standard_errors(
     law: &dyn Law,
     params: &[f64],
     feats: &[Features],
     losses: &[&[f64]],
+    priors: &[Prior],
 ) -> Vec<f64> {
     let k = params.len();
     // Columns scaled by |p_j|, so the errors come out relative; a parameter at 0 keeps scale 1.
@@ -65,7 +68,11 @@ pub fn relative_standard_errors(
         return vec![f64::INFINITY; k];
     }
     let sigma2 = (ss / (n - k) as f64).max(RESIDUAL_FLOOR * RESIDUAL_FLOOR);
-    let eig = SymmetricEigen::new(jtj);
+    let mut precision = jtj / sigma2;
+    for p in priors {
+        precision[(p.param, p.param)] += 1.0 / (p.log_sd * p.log_sd);
+    }
+    let eig = SymmetricEigen::new(precision);
     let top = eig.eigenvalues.iter().copied().fold(0.0f64, f64::max);
     (0..k)
         .map(|j| {
@@ -80,7 +87,50 @@ pub fn relative_standard_errors(
                     var += v2 / lambda;
                 }
             }
-            (sigma2 * var).sqrt()
+            var.sqrt()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::law::{build, LawOptions};
+
+    /// Without an anneal (S2 = 0) nothing moves the annealing law's C: the data alone leave its
+    /// error infinite, and a prior on ln C bounds it by the prior's standard deviation.
+    #[test]
+    fn a_prior_bounds_what_the_data_leave_undetermined() {
+        let law = build("annealing", LawOptions::default()).unwrap();
+        let s1: Vec<f64> = (1..=40).map(|i| 0.01 * i as f64).collect();
+        let ln_s1: Vec<f64> = s1.iter().map(|x| x.ln()).collect();
+        let features = Features {
+            columns: vec![s1.clone(), vec![0.0; s1.len()], ln_s1],
+            aux: vec![],
+        };
+        let params = [2.5, 0.5, 0.5, 0.4];
+        let mut loss = vec![0.0; s1.len()];
+        law.predict(&params, &features, &mut loss);
+        for (i, y) in loss.iter_mut().enumerate() {
+            *y *= 1.0 + 1e-3 * ((i * 7 % 5) as f64 - 2.0);
+        }
+        let feats = [features];
+        let losses = [loss.as_slice()];
+        let bare = relative_standard_errors(law.as_ref(), &params, &feats, &losses, &[]);
+        assert!(bare[3].is_infinite(), "{bare:?}");
+        assert!(bare[..3].iter().all(|e| e.is_finite()), "{bare:?}");
+        let prior = Prior {
+            param: 3,
+            center: 0.4,
+            log_sd: 0.3,
+        };
+        let held = relative_standard_errors(law.as_ref(), &params, &feats, &losses, &[prior]);
+        assert!((held[3] - 0.3).abs() < 1e-9, "{held:?}");
+        for j in 0..3 {
+            assert!(
+                (held[j] - bare[j]).abs() <= 1e-9 * bare[j],
+                "{held:?} vs {bare:?}"
+            );
+        }
+    }
 }

@@ -57,6 +57,11 @@ pub struct FitOptions {
     /// the command line uses [`default_weighting`].
     #[serde(default)]
     pub run_weighting: RunWeighting,
+    /// Whether the law's priors ([`Law::priors`]) join the objective. The library's default is
+    /// the papers' recipe, off (as in records written before priors existed); the command line
+    /// turns them on unless `--no-prior`.
+    #[serde(default)]
+    pub priors: bool,
 }
 
 /// The weighting the command line fits a law with unless told otherwise: `Runs` for schedule
@@ -124,6 +129,7 @@ impl Default for FitOptions {
             max_points_per_run: thin::DEFAULT_MAX_POINTS,
             skip_fraction: 0.0,
             run_weighting: RunWeighting::default(),
+            priors: false,
         }
     }
 }
@@ -478,11 +484,12 @@ pub fn fit_set_with_progress(
             law.name()
         )));
     }
-    let objective = HuberLogObjective {
-        law,
-        runs: &points,
-        delta: options.huber_delta,
+    let priors = if options.priors {
+        law.priors()
+    } else {
+        Vec::new()
     };
+    let objective = HuberLogObjective::new(law, &points, options.huber_delta).with_priors(&priors);
     let data_for_starts: Vec<(&Features, &[f64])> =
         feats.iter().zip(set.losses.iter().copied()).collect();
     let starts = law.starts(&data_for_starts);
@@ -537,8 +544,13 @@ pub fn fit_set_with_progress(
     }
     // Linearised standard errors on the exact features: a parameter the data cannot move is
     // caught even when every start agrees (one start, or starts that never leave its value).
-    let rel_errors =
-        identify::relative_standard_errors(law, &best.params, &set.exact_features, &set.losses);
+    let rel_errors = identify::relative_standard_errors(
+        law,
+        &best.params,
+        &set.exact_features,
+        &set.losses,
+        &priors,
+    );
     for (name, &err) in law.param_names().iter().zip(&rel_errors) {
         // A parameter at its bound is reported as such; its error bar says nothing more.
         if err > identify::MAX_RELATIVE_ERROR
@@ -572,12 +584,9 @@ pub fn fit_set_with_progress(
     if options.run_weighting == RunWeighting::Runs {
         FitPoints::weigh_runs_equally(&mut exact_points);
     }
-    let exact_objective = HuberLogObjective {
-        law,
-        runs: &exact_points,
-        delta: options.huber_delta,
-    }
-    .value(&best.params);
+    let exact_objective =
+        HuberLogObjective::new(law, &exact_points, options.huber_delta).value(&best.params);
+    let prior_penalty = objective.penalty(&best.params);
     let approximation_error = max_prediction_gap(law, &best.params, feats, exact);
     let trustworthy = best.converged && at_bound.is_empty() && !invalid && unidentified.is_empty();
 
@@ -609,6 +618,17 @@ pub fn fit_set_with_progress(
             .collect(),
         options: options.clone(),
         objective: exact_objective,
+        prior: (!priors.is_empty()).then(|| record::PriorRecord {
+            penalty: prior_penalty,
+            terms: priors
+                .iter()
+                .map(|p| record::NamedPrior {
+                    param: law.param_names()[p.param].to_string(),
+                    center: p.center,
+                    log_sd: p.log_sd,
+                })
+                .collect(),
+        }),
         fit_approximation: (approximation_error > 0.0).then_some(record::FitApproximation {
             objective: best.objective,
             max_abs_prediction_error: approximation_error,

@@ -10,7 +10,7 @@
 //! finite and smooth and grows steeply, so the search backs away. A fit that still ends with a
 //! prediction under the floor is reported as invalid, never clipped.
 
-use crate::law::{Features, Law};
+use crate::law::{Features, Law, Prior};
 use argmin::core::{CostFunction, Gradient};
 use nalgebra::DVector;
 use std::cell::RefCell;
@@ -68,6 +68,31 @@ pub struct HuberLogObjective<'a> {
     pub law: &'a dyn Law,
     pub runs: &'a [FitPoints<'a>],
     pub delta: f64,
+    /// Penalties of the law's priors, added to the data's Huber sum (empty: none).
+    pub priors: Vec<PriorTerm>,
+}
+
+/// `½·weight·(ln p − ln center)²` on one parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct PriorTerm {
+    pub param: usize,
+    pub ln_center: f64,
+    pub weight: f64,
+}
+
+impl PriorTerm {
+    /// The penalty of `prior` on a fit whose points weigh `total_weight` in all, with Huber δ
+    /// `delta`. Moving ln p one prior standard deviation from the centre costs as much as a log
+    /// residual of δ (the size the objective still treats as ordinary noise) at every point:
+    /// the prior's pull is fixed relative to the objective's scale, so it neither vanishes on
+    /// long runs nor dominates short ones.
+    pub fn new(prior: &Prior, total_weight: f64, delta: f64) -> Self {
+        PriorTerm {
+            param: prior.param,
+            ln_center: prior.center.ln(),
+            weight: total_weight * delta * delta / (prior.log_sd * prior.log_sd),
+        }
+    }
 }
 
 /// Log residuals all below this mean the law reproduces the data to rounding error.
@@ -93,7 +118,52 @@ fn safe_ln(pred: f64, floor: f64) -> (f64, f64) {
     }
 }
 
-impl HuberLogObjective<'_> {
+impl<'a> HuberLogObjective<'a> {
+    /// The objective without priors: the papers' recipes and every law without one.
+    pub fn new(law: &'a dyn Law, runs: &'a [FitPoints<'a>], delta: f64) -> Self {
+        HuberLogObjective {
+            law,
+            runs,
+            delta,
+            priors: Vec::new(),
+        }
+    }
+
+    /// The same objective plus the penalties of `priors`, scaled to these points.
+    pub fn with_priors(mut self, priors: &[Prior]) -> Self {
+        let total: f64 = self
+            .runs
+            .iter()
+            .map(|r| r.weight * r.loss.len() as f64)
+            .sum();
+        self.priors = priors
+            .iter()
+            .map(|p| PriorTerm::new(p, total, self.delta))
+            .collect();
+        self
+    }
+
+    /// The priors' share of the objective at natural parameters `p`.
+    pub fn penalty(&self, p: &[f64]) -> f64 {
+        self.priors
+            .iter()
+            .map(|t| {
+                let d = p[t.param].max(1e-300).ln() - t.ln_center;
+                0.5 * t.weight * d * d
+            })
+            .sum()
+    }
+
+    /// Gradient of [`penalty`](Self::penalty) in natural parameters.
+    fn penalty_gradient(&self, p: &[f64]) -> Vec<f64> {
+        let mut g = vec![0.0; p.len()];
+        for t in &self.priors {
+            let x = p[t.param].max(1e-300);
+            g[t.param] += t.weight * (x.ln() - t.ln_center) / x;
+        }
+        g
+    }
+
     pub fn natural(&self, u: &[f64]) -> Vec<f64> {
         self.law.to_natural(u)
     }
@@ -102,9 +172,9 @@ impl HuberLogObjective<'_> {
         self.law.to_internal(p)
     }
 
-    /// Objective at natural parameters.
+    /// Objective at natural parameters, priors included.
     pub fn value(&self, p: &[f64]) -> f64 {
-        let mut total = 0.0;
+        let mut total = self.penalty(p);
         let mut pred = Vec::new();
         for run in self.runs {
             pred.resize(run.loss.len(), 0.0);
@@ -152,8 +222,8 @@ impl HuberLogObjective<'_> {
         }
         let p = self.natural(u);
         let k = p.len();
-        let mut grad = vec![0.0; k];
-        let mut total = 0.0;
+        let mut grad = self.penalty_gradient(&p);
+        let mut total = self.penalty(&p);
         // The buffers are taken out of the thread-local, not borrowed from it: a law may
         // predict in parallel (rayon), and a thread waiting there can run another start's
         // evaluation, which would find the RefCell still borrowed and panic.
@@ -190,7 +260,8 @@ impl HuberLogObjective<'_> {
         let p = self.natural(u);
         let k = p.len();
         let dpdu = self.law.natural_jacobian(u);
-        let mut dot = vec![0.0; k];
+        // At a penalised optimum the data's pull on each parameter balances the prior's.
+        let mut dot = chain(&dpdu, &self.penalty_gradient(&p));
         let mut col_sq = vec![0.0; k];
         let mut psi_sq = 0.0;
         let mut max_psi = 0.0f64;
@@ -343,11 +414,12 @@ mod tests {
         };
         let loss = [3.4, 3.1, 2.9, 2.8];
         let runs = [FitPoints::new(&features, &loss)];
-        let obj = HuberLogObjective {
-            law: law.as_ref(),
-            runs: &runs,
-            delta: 1e-3,
+        let prior = crate::law::Prior {
+            param: 2,
+            center: 0.5,
+            log_sd: 0.3,
         };
+        let obj = HuberLogObjective::new(law.as_ref(), &runs, 1e-3).with_priors(&[prior]);
         for p in [[2.5, 0.5, 0.5, 0.4], [2.0, 0.9, 0.3, 1.5]] {
             let u = obj.internal(&p);
             let (f, g) = obj.value_and_gradient(&u);

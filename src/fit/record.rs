@@ -22,6 +22,10 @@ pub struct FitRecord {
     pub options: FitOptions,
     /// Huber-on-log objective (a sum over fit points) at the best parameters, exact features.
     pub objective: f64,
+    /// The priors the fit applied and their penalty at the best parameters; the optimiser
+    /// minimised `objective + penalty`. Absent when no prior applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<PriorRecord>,
     /// Present when the law optimised on an approximation of itself (see `Law::fit_features`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fit_approximation: Option<FitApproximation>,
@@ -280,4 +284,18 @@ impl FitRecord {
             .map_err(|m| Error::input(format!("fit file parameter {m}")))?;
         Ok(values)
     }
+}
+
+/// The priors of a fit: each parameter's `ln p ~ Normal(ln center, log_sd²)`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PriorRecord {
+    pub penalty: f64,
+    pub terms: Vec<NamedPrior>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NamedPrior {
+    pub param: String,
+    pub center: f64,
+    pub log_sd: f64,
 }

@@ -230,6 +230,17 @@ impl Law for Constrained {
     fn uses_model_size(&self) -> bool {
         self.inner.uses_model_size()
     }
+    fn priors(&self) -> Vec<super::Prior> {
+        // A pinned or tied parameter's prior has nothing left to act on.
+        self.inner
+            .priors()
+            .into_iter()
+            .filter_map(|p| {
+                let param = self.free.iter().position(|&i| i == p.param)?;
+                Some(super::Prior { param, ..p })
+            })
+            .collect()
+    }
     fn structurally_unidentified(&self, feats: &[Features]) -> Vec<&'static str> {
         let free = self.param_names();
         self.inner
@@ -248,6 +259,25 @@ impl Law for Constrained {
 mod tests {
     use super::*;
     use crate::law::{build, LawOptions};
+
+    /// A pinned parameter's prior is dropped and the others follow their parameter to its
+    /// place among the free ones.
+    #[test]
+    fn priors_follow_the_free_parameters() {
+        let inner = build("multipower", LawOptions::default()).unwrap();
+        let full = inner.priors();
+        let names = inner.param_names();
+        assert_eq!(
+            full.iter().map(|p| names[p.param]).collect::<Vec<_>>(),
+            ["beta", "gamma"]
+        );
+        let fixed = parse_fixed(inner.as_ref(), "L0=2.4,beta=0.6").unwrap();
+        let law = Constrained::new(inner, fixed, vec![]).unwrap();
+        let priors = law.priors();
+        assert_eq!(priors.len(), 1);
+        assert_eq!(law.param_names()[priors[0].param], "gamma");
+        assert_eq!(priors[0].center, full[1].center);
+    }
 
     /// The reduced Jacobian (fixed columns dropped, tied columns added to their source) matches
     /// finite differences of the constrained prediction.

@@ -150,6 +150,17 @@ impl Default for LawOptions {
     }
 }
 
+/// Prior knowledge of one parameter: `ln p ~ Normal(ln center, log_sd²)`. It holds a parameter
+/// along a direction the fit data leave flat (the Multi-Power Law's β and γ when the fit runs
+/// anneal little), where an unpenalised optimum wanders to values that forecast badly.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Prior {
+    /// Index into the law's parameters.
+    pub param: usize,
+    pub center: f64,
+    pub log_sd: f64,
+}
+
 /// A loss law with named parameters.
 pub trait Law: Send + Sync {
     fn name(&self) -> &'static str;
@@ -269,6 +280,11 @@ pub trait Law: Send + Sync {
     /// (a joint law's size exponent from two model sizes). The fit marks them and is not
     /// trustworthy; [`Law::diagnostics`] says why.
     fn structurally_unidentified(&self, _fit_features: &[Features]) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    /// Priors a fit applies unless told not to (`--no-prior`); none for most laws.
+    fn priors(&self) -> Vec<Prior> {
         Vec::new()
     }
 }

@@ -22,7 +22,7 @@
 //! full convergence the law is degenerate (C → 0 while β grows, G → 1 − exp(−βC·x)), and a β at
 //! that bound is reported, never passed silently.
 
-use super::{Curve, Features, Law, LawOptions, Transform};
+use super::{Curve, Features, Law, LawOptions, Prior, Transform};
 use crate::error::Result;
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
@@ -30,6 +30,13 @@ use rayon::prelude::*;
 /// Upper bound of β. The published fits have β ≈ 0.6; a fit that runs into this bound is in the
 /// degenerate direction of laws.md §2.
 pub const BETA_MAX: f64 = 20.0;
+
+/// Centres of the priors on β and γ: the means of Luo et al.'s published fits at 25M, 100M and
+/// 400M (β 0.583–0.598, γ 0.635–0.655), which agree across sizes although each was fitted alone.
+const PRIOR_BETA: f64 = 0.591;
+const PRIOR_GAMMA: f64 = 0.644;
+/// Standard deviation of ln β and ln γ under the prior.
+const PRIOR_LOG_SD: f64 = 0.25;
 
 const NAMES: &[&str] = &["L0", "A", "alpha", "B", "C", "beta", "gamma"];
 const TRANSFORMS: &[Transform] = &[
@@ -435,6 +442,22 @@ impl Law for MultiPower {
         }
         let loss = l0 + a * total.powf(-alpha) - b * ld;
         Some(Ok((loss, grad)))
+    }
+
+    fn priors(&self) -> Vec<Prior> {
+        let log_sd = PRIOR_LOG_SD;
+        vec![
+            Prior {
+                param: 5,
+                center: PRIOR_BETA,
+                log_sd,
+            },
+            Prior {
+                param: 6,
+                center: PRIOR_GAMMA,
+                log_sd,
+            },
+        ]
     }
 
     fn structurally_unidentified(&self, fit_features: &[Features]) -> Vec<&'static str> {
