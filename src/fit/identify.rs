@@ -32,6 +32,35 @@ pub fn relative_standard_errors(
     losses: &[&[f64]],
     priors: &[Prior],
 ) -> Vec<f64> {
+    let at: Vec<Predicted> = feats
+        .iter()
+        .map(|f| Predicted::new(law, params, f))
+        .collect();
+    relative_standard_errors_at(params, &at, losses, priors)
+}
+
+/// Predictions and row-major Jacobian (points × parameters) of one run at fixed parameters.
+pub struct Predicted {
+    pub pred: Vec<f64>,
+    pub jac: Vec<f64>,
+}
+
+impl Predicted {
+    pub fn new(law: &dyn Law, params: &[f64], f: &Features) -> Self {
+        let m = f.len();
+        let (mut pred, mut jac) = (vec![0.0; m], vec![0.0; m * params.len()]);
+        law.predict_jacobian(params, f, &mut pred, &mut jac);
+        Predicted { pred, jac }
+    }
+}
+
+/// [`relative_standard_errors`] from predictions and Jacobians already computed.
+pub fn relative_standard_errors_at(
+    params: &[f64],
+    at: &[Predicted],
+    losses: &[&[f64]],
+    priors: &[Prior],
+) -> Vec<f64> {
     let k = params.len();
     // Columns scaled by |p_j|, so the errors come out relative; a parameter at 0 keeps scale 1.
     let scale: Vec<f64> = params
@@ -40,11 +69,9 @@ pub fn relative_standard_errors(
         .collect();
     let mut jtj = DMatrix::<f64>::zeros(k, k);
     let (mut ss, mut n) = (0.0, 0usize);
-    for (f, loss) in feats.iter().zip(losses) {
-        let m = f.len();
-        let (mut pred, mut jac) = (vec![0.0; m], vec![0.0; m * k]);
-        law.predict_jacobian(params, f, &mut pred, &mut jac);
-        for i in 0..m {
+    for (p, loss) in at.iter().zip(losses) {
+        let (pred, jac) = (&p.pred, &p.jac);
+        for i in 0..pred.len() {
             if !(pred[i] > 0.0 && pred[i].is_finite()) {
                 continue;
             }

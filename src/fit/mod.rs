@@ -160,16 +160,15 @@ fn features_with(
         .collect()
 }
 
-/// Largest |prediction difference| between two feature sets of the same runs.
-fn max_prediction_gap(law: &dyn Law, params: &[f64], a: &[Features], b: &[Features]) -> f64 {
+/// Largest |prediction difference| between predictions on features `a` and the exact ones.
+fn max_prediction_gap(law: &dyn Law, params: &[f64], a: &[Features], exact: &[&[f64]]) -> f64 {
     a.iter()
-        .zip(b)
-        .map(|(fa, fb)| {
-            let (mut pa, mut pb) = (vec![0.0; fa.len()], vec![0.0; fb.len()]);
+        .zip(exact)
+        .map(|(fa, pb)| {
+            let mut pa = vec![0.0; fa.len()];
             law.predict(params, fa, &mut pa);
-            law.predict(params, fb, &mut pb);
             pa.iter()
-                .zip(&pb)
+                .zip(pb.iter())
                 .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()))
         })
         .fold(0.0, f64::max)
@@ -544,13 +543,16 @@ pub fn fit_set_with_progress(
     }
     // Linearised standard errors on the exact features: a parameter the data cannot move is
     // caught even when every start agrees (one start, or starts that never leave its value).
-    let rel_errors = identify::relative_standard_errors(
-        law,
-        &best.params,
-        &set.exact_features,
-        &set.losses,
-        &priors,
-    );
+    // One exact pass gives what the record reads at the optimum: standard errors, objective,
+    // metrics and the fit approximation's gap (for the Multi-Power Law an exact pass over long
+    // runs costs as much as many optimiser steps, and the record used to make four).
+    let at_best: Vec<identify::Predicted> = set
+        .exact_features
+        .iter()
+        .map(|f| identify::Predicted::new(law, &best.params, f))
+        .collect();
+    let rel_errors =
+        identify::relative_standard_errors_at(&best.params, &at_best, &set.losses, &priors);
     for (name, &err) in law.param_names().iter().zip(&rel_errors) {
         // A parameter at its bound is reported as such; its error bar says nothing more.
         if err > identify::MAX_RELATIVE_ERROR
@@ -584,26 +586,23 @@ pub fn fit_set_with_progress(
     if options.run_weighting == RunWeighting::Runs {
         FitPoints::weigh_runs_equally(&mut exact_points);
     }
-    let exact_objective =
-        HuberLogObjective::new(law, &exact_points, options.huber_delta).value(&best.params);
+    let exact_preds: Vec<&[f64]> = at_best.iter().map(|a| a.pred.as_slice()).collect();
+    let exact_objective = HuberLogObjective::new(law, &exact_points, options.huber_delta)
+        .value_of_predictions(&exact_preds);
     let prior_penalty = objective.penalty(&best.params);
-    let approximation_error = max_prediction_gap(law, &best.params, feats, exact);
+    let approximation_error = max_prediction_gap(law, &best.params, feats, &exact_preds);
     let trustworthy = best.converged && at_bound.is_empty() && !invalid && unidentified.is_empty();
 
     let run_metrics: Vec<RunMetrics> = set
         .names
         .iter()
-        .zip(exact)
+        .zip(&exact_preds)
         .zip(&set.losses)
-        .map(|((name, f), &loss)| {
-            let mut pred = vec![0.0; loss.len()];
-            law.predict(&best.params, f, &mut pred);
-            RunMetrics {
-                name: name.clone(),
-                role: Role::Fit,
-                points: loss.len(),
-                metrics: metrics::curve_metrics(loss, &pred),
-            }
+        .map(|((name, pred), &loss)| RunMetrics {
+            name: name.clone(),
+            role: Role::Fit,
+            points: loss.len(),
+            metrics: metrics::curve_metrics(loss, pred),
         })
         .collect();
     let ms: Vec<_> = run_metrics.iter().map(|r| r.metrics).collect();

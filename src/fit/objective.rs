@@ -172,6 +172,18 @@ impl<'a> HuberLogObjective<'a> {
         self.law.to_internal(p)
     }
 
+    /// The data's Huber sum (no priors) for predictions already made, one vector per run.
+    pub fn value_of_predictions(&self, preds: &[&[f64]]) -> f64 {
+        let mut total = 0.0;
+        for (run, pred) in self.runs.iter().zip(preds) {
+            for ((&y, &ln_y), &yp) in run.loss.iter().zip(&run.ln_loss).zip(pred.iter()) {
+                let (lp, _) = safe_ln(yp, FLOOR * y);
+                total += run.weight * huber(ln_y - lp, self.delta).0;
+            }
+        }
+        total
+    }
+
     /// Objective at natural parameters, priors included.
     pub fn value(&self, p: &[f64]) -> f64 {
         let mut total = self.penalty(p);
