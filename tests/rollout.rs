@@ -114,3 +114,57 @@ fn rollout_rejects_what_it_cannot_do() {
     let out = losscast(dir.path(), &["eval", "--law", "chinchilla", "grid.csv"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Mean |relative error| of each rollout fold of `law` on Epoch AI's Chinchilla points.
+fn epoch_rollout(dir: &std::path::Path, law: &str) -> Vec<f64> {
+    let table = common::data("chinchilla/svg_extracted_data.csv");
+    let out = losscast(
+        dir,
+        &[
+            "eval",
+            "--rollout",
+            "n",
+            "--law",
+            law,
+            table.to_str().unwrap(),
+            "--drop-top-loss",
+            "5",
+            "--folds",
+            "3",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["folds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let pts = f["points"].as_array().unwrap();
+            pts.iter()
+                .map(|p| p["rel_err"].as_f64().unwrap().abs())
+                .sum::<f64>()
+                / pts.len() as f64
+        })
+        .collect()
+}
+
+/// On real data (Epoch AI's 240 Chinchilla points, the largest 1–3 sizes held out), letting the
+/// data term depend on N extrapolates upward better than Chinchilla at every fold (measured
+/// 0.48 / 0.45 / 0.64 % against 1.41 / 2.05 / 2.11 %).
+#[test]
+fn chinchilla_nd_extrapolates_epoch_points_better_than_chinchilla() {
+    let dir = tempfile::tempdir().unwrap();
+    let chin = epoch_rollout(dir.path(), "chinchilla");
+    let nd = epoch_rollout(dir.path(), "chinchilla-nd");
+    assert_eq!(chin.len(), 3);
+    for (k, (c, n)) in chin.iter().zip(&nd).enumerate() {
+        assert!(n < c, "fold {}: chinchilla-nd {n} vs chinchilla {c}", k + 1);
+        assert!(*n < 0.01, "fold {}: chinchilla-nd {n}", k + 1);
+    }
+}

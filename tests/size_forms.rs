@@ -1,4 +1,5 @@
-//! The kaplan and power laws recover the parameters that generated a table.
+//! The kaplan, power, overtrain and chinchilla-nd laws recover the parameters that generated
+//! a table.
 
 use losscast::fit::{self, FitOptions};
 use losscast::ingest::table::{read_table, TableColumns};
@@ -53,5 +54,37 @@ fn kaplan_recovers_its_parameters() {
     let got = fit_params("kaplan", None, &p);
     for (g, t) in got.iter().zip(truth) {
         assert!((g - t).abs() < 1e-3 * t, "{got:?}");
+    }
+}
+
+#[test]
+fn overtrain_recovers_its_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = [1.8, 4.0e3, 7.0e2, 0.16];
+    let p = table(dir.path(), |n, d| {
+        let (m, c) = (d / n, 6.0 * n * d);
+        truth[0] + (truth[1] * m.powf(truth[3]) + truth[2] * m.powf(-truth[3])) * c.powf(-truth[3])
+    });
+    let got = fit_params("overtrain", None, &p);
+    for (g, t) in got.iter().zip(truth) {
+        assert!((g - t).abs() < 1e-3 * t, "{got:?}");
+    }
+}
+
+/// A data exponent that grows with N (ρ > 0) and a data coefficient that shrinks (κ > 0)
+/// are recovered from an 8 × 8 grid of (N, D).
+#[test]
+fn chinchilla_nd_recovers_its_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let truth = [1.7, 0.45, 0.34, 0.6, 0.08, 0.28, 0.05];
+    let p = table(dir.path(), |n, d| {
+        let (n, d) = (n / 1e9, d / 1e10);
+        truth[0]
+            + truth[1] * n.powf(-truth[2])
+            + truth[3] * n.powf(-truth[4]) * d.powf(-truth[5] * n.powf(truth[6]))
+    });
+    let got = fit_params("chinchilla-nd", None, &p);
+    for (g, t) in got.iter().zip(truth) {
+        assert!((g - t).abs() < 1e-3 * t.abs(), "{got:?}");
     }
 }

@@ -99,14 +99,14 @@ pub(super) fn refuse_flags_for_kind(law: &dyn Law, given: Given) -> Result<()> {
                 TABLE_ONLY,
                 &format!(
                     "it selects points of a table of finished runs, for size laws (chinchilla, \
-                     kaplan, power); {name} is fitted to loss curves"
+                     overtrain, chinchilla-nd, kaplan, power); {name} is fitted to loss curves"
                 ),
             )?;
             given.refuse(
                 BOOTSTRAP,
                 &format!(
-                    "the case bootstrap is for size laws fitted to a table (chinchilla, kaplan, \
-                     power), not {name}"
+                    "the case bootstrap is for size laws fitted to a table (chinchilla, \
+                     overtrain, chinchilla-nd, kaplan, power), not {name}"
                 ),
             )?;
         }

@@ -66,7 +66,7 @@ fn ln_size(law: &dyn Law, model_size: Option<f64>) -> Result<f64> {
 
 /// Least squares for the coefficients of fixed basis columns, the data-driven starts of both
 /// laws: for fixed exponents each law is linear in its coefficients.
-fn linear_coefficients(
+pub(super) fn linear_coefficients(
     data: &[(&Features, &[f64])],
     basis: impl Fn(&Features, usize) -> Vec<f64>,
 ) -> Option<Vec<f64>> {

@@ -9,6 +9,7 @@ pub mod annealing;
 pub mod areas;
 pub mod chinchilla;
 pub mod constrained;
+pub mod final_loss;
 pub mod joint;
 pub mod multipower;
 pub mod size_forms;
@@ -296,6 +297,8 @@ pub const LAW_NAMES: &[&str] = &[
     "joint-additive",
     "joint-scaled",
     "chinchilla",
+    "overtrain",
+    "chinchilla-nd",
     "kaplan",
     "power",
 ];
@@ -314,6 +317,8 @@ pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
         "joint-additive" => Ok(Box::new(joint::JointAdditive::new(options))),
         "joint-scaled" => Ok(Box::new(joint::JointScaled::new(options))),
         "chinchilla" => Ok(Box::new(chinchilla::Chinchilla::new(options))),
+        "overtrain" => Ok(Box::new(final_loss::Overtrain::new(options))),
+        "chinchilla-nd" => Ok(Box::new(final_loss::ChinchillaNd::new(options))),
         "kaplan" => Ok(Box::new(size_forms::Kaplan::new(options))),
         "power" => Ok(Box::new(size_forms::Power::new(options)?)),
         other => Err(Error::input(format!(
