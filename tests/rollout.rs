@@ -168,3 +168,71 @@ fn chinchilla_nd_extrapolates_epoch_points_better_than_chinchilla() {
         assert!(*n < 0.01, "fold {}: chinchilla-nd {n}", k + 1);
     }
 }
+
+/// `--law auto` rolls every size law through the same folds and names the best; on an exact
+/// Chinchilla surface Chinchilla extrapolates exactly, so the best does at least as well.
+#[test]
+fn rollout_auto_compares_every_size_law() {
+    let dir = tempfile::tempdir().unwrap();
+    write_surface(&dir.path().join("grid.csv"));
+    let out = losscast(
+        dir.path(),
+        &[
+            "eval",
+            "--rollout",
+            "n",
+            "--law",
+            "auto",
+            "grid.csv",
+            "--where",
+            "tag=keep",
+            "--folds",
+            "2",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let laws = v["laws"].as_array().unwrap();
+    let names: Vec<&str> = laws.iter().map(|l| l["law"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "chinchilla",
+            "overtrain",
+            "chinchilla-nd",
+            "kaplan",
+            "power"
+        ]
+    );
+    let err = |name: &str| {
+        laws.iter().find(|l| l["law"] == name).unwrap()["mean_rel_err"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(err("chinchilla") < 1e-4);
+    let best = v["best"].as_str().unwrap();
+    assert!(err(best) <= err("chinchilla"));
+    for l in laws {
+        assert_eq!(l["folds"].as_array().unwrap().len(), 2, "{}", l["law"]);
+    }
+    let refused = losscast(
+        dir.path(),
+        &[
+            "eval",
+            "--rollout",
+            "n",
+            "--law",
+            "auto",
+            "grid.csv",
+            "--fix",
+            "E=1.69",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--law auto compares several"));
+}

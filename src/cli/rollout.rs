@@ -14,6 +14,9 @@ pub(super) fn run(a: &EvalArgs) -> Result<()> {
         return run_params(a);
     }
     let name = a.model.law.as_deref().unwrap_or_default();
+    if name == "auto" {
+        return run_auto(a);
+    }
     let base = law::build(
         name,
         LawOptions {
@@ -73,6 +76,170 @@ pub(super) fn run(a: &EvalArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The size laws `--rollout n --law auto` compares.
+const TABLE_LAWS: &[&str] = &[
+    "chinchilla",
+    "overtrain",
+    "chinchilla-nd",
+    "kaplan",
+    "power",
+];
+
+/// One law's rollout in a comparison, or why it could not run.
+#[derive(serde::Serialize)]
+struct LawRollout {
+    law: &'static str,
+    /// Mean over folds of each fold's mean |relative error| (every fold counts once).
+    mean_rel_err: Option<f64>,
+    folds: Vec<RolloutFold>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// `eval --rollout n --law auto`: every size law through the same folds, the best by the mean
+/// of its folds' errors. Which final-loss law extrapolates a ladder best is a property of the
+/// ladder, so the user's own sizes decide.
+fn run_auto(a: &EvalArgs) -> Result<()> {
+    if a.fix.is_some() || a.tie.is_some() {
+        return Err(Error::input(
+            "--fix and --tie constrain one named law; --law auto compares several (name the law \
+             to constrain it)",
+        ));
+    }
+    let file = a
+        .source
+        .file
+        .as_ref()
+        .ok_or_else(|| Error::input("--rollout n needs the table FILE"))?;
+    let (table, origin) = load_table(&a.source, &a.table, "auto")?;
+    let (table, _) = table.filtered(&a.table.filters())?;
+    let sizes = size_groups(&table.n).len();
+    let bar = indicatif::ProgressBar::new(TABLE_LAWS.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("rollout {bar:30} law {pos}/{len}, {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut results = Vec::new();
+    for &name in TABLE_LAWS {
+        let law = law::build(
+            name,
+            LawOptions {
+                variable: a.model.variable.clone(),
+                ..LawOptions::default()
+            },
+        )?;
+        let options = FitOptions {
+            law: law.options().clone(),
+            ..FitOptions::default()
+        };
+        let r = match rollout_sizes(law.as_ref(), &table, &options, a.folds, &|_| {}) {
+            Ok(folds) => LawRollout {
+                law: name,
+                mean_rel_err: Some(
+                    folds.iter().map(|f| f.mean_rel_err).sum::<f64>() / folds.len() as f64,
+                ),
+                folds,
+                error: None,
+            },
+            Err(e) => LawRollout {
+                law: name,
+                mean_rel_err: None,
+                folds: Vec::new(),
+                error: Some(e.to_string()),
+            },
+        };
+        results.push(r);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let best = results
+        .iter()
+        .filter_map(|r| r.mean_rel_err.map(|m| (m, r.law)))
+        .min_by(|x, y| x.0.total_cmp(&y.0))
+        .map(|(_, l)| l)
+        .ok_or_else(|| {
+            Error::input(format!(
+                "no size law could be rolled out on {}: {}",
+                file.display(),
+                results
+                    .iter()
+                    .filter_map(|r| r.error.as_deref())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))
+        })?;
+    if let Some(r) = results.iter().find(|r| r.law == best) {
+        fewer_folds(a.folds, r.folds.len());
+    }
+    if a.json {
+        println!(
+            "{}",
+            to_json(&json!({
+                "path": origin,
+                "sha256": table.sha256,
+                "points": table.loss.len(),
+                "sizes": sizes,
+                "laws": results,
+                "best": best,
+            }))?
+        );
+    } else {
+        print!(
+            "{}",
+            auto_summary(
+                &file.display().to_string(),
+                table.loss.len(),
+                sizes,
+                &results,
+                best
+            )
+        );
+    }
+    Ok(())
+}
+
+fn auto_summary(
+    path: &str,
+    points: usize,
+    sizes: usize,
+    results: &[LawRollout],
+    best: &str,
+) -> String {
+    let folds = results.iter().map(|r| r.folds.len()).max().unwrap_or(0);
+    let mut s = format!(
+        "rollout of every size law over model size: {path} ({points} points, {sizes} sizes)\n\
+         mean |relative error| on the held-out sizes; fold k holds out the k largest\n"
+    );
+    s += &format!("{:<15}", "law");
+    for k in 1..=folds {
+        s += &format!(" {:>9}", format!("fold {k}"));
+    }
+    s += &format!(" {:>9}\n", "mean");
+    for r in results {
+        s += &format!("{:<15}", r.law);
+        match (&r.error, r.mean_rel_err) {
+            (Some(e), _) => s += &format!(" failed: {e}"),
+            (None, Some(m)) => {
+                for f in &r.folds {
+                    let mark = if f.trustworthy { ' ' } else { '!' };
+                    s += &format!(" {:>7.3}%{mark}", 100.0 * f.mean_rel_err);
+                }
+                for _ in r.folds.len()..folds {
+                    s += &format!(" {:>9}", "");
+                }
+                s += &format!(" {:>7.3}%", 100.0 * m);
+                if r.law == best {
+                    s += " *";
+                }
+            }
+            (None, None) => {}
+        }
+        s += "\n";
+    }
+    s += "* lowest mean error; ! the fold's fit is not trustworthy\n";
+    s
 }
 
 fn summary(law: &str, path: &str, points: usize, sizes: usize, folds: &[RolloutFold]) -> String {
