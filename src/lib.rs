@@ -9,6 +9,7 @@
 pub mod backtest;
 pub mod cli;
 pub mod cli_format;
+pub mod collapse;
 pub mod compare;
 pub mod error;
 pub mod extrapolate;

@@ -234,3 +234,139 @@ mod tests {
         assert_eq!(g, vec![vec![2], vec![1, 3], vec![4], vec![0]]);
     }
 }
+
+/// One schedule's shape rollout: the largest model's curve from the smaller models' shape,
+/// anchored at its own observed final loss, so the score is the shape's error alone.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShapeFold {
+    /// The runs' schedule, shared by every run of the fold.
+    pub schedule: String,
+    /// Common horizon (steps): the shortest run's last step; longer runs are cut there.
+    pub horizon: i64,
+    pub fit_runs: Vec<String>,
+    pub held_out: String,
+    pub points: usize,
+    /// PredE (mean |L − P|/L) with the mean shape, and with its drift in ln N extrapolated.
+    pub pred_e_mean: f64,
+    pub pred_e_trend: f64,
+    /// RMS distance of each fit run's normalised curve from the mean shape.
+    pub spread: Vec<f64>,
+    pub noise: f64,
+    pub warnings: Vec<String>,
+}
+
+/// Shape-only rollout: for every schedule that at least three model sizes ran, build the
+/// collapse shape ([`crate::collapse::Shape`]) from all sizes but the largest, and forecast the
+/// largest one's curve from its true final loss. A ladder whose shape does not transfer here
+/// cannot be forecast by collapse, whatever the final-loss law. Returns the folds and why other
+/// schedules were skipped.
+pub fn rollout_shape(runs: &[Run]) -> Result<(Vec<ShapeFold>, Vec<String>)> {
+    let mut by_schedule: BTreeMap<&str, Vec<&Run>> = BTreeMap::new();
+    for r in runs {
+        if r.params.is_none() {
+            return Err(Error::input(format!(
+                "run '{}' has no model size: a shape rollout needs params = N for every run",
+                r.name
+            )));
+        }
+        by_schedule.entry(r.schedule.as_str()).or_default().push(r);
+    }
+    let (mut folds, mut skipped) = (Vec::new(), Vec::new());
+    for (schedule, mut group) in by_schedule {
+        group.sort_by(|a, b| a.params.unwrap_or(0.0).total_cmp(&b.params.unwrap_or(0.0)));
+        let sizes: Vec<f64> = group.iter().filter_map(|r| r.params).collect();
+        if size_groups(&sizes).len() != group.len() || group.len() < 3 {
+            skipped.push(format!(
+                "{schedule}: needs one run at each of at least 3 model sizes, has {} run(s) at {} \
+                 size(s)",
+                group.len(),
+                size_groups(&sizes).len()
+            ));
+            continue;
+        }
+        let horizon = group
+            .iter()
+            .filter_map(|r| r.steps.last().copied())
+            .min()
+            .unwrap_or(0);
+        let cut: Vec<(Vec<f64>, Vec<f64>)> = group.iter().map(|r| up_to(r, horizon)).collect();
+        let (held, fit) = (group.len() - 1, &group[..group.len() - 1]);
+        let curves: Vec<crate::collapse::LadderCurve> = fit
+            .iter()
+            .zip(&cut)
+            .map(|(r, (x, y))| crate::collapse::LadderCurve {
+                name: &r.name,
+                n: r.params.unwrap_or(1.0),
+                x,
+                loss: y,
+            })
+            .collect();
+        let shape = match crate::collapse::Shape::new(&curves) {
+            Ok(s) => s,
+            Err(e) => {
+                skipped.push(format!("{schedule}: {e}"));
+                continue;
+            }
+        };
+        let (x, y) = &cut[held];
+        let n = group[held].params.unwrap_or(1.0);
+        let keep: Vec<usize> = (0..x.len()).filter(|&i| x[i] >= shape.grid[0]).collect();
+        let xs: Vec<f64> = keep.iter().map(|&i| x[i]).collect();
+        let obs: Vec<f64> = keep.iter().map(|&i| y[i]).collect();
+        let last = y[y.len() - 1];
+        let score = |trend: bool| -> Result<f64> {
+            let p = shape.forecast(&xs, n, last, trend)?;
+            Ok(p.iter()
+                .zip(&obs)
+                .map(|(p, o)| ((p - o) / o).abs())
+                .sum::<f64>()
+                / obs.len() as f64)
+        };
+        let names: Vec<&str> = fit.iter().map(|r| r.name.as_str()).collect();
+        folds.push(ShapeFold {
+            schedule: schedule.to_string(),
+            horizon,
+            fit_runs: names.iter().map(|s| s.to_string()).collect(),
+            held_out: group[held].name.clone(),
+            points: obs.len(),
+            pred_e_mean: score(false)?,
+            pred_e_trend: score(true)?,
+            spread: shape.spread(false),
+            noise: shape.noise,
+            warnings: shape.diagnostics(&names),
+        });
+    }
+    if folds.is_empty() {
+        return Err(Error::input(format!(
+            "no schedule was run at three or more model sizes: {}",
+            skipped.join("; ")
+        )));
+    }
+    Ok((folds, skipped))
+}
+
+/// A run's points up to `horizon` as run fractions and losses, the loss at the horizon
+/// interpolated when the run logged past it without a point there.
+fn up_to(r: &Run, horizon: i64) -> (Vec<f64>, Vec<f64>) {
+    let h = horizon as f64;
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for (i, (&s, &l)) in r.steps.iter().zip(&r.loss).enumerate() {
+        if s > 0 && s <= horizon {
+            x.push(s as f64 / h);
+            y.push(l);
+        } else if s > horizon {
+            if let (Some(&ps), Some(&pl)) = (
+                r.steps.get(i.wrapping_sub(1)),
+                r.loss.get(i.wrapping_sub(1)),
+            ) {
+                if ps < horizon {
+                    let t = (h - ps as f64) / (s - ps) as f64;
+                    x.push(1.0);
+                    y.push(pl + t * (l - pl));
+                }
+            }
+            break;
+        }
+    }
+    (x, y)
+}

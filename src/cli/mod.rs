@@ -376,8 +376,10 @@ pub(super) struct EvalArgs {
     /// Validate --law by rollout over model size: `n` fits a size law on the smaller sizes of
     /// the table FILE and scores the largest, then the two largest, and so on; `params` does the
     /// same with a joint size × schedule law over the runs of a --manifest (params = N per run),
-    /// scoring every held-out curve.
-    #[arg(long, value_parser = ["n", "params"], requires = "law", conflicts_with = "fit")]
+    /// scoring every held-out curve; `shape` (no law) checks whether a --manifest ladder's
+    /// curves collapse: per schedule, the largest size's curve from the smaller sizes' shape,
+    /// anchored at its own final loss.
+    #[arg(long, value_parser = ["n", "params", "shape"], conflicts_with = "fit")]
     rollout: Option<String>,
     /// With --rollout params: draw the held-out curves here (one file per fold, `-foldK` added
     /// to the name, e.g. rollout.png → rollout-fold1.png).
@@ -668,7 +670,30 @@ fn cmd_fit(a: FitArgs, given: Given) -> Result<()> {
 
 fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
     applies::refuse_file_flags_with_manifest(a.source.manifest.is_some(), given)?;
+    if matches!(a.rollout.as_deref(), Some("n" | "params")) && a.model.law.is_none() {
+        return Err(Error::input(format!(
+            "--rollout {} validates a law: give --law (e.g. --law chinchilla, or auto with n)",
+            a.rollout.as_deref().unwrap_or_default()
+        )));
+    }
     match a.rollout.as_deref() {
+        Some("shape") => {
+            given.refuse(
+                applies::TABLE_ONLY,
+                "--rollout shape reads loss curves from a manifest, not a table",
+            )?;
+            given.refuse(
+                &["plot", "fix", "tie", "folds"],
+                "--rollout shape fits no law and holds out the largest size once per schedule",
+            )?;
+            if a.model.law.is_some() {
+                return Err(Error::input(
+                    "--rollout shape fits no law: it checks whether the ladder's curves collapse \
+                     (drop --law)",
+                ));
+            }
+            return rollout::run_shape(&a);
+        }
         Some("n") => {
             given.refuse(
                 applies::CURVE_ONLY,

@@ -5,7 +5,9 @@ use crate::error::{Error, Result};
 use crate::fit::FitOptions;
 use crate::law::{self, LawKind, LawOptions};
 use crate::output::{self, Kind, Output};
-use crate::rollout::{rollout_runs, rollout_sizes, size_groups, RolloutFold, RunRolloutFold};
+use crate::rollout::{
+    rollout_runs, rollout_shape, rollout_sizes, size_groups, RolloutFold, RunRolloutFold, ShapeFold,
+};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -434,4 +436,69 @@ fn params_summary(law: &str, runs: usize, folds: &[RunRolloutFold]) -> String {
         }
     }
     s
+}
+
+/// `eval --rollout shape`: does the ladder collapse? The shape half of a collapse forecast,
+/// scored alone (each held-out curve anchored at its own observed final loss).
+pub(super) fn run_shape(a: &EvalArgs) -> Result<()> {
+    if a.source.manifest.is_none() {
+        return Err(Error::input(
+            "--rollout shape needs --manifest M.toml whose runs carry params = N",
+        ));
+    }
+    let runs = a.source.load()?;
+    let (folds, skipped) = rollout_shape(&runs)?;
+    let mean = |f: fn(&ShapeFold) -> f64| folds.iter().map(f).sum::<f64>() / folds.len() as f64;
+    let (mean_plain, mean_trend) = (mean(|f| f.pred_e_mean), mean(|f| f.pred_e_trend));
+    if a.json {
+        println!(
+            "{}",
+            to_json(&json!({
+                "folds": folds,
+                "skipped": skipped,
+                "mean_pred_e_mean_shape": mean_plain,
+                "mean_pred_e_trend": mean_trend,
+            }))?
+        );
+        return Ok(());
+    }
+    println!(
+        "shape rollout: per schedule, the largest size's curve from the smaller sizes' normalised \
+         shape, anchored at its own final loss (the shape's error alone)"
+    );
+    println!(
+        "{:<28} {:>12} {:>7} {:>11} {:>11} {:>11}",
+        "held out", "horizon", "points", "PredE mean", "PredE trend", "max spread"
+    );
+    for f in &folds {
+        let spread = f.spread.iter().copied().fold(0.0, f64::max);
+        println!(
+            "{:<28} {:>12} {:>7} {:>10.3}% {:>10.3}% {:>10.3}%",
+            f.held_out,
+            f.horizon,
+            f.points,
+            100.0 * f.pred_e_mean,
+            100.0 * f.pred_e_trend,
+            100.0 * spread
+        );
+    }
+    println!(
+        "{:<28} {:>12} {:>7} {:>10.3}% {:>10.3}%",
+        "mean",
+        "",
+        "",
+        100.0 * mean_plain,
+        100.0 * mean_trend
+    );
+    let warnings: Vec<String> = folds
+        .iter()
+        .flat_map(|f| {
+            f.warnings
+                .iter()
+                .map(move |w| format!("{}: {w}", f.held_out))
+        })
+        .chain(skipped.iter().map(|s| format!("skipped {s}")))
+        .collect();
+    super::model::print_warnings(&warnings);
+    Ok(())
 }

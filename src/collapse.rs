@@ -1,0 +1,396 @@
+//! Scaling collapse (Qiu et al. 2025; Bergsma et al. 2025): the loss curves of a well-tuned
+//! ladder, each divided by its own final loss and read against the fraction of the run done,
+//! fall onto one shape across model sizes. A larger model's whole curve is then its final loss
+//! (an anchor from a final-loss law) times that shape.
+//!
+//! This module holds the shape half: extracting the normalised curves on a common grid,
+//! averaging them (or extrapolating their drift in ln N, which the study in
+//! `docs/studies/collapse-feasibility.md` found on every ladder whose shapes drift smoothly:
+//! MPL shape-only error 1.26 → 0.11 %), and saying when a ladder does not collapse. It
+//! normalises by ratio, `ℓ(x) = L(x)/L(1)`: the study found subtracting an irreducible loss E
+//! first spreads the shapes (GPT-3: 41 % against 6 %), and the E that collapses curves best is 0.
+
+use crate::error::{Error, Result};
+
+/// One run of the ladder: model size and its loss at fractions `x` ∈ (0, 1] of the run.
+pub struct LadderCurve<'a> {
+    pub name: &'a str,
+    pub n: f64,
+    pub x: &'a [f64],
+    pub loss: &'a [f64],
+}
+
+/// The ladder's normalised shape on a grid of run fractions.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    /// Run fractions, increasing, log-spaced, ending at 1.
+    pub grid: Vec<f64>,
+    /// ln N of each curve the shape was built from.
+    pub ln_n: Vec<f64>,
+    /// ℓ of each curve at each grid point (`curves[i][g]`).
+    pub curves: Vec<Vec<f64>>,
+    /// Mean of ℓ over the curves at each grid point.
+    pub mean: Vec<f64>,
+    /// Least-squares slope dℓ/d ln N at each grid point (0 with one size).
+    pub slope: Vec<f64>,
+    /// Robust estimate of the point-to-point noise of ℓ (median over curves of MAD of second
+    /// differences / √6), the scale the spread is judged against.
+    pub noise: f64,
+}
+
+/// A shape needs this many grid points between the ladder's earliest common fraction and 1.
+pub const GRID_POINTS: usize = 200;
+
+/// Spread of ℓ around the trend larger than this many noise levels (RMS over the grid) means the
+/// curves do not collapse.
+pub const SPREAD_NOISE_RATIO: f64 = 3.0;
+
+impl Shape {
+    /// Build the shape of `curves` (at least two, each with ≥ 3 points and a positive final
+    /// loss). Each curve is interpolated linearly in ln x onto a grid from the latest first
+    /// fraction among the curves to 1.
+    pub fn new(curves: &[LadderCurve]) -> Result<Shape> {
+        if curves.len() < 2 {
+            return Err(Error::input(format!(
+                "a collapse shape needs the curves of at least two runs, got {}",
+                curves.len()
+            )));
+        }
+        let mut start: f64 = 0.0;
+        for c in curves {
+            check_curve(c)?;
+            start = start.max(c.x[0]);
+        }
+        let (lo, hi) = (start.ln(), 0.0f64);
+        let grid: Vec<f64> = (0..GRID_POINTS)
+            .map(|g| (lo + (hi - lo) * g as f64 / (GRID_POINTS - 1) as f64).exp())
+            .collect();
+        let normalised: Vec<Vec<f64>> = curves
+            .iter()
+            .map(|c| {
+                let last = c.loss[c.loss.len() - 1];
+                grid.iter()
+                    .map(|&x| interpolate_ln_x(c.x, c.loss, x) / last)
+                    .collect()
+            })
+            .collect();
+        let ln_n: Vec<f64> = curves.iter().map(|c| c.n.ln()).collect();
+        let k = curves.len() as f64;
+        let mean_ln_n = ln_n.iter().sum::<f64>() / k;
+        let var_ln_n: f64 = ln_n.iter().map(|v| (v - mean_ln_n).powi(2)).sum();
+        let mut mean = vec![0.0; grid.len()];
+        let mut slope = vec![0.0; grid.len()];
+        for g in 0..grid.len() {
+            let m = normalised.iter().map(|c| c[g]).sum::<f64>() / k;
+            mean[g] = m;
+            if var_ln_n > 0.0 {
+                slope[g] = normalised
+                    .iter()
+                    .zip(&ln_n)
+                    .map(|(c, v)| (c[g] - m) * (v - mean_ln_n))
+                    .sum::<f64>()
+                    / var_ln_n;
+            }
+        }
+        let mut noises: Vec<f64> = curves
+            .iter()
+            .map(|c| {
+                let last = c.loss[c.loss.len() - 1];
+                let ell: Vec<f64> = c.loss.iter().map(|l| l / last).collect();
+                second_difference_noise(&ell)
+            })
+            .collect();
+        noises.sort_by(f64::total_cmp);
+        let noise = noises[noises.len() / 2];
+        Ok(Shape {
+            grid,
+            ln_n,
+            curves: normalised,
+            mean,
+            slope,
+            noise,
+        })
+    }
+
+    /// ℓ at run fraction `x` for a model of `n` parameters: the mean shape, plus its drift in
+    /// ln N extrapolated to `n` when `trend` is set. Fractions before the grid are refused by
+    /// [`Shape::forecast`]; here they take the first grid value.
+    pub fn at(&self, x: f64, n: f64, trend: bool) -> f64 {
+        let m = interpolate_ln_x(&self.grid, &self.mean, x);
+        if !trend {
+            return m;
+        }
+        let mean_ln_n = self.ln_n.iter().sum::<f64>() / self.ln_n.len() as f64;
+        m + interpolate_ln_x(&self.grid, &self.slope, x) * (n.ln() - mean_ln_n)
+    }
+
+    /// The curve of a model of `n` parameters whose final loss is `final_loss`, at fractions `x`.
+    pub fn forecast(&self, x: &[f64], n: f64, final_loss: f64, trend: bool) -> Result<Vec<f64>> {
+        if let Some(&bad) = x.iter().find(|&&v| !(v >= self.grid[0] && v <= 1.0)) {
+            return Err(Error::input(format!(
+                "run fraction {bad} lies outside the ladder's shape, which covers {:.4}..1",
+                self.grid[0]
+            )));
+        }
+        Ok(x.iter()
+            .map(|&v| final_loss * self.at(v, n, trend))
+            .collect())
+    }
+
+    /// RMS over the grid of each curve's distance from the shape (mean, or trend at its own
+    /// size), in units of ℓ.
+    pub fn spread(&self, trend: bool) -> Vec<f64> {
+        self.curves
+            .iter()
+            .zip(&self.ln_n)
+            .map(|(c, &ln_n)| {
+                let ss: f64 = self
+                    .grid
+                    .iter()
+                    .zip(c)
+                    .map(|(&x, &v)| (v - self.at(x, ln_n.exp(), trend)).powi(2))
+                    .sum();
+                (ss / self.grid.len() as f64).sqrt()
+            })
+            .collect()
+    }
+
+    /// Warnings a user must see before trusting a forecast from this shape. Spread around the
+    /// mean shape beyond the noise is either a smooth drift with N (the trend absorbs it, which
+    /// only three or more sizes can show) or a failure to collapse.
+    pub fn diagnostics(&self, names: &[&str]) -> Vec<String> {
+        let floor = self.noise.max(1e-6);
+        let worst = |spread: Vec<f64>| {
+            spread
+                .into_iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .unwrap_or((0, 0.0))
+        };
+        let (i, s) = worst(self.spread(false));
+        if s <= SPREAD_NOISE_RATIO * floor {
+            return Vec::new();
+        }
+        let name = names.get(i).copied().unwrap_or("a run");
+        let mut sizes = self.ln_n.clone();
+        sizes.sort_by(f64::total_cmp);
+        sizes.dedup_by(|a, b| (*a - *b).abs() < 1e-9);
+        if sizes.len() < 3 {
+            return vec![format!(
+                "the shapes of the fit sizes differ: {name} lies {:.2} % (RMS) from their mean, \
+                 {:.0}× the curves' noise; with two sizes a smooth drift with N cannot be told \
+                 from a failure to collapse (add a size)",
+                100.0 * s,
+                s / floor
+            )];
+        }
+        let (j, t) = worst(self.spread(true));
+        if t <= SPREAD_NOISE_RATIO * floor {
+            vec![format!(
+                "the shapes drift smoothly with model size ({name} lies {:.2} % from the mean \
+                 shape, but within the noise of a trend in ln N): forecast with the trend",
+                100.0 * s
+            )]
+        } else {
+            vec![format!(
+                "the ladder's curves do not collapse onto one shape: {} lies {:.2} % (RMS) from \
+                 the trend across sizes, {:.0}× the curves' noise; collapse needs hyperparameters \
+                 scaled so that every size trains alike",
+                names.get(j).copied().unwrap_or("a run"),
+                100.0 * t,
+                t / floor
+            )]
+        }
+    }
+}
+
+fn check_curve(c: &LadderCurve) -> Result<()> {
+    if c.x.len() != c.loss.len() || c.x.len() < 3 {
+        return Err(Error::input(format!(
+            "run '{}': a collapse shape needs at least 3 points with a fraction and a loss each",
+            c.name
+        )));
+    }
+    if !(c.n > 0.0 && c.n.is_finite()) {
+        return Err(Error::input(format!(
+            "run '{}': model size must be positive",
+            c.name
+        )));
+    }
+    let ordered = c.x.windows(2).all(|w| w[1] > w[0]);
+    let in_range = c.x[0] > 0.0 && (c.x[c.x.len() - 1] - 1.0).abs() < 1e-9;
+    if !ordered || !in_range {
+        return Err(Error::input(format!(
+            "run '{}': run fractions must increase within (0, 1] and end at 1",
+            c.name
+        )));
+    }
+    if let Some(l) = c.loss.iter().find(|l| !(**l > 0.0 && l.is_finite())) {
+        return Err(Error::input(format!(
+            "run '{}': loss {l} is not a positive number",
+            c.name
+        )));
+    }
+    Ok(())
+}
+
+/// `ys` at `x`, linear in ln x between the bracketing points of increasing `xs`; clamped to the
+/// end values outside them.
+fn interpolate_ln_x(xs: &[f64], ys: &[f64], x: f64) -> f64 {
+    if x <= xs[0] {
+        return ys[0];
+    }
+    let last = xs.len() - 1;
+    if x >= xs[last] {
+        return ys[last];
+    }
+    let j = xs.partition_point(|&v| v <= x);
+    let (x0, x1) = (xs[j - 1].ln(), xs[j].ln());
+    let t = (x.ln() - x0) / (x1 - x0);
+    ys[j - 1] + t * (ys[j] - ys[j - 1])
+}
+
+/// Noise of a smooth series from its second differences: MAD·1.4826/√6 (white noise of σ gives
+/// second differences of σ√6).
+fn second_difference_noise(y: &[f64]) -> f64 {
+    let mut d: Vec<f64> = y
+        .windows(3)
+        .map(|w| (w[2] - 2.0 * w[1] + w[0]).abs())
+        .collect();
+    if d.is_empty() {
+        return 0.0;
+    }
+    d.sort_by(f64::total_cmp);
+    1.4826 * d[d.len() / 2] / 6f64.sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ℓ*(x) = x^(−0.15), plus a drift linear in ln N: the truth of the synthetic ladders.
+    fn truth(x: f64, n: f64, drift: f64) -> f64 {
+        x.powf(-0.15) + drift * (n / 1e8).ln() * (x.powf(-0.15) - 1.0)
+    }
+
+    /// A ladder that collapses exactly (`drift` 0: L = L_final(N)·ℓ*(x) for every size) or
+    /// whose shape drifts linearly in ln N.
+    fn ladder(drift: f64) -> Vec<(String, f64, Vec<f64>, Vec<f64>)> {
+        [1e8f64, 3e8, 1e9]
+            .iter()
+            .map(|&n| {
+                let finals = 2.0 + 40.0 * n.powf(-0.2);
+                // Log-spaced fractions from 1 % to the end, as checkpoints often are.
+                let x: Vec<f64> = (0..100)
+                    .map(|i| (0.01f64.ln() * (1.0 - i as f64 / 99.0)).exp())
+                    .collect();
+                let loss = x.iter().map(|&v| finals * truth(v, n, drift)).collect();
+                (format!("{n:e}"), n, x, loss)
+            })
+            .collect()
+    }
+
+    fn curves(l: &[(String, f64, Vec<f64>, Vec<f64>)]) -> Vec<LadderCurve<'_>> {
+        l.iter()
+            .map(|(name, n, x, loss)| LadderCurve {
+                name,
+                n: *n,
+                x,
+                loss,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_exact_collapse_is_recovered_and_forecasts_a_new_size_exactly() {
+        let l = ladder(0.0);
+        let shape = Shape::new(&curves(&l)).unwrap();
+        for (&x, &m) in shape.grid.iter().zip(&shape.mean) {
+            assert!((m - x.powf(-0.15)).abs() < 1e-4 * m, "x {x}: {m}");
+        }
+        assert!(shape.slope.iter().all(|s| s.abs() < 1e-12));
+        assert!(shape.diagnostics(&[]).is_empty());
+        // A 4× larger model with a known final loss: its whole curve follows.
+        let n = 4e9f64;
+        let finals = 2.0 + 40.0 * f64::powf(n, -0.2);
+        let x = [0.05, 0.3, 0.77, 1.0];
+        let got = shape.forecast(&x, n, finals, true).unwrap();
+        for (g, v) in got.iter().zip(x) {
+            let want = finals * v.powf(-0.15);
+            assert!((g - want).abs() < 1e-4 * want, "x {v}: {g} vs {want}");
+        }
+        assert!(shape.forecast(&[0.001], n, finals, false).is_err());
+    }
+
+    /// Shapes that drift smoothly with ln N: the mean misses the next size, the trend does not.
+    #[test]
+    fn a_drift_in_ln_n_is_extrapolated_by_the_trend() {
+        let l = ladder(0.01);
+        let shape = Shape::new(&curves(&l)).unwrap();
+        let n = 4e9f64;
+        for x in [0.02, 0.1, 0.5] {
+            let want = truth(x, n, 0.01);
+            let (mean, trend) = (shape.at(x, n, false), shape.at(x, n, true));
+            assert!(
+                (trend - want).abs() < 1e-4 * want,
+                "x {x}: {trend} vs {want}"
+            );
+            assert!(
+                (mean - want).abs() > 1e-2 * (want - 1.0),
+                "x {x}: {mean} vs {want}"
+            );
+        }
+    }
+
+    /// Shapes that differ far beyond their noise and not smoothly in ln N (the middle size
+    /// decays fastest) get the warning; a smooth drift gets the advice to use the trend.
+    #[test]
+    fn a_ladder_that_does_not_collapse_is_flagged() {
+        let mut l = ladder(0.0);
+        let middle = &mut l[1];
+        middle.3 = middle.2.iter().map(|v: &f64| 3.0 * v.powf(-0.3)).collect();
+        let names: Vec<&str> = l.iter().map(|c| c.0.as_str()).collect();
+        let w = Shape::new(&curves(&l)).unwrap().diagnostics(&names);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("do not collapse"), "{}", w[0]);
+
+        let l = ladder(0.05);
+        let names: Vec<&str> = l.iter().map(|c| c.0.as_str()).collect();
+        let w = Shape::new(&curves(&l)).unwrap().diagnostics(&names);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].contains("drift smoothly"), "{}", w[0]);
+        // Two sizes cannot tell a drift from a failure, and say so.
+        let w = Shape::new(&curves(&l[..2])).unwrap().diagnostics(&names);
+        assert!(w[0].contains("add a size"), "{w:?}");
+    }
+
+    #[test]
+    fn bad_curves_are_refused() {
+        let x = [0.5, 0.7, 1.0];
+        let ok = [3.0, 2.5, 2.2];
+        let one = [LadderCurve {
+            name: "a",
+            n: 1e8,
+            x: &x,
+            loss: &ok,
+        }];
+        assert!(Shape::new(&one).is_err());
+        let bad_x = [0.5, 0.4, 1.0];
+        let two = [
+            LadderCurve {
+                name: "a",
+                n: 1e8,
+                x: &x,
+                loss: &ok,
+            },
+            LadderCurve {
+                name: "b",
+                n: 3e8,
+                x: &bad_x,
+                loss: &ok,
+            },
+        ];
+        let e = Shape::new(&two).unwrap_err().to_string();
+        assert!(e.contains("run 'b'"), "{e}");
+    }
+}
