@@ -224,17 +224,6 @@ pub fn rollout_runs(
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn groups_digitised_sizes() {
-        let g = size_groups(&[2e9, 1.4243507e9, 1e8, 1.4243517e9, 1.429e9]);
-        assert_eq!(g, vec![vec![2], vec![1, 3], vec![4], vec![0]]);
-    }
-}
-
 /// One schedule's shape rollout: the largest model's curve from the smaller models' shape,
 /// anchored at its own observed final loss, so the score is the shape's error alone.
 #[derive(Debug, Clone, Serialize)]
@@ -355,18 +344,56 @@ fn up_to(r: &Run, horizon: i64) -> (Vec<f64>, Vec<f64>) {
             x.push(s as f64 / h);
             y.push(l);
         } else if s > horizon {
-            if let (Some(&ps), Some(&pl)) = (
-                r.steps.get(i.wrapping_sub(1)),
-                r.loss.get(i.wrapping_sub(1)),
-            ) {
-                if ps < horizon {
-                    let t = (h - ps as f64) / (s - ps) as f64;
-                    x.push(1.0);
-                    y.push(pl + t * (l - pl));
-                }
+            // The horizon is the shortest run's last step, so a longer run has a point on each
+            // side of it unless it logged nothing before.
+            if i > 0 && r.steps[i - 1] < horizon {
+                let (ps, pl) = (r.steps[i - 1], r.loss[i - 1]);
+                let t = (h - ps as f64) / (s - ps) as f64;
+                x.push(1.0);
+                y.push(pl + t * (l - pl));
             }
             break;
         }
     }
     (x, y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_digitised_sizes() {
+        let g = size_groups(&[2e9, 1.4243507e9, 1e8, 1.4243517e9, 1.429e9]);
+        assert_eq!(g, vec![vec![2], vec![1, 3], vec![4], vec![0]]);
+    }
+
+    /// A run that logged past the common horizon is cut there, its loss at the horizon
+    /// interpolated between the points either side.
+    #[test]
+    fn runs_are_cut_at_the_common_horizon() {
+        let run = Run {
+            name: "r".into(),
+            role: crate::manifest::Role::Fit,
+            path: String::new(),
+            sha256: String::new(),
+            steps: vec![0, 100, 200, 300],
+            loss: vec![9.0, 4.0, 3.0, 2.0],
+            lr: vec![1e-3; 301],
+            schedule: "constant".into(),
+            lr_source: crate::runs::LrSource::Schedule,
+            filtered_out: 0,
+            dropped_before_learning: 0,
+            notes: vec![],
+            warnings: vec![],
+            min_step: None,
+            max_step: None,
+            params: Some(1e8),
+        };
+        let (x, y) = up_to(&run, 250);
+        assert_eq!(x, vec![0.4, 0.8, 1.0]);
+        assert_eq!(y, vec![4.0, 3.0, 2.5]);
+        let (x, y) = up_to(&run, 200);
+        assert_eq!((x, y), (vec![0.5, 1.0], vec![4.0, 3.0]));
+    }
 }
