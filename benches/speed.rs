@@ -170,6 +170,52 @@ fn main() {
         return;
     }
 
+    // Issue 13 goal (its shape half so far): a collapse shape and forecast on a 25-run ladder of
+    // 500 points each under 300 ms (in process). 25 sizes, curves L_final·x^(−0.15) with a drift
+    // in ln N, forecast of a 4× larger model at 500 fractions with the trend.
+    if only.is_none() || only.as_deref() == Some("collapse") {
+        let ladder: Vec<(String, f64, Vec<f64>, Vec<f64>)> = (0..25)
+            .map(|i| {
+                let n = 1e8 * 10f64.powf(i as f64 / 12.0);
+                let x: Vec<f64> = (0..500)
+                    .map(|k| (0.01f64.ln() * (1.0 - k as f64 / 499.0)).exp())
+                    .collect();
+                let e = 0.15 + 0.005 * (n / 1e8).ln();
+                let y = x
+                    .iter()
+                    .map(|v| (2.0 + 40.0 * n.powf(-0.2)) * v.powf(-e))
+                    .collect();
+                (format!("{n:e}"), n, x, y)
+            })
+            .collect();
+        let s = time_in_process(
+            || {
+                let curves: Vec<losscast::collapse::LadderCurve> = ladder
+                    .iter()
+                    .map(|(name, n, x, y)| losscast::collapse::LadderCurve {
+                        name,
+                        n: *n,
+                        x,
+                        loss: y,
+                    })
+                    .collect();
+                let shape = losscast::collapse::Shape::new(&curves).unwrap();
+                let names: Vec<&str> = ladder.iter().map(|c| c.0.as_str()).collect();
+                let _ = shape.diagnostics(&names);
+                let _ = shape.forecast(&ladder[0].2, 4e10, 2.1, true).unwrap();
+            },
+            20,
+        );
+        report(
+            "collapse shape + forecast, 25 curves x 500 points (in process)",
+            20,
+            &s,
+        );
+        if only.is_some() {
+            return;
+        }
+    }
+
     // Issue 12 goal: `backtest` of all tasks and laws on the 9 MPL 400M curves in under 20 s on
     // 2 cores (whole process, release). The size task needs model sizes, which one size lacks,
     // so the laws that apply are annealing and multipower on schedule, horizon and truncate.
