@@ -1,10 +1,11 @@
 //! The fit recovers parameters that generated the data, and says so when the data cannot
 //! identify a parameter.
 
+mod common;
+
 use losscast::fit::{self, FitOptions};
-use losscast::law::{self, Curve, LawOptions};
-use losscast::manifest::Role;
-use losscast::runs::{LrSource, Run};
+use losscast::law::{self, LawOptions};
+use losscast::runs::Run;
 use losscast::schedule;
 use std::path::Path;
 
@@ -14,45 +15,12 @@ fn synthetic_run(name: &str, spec: &str, truth: &[f64], noise: f64) -> Run {
 
 /// A run logged every `every` steps after step 1000.
 fn synthetic_run_every(name: &str, spec: &str, truth: &[f64], noise: f64, every: i64) -> Run {
-    let law = law::build("annealing", LawOptions::default()).unwrap();
-    let sched = schedule::parse(spec, Path::new("")).unwrap();
-    let total = sched.total_steps() as i64;
+    let total = schedule::parse(spec, Path::new("")).unwrap().total_steps() as i64;
     let steps: Vec<i64> = (1..=total / every)
         .map(|k| every * k)
         .filter(|&s| s > 1000)
         .collect();
-    let lr = sched.lr_array(total as usize + 1);
-    let f = law
-        .features(&Curve {
-            lr: &lr,
-            steps: &steps,
-            params: None,
-        })
-        .unwrap();
-    let mut loss = vec![0.0; steps.len()];
-    law.predict(truth, &f, &mut loss);
-    // Deterministic ±noise pattern, relative.
-    for (i, l) in loss.iter_mut().enumerate() {
-        *l *= 1.0 + noise * ((i * 7919 % 13) as f64 / 6.0 - 1.0);
-    }
-    Run {
-        name: name.into(),
-        role: Role::Fit,
-        path: format!("synthetic/{name}"),
-        sha256: String::new(),
-        steps,
-        loss,
-        lr,
-        schedule: spec.into(),
-        lr_source: LrSource::Schedule,
-        filtered_out: 0,
-        dropped_before_learning: 0,
-        notes: vec![],
-        warnings: vec![],
-        min_step: None,
-        max_step: None,
-        params: None,
-    }
+    common::synthetic_at("annealing", truth, name, spec, noise, steps, None)
 }
 
 #[test]

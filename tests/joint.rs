@@ -3,11 +3,10 @@
 //! on the Multi-Power-Law curves.
 
 mod common;
-use common::{assert_rel, data, losscast, losscast_json, losscast_ok};
+use common::{assert_rel, data, losscast, losscast_json, losscast_ok, synthetic_at};
 use losscast::fit::{self, FitOptions};
-use losscast::law::{self, Curve, LawOptions};
-use losscast::manifest::Role;
-use losscast::runs::{LrSource, Run};
+use losscast::law::{self, LawOptions};
+use losscast::runs::Run;
 use losscast::schedule;
 use std::path::Path;
 
@@ -18,41 +17,21 @@ const SCHEDULES: &[&str] = &[
 ];
 
 fn synthetic(law_name: &str, truth: &[f64], sizes: &[f64]) -> Vec<Run> {
-    let law = law::build(law_name, LawOptions::default()).unwrap();
     let mut runs = Vec::new();
     for &n in sizes {
         for spec in SCHEDULES {
-            let sched = schedule::parse(spec, Path::new("")).unwrap();
-            let total = sched.total_steps();
-            let lr = sched.lr_array(total as usize + 1);
+            let total = schedule::parse(spec, Path::new("")).unwrap().total_steps();
             let steps: Vec<i64> = (1000..=total as i64).step_by(250).collect();
-            let f = law
-                .features(&Curve {
-                    lr: &lr,
-                    steps: &steps,
-                    params: Some(n),
-                })
-                .unwrap();
-            let mut loss = vec![0.0; steps.len()];
-            law.predict(truth, &f, &mut loss);
-            runs.push(Run {
-                name: format!("{n:e}/{spec}"),
-                role: Role::Fit,
-                path: "synthetic".into(),
-                sha256: String::new(),
+            let name = format!("{n:e}/{spec}");
+            runs.push(synthetic_at(
+                law_name,
+                truth,
+                &name,
+                spec,
+                0.0,
                 steps,
-                loss,
-                lr,
-                schedule: spec.to_string(),
-                lr_source: LrSource::Schedule,
-                filtered_out: 0,
-                dropped_before_learning: 0,
-                notes: vec![],
-                warnings: vec![],
-                min_step: None,
-                max_step: None,
-                params: Some(n),
-            });
+                Some(n),
+            ));
         }
     }
     runs

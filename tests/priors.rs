@@ -3,10 +3,9 @@
 
 mod common;
 
-use common::data;
+use common::{data, losscast_json, losscast_ok};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 
 fn fit(dir: &Path, manifest: &str, extra: &[&str]) -> Value {
     let m = data(manifest);
@@ -20,39 +19,23 @@ fn fit(dir: &Path, manifest: &str, extra: &[&str]) -> Value {
         "m.json",
     ];
     args.extend_from_slice(extra);
-    let out = Command::new(env!("CARGO_BIN_EXE_losscast"))
-        .current_dir(dir)
-        .args(&args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    losscast_ok(dir, &args);
     serde_json::from_str(&std::fs::read_to_string(dir.join("m.json")).unwrap()).unwrap()
 }
 
 fn eval_test_mae(dir: &Path, manifest: &str) -> f64 {
     let m = data(manifest);
-    let out = Command::new(env!("CARGO_BIN_EXE_losscast"))
-        .current_dir(dir)
-        .args([
+    let v = losscast_json(
+        dir,
+        &[
             "eval",
             "--fit",
             "m.json",
             "--manifest",
             m.to_str().unwrap(),
             "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     v["test_mean"]["mae"].as_f64().unwrap()
 }
 

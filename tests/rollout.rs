@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::losscast;
+use common::{losscast, losscast_json, refused};
 use serde_json::Value;
 
 /// An exact Chinchilla surface (Hoffmann's published parameters) on a 5 × 5 grid of N and D.
@@ -118,7 +118,7 @@ fn rollout_rejects_what_it_cannot_do() {
 /// Mean |relative error| of each rollout fold of `law` on Epoch AI's Chinchilla points.
 fn epoch_rollout(dir: &std::path::Path, law: &str) -> Vec<f64> {
     let table = common::data("chinchilla/svg_extracted_data.csv");
-    let out = losscast(
+    let v = losscast_json(
         dir,
         &[
             "eval",
@@ -134,12 +134,6 @@ fn epoch_rollout(dir: &std::path::Path, law: &str) -> Vec<f64> {
             "--json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     v["folds"]
         .as_array()
         .unwrap()
@@ -175,7 +169,7 @@ fn chinchilla_nd_extrapolates_epoch_points_better_than_chinchilla() {
 fn rollout_auto_compares_every_size_law() {
     let dir = tempfile::tempdir().unwrap();
     write_surface(&dir.path().join("grid.csv"));
-    let out = losscast(
+    let v = losscast_json(
         dir.path(),
         &[
             "eval",
@@ -191,12 +185,6 @@ fn rollout_auto_compares_every_size_law() {
             "--json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let laws = v["laws"].as_array().unwrap();
     let names: Vec<&str> = laws.iter().map(|l| l["law"].as_str().unwrap()).collect();
     assert_eq!(
@@ -220,7 +208,7 @@ fn rollout_auto_compares_every_size_law() {
     for l in laws {
         assert_eq!(l["folds"].as_array().unwrap().len(), 2, "{}", l["law"]);
     }
-    let refused = losscast(
+    refused(
         dir.path(),
         &[
             "eval",
@@ -232,9 +220,8 @@ fn rollout_auto_compares_every_size_law() {
             "--fix",
             "E=1.69",
         ],
+        "--law auto compares several",
     );
-    assert_eq!(refused.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("--law auto compares several"));
 }
 
 /// `--rollout shape` on the Multi-Power-Law ladder: per schedule the 400M curve from the 25M
@@ -244,7 +231,7 @@ fn rollout_auto_compares_every_size_law() {
 fn shape_rollout_scores_the_largest_curve_per_schedule() {
     let dir = tempfile::tempdir().unwrap();
     let m = common::data("mpl_joint.toml");
-    let out = losscast(
+    let v = losscast_json(
         dir.path(),
         &[
             "eval",
@@ -255,12 +242,6 @@ fn shape_rollout_scores_the_largest_curve_per_schedule() {
             "--json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let folds = v["folds"].as_array().unwrap();
     assert_eq!(folds.len(), 9);
     for f in folds {
@@ -273,7 +254,7 @@ fn shape_rollout_scores_the_largest_curve_per_schedule() {
     );
     assert!(trend < 0.003 && trend < plain / 3.0, "{trend} vs {plain}");
 
-    let refused = losscast(
+    refused(
         dir.path(),
         &[
             "eval",
@@ -284,10 +265,11 @@ fn shape_rollout_scores_the_largest_curve_per_schedule() {
             "--manifest",
             m.to_str().unwrap(),
         ],
+        "fits no law",
     );
-    assert_eq!(refused.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("fits no law"));
-    let refused = losscast(dir.path(), &["eval", "--rollout", "n", "grid.csv"]);
-    assert_eq!(refused.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("give --law"));
+    refused(
+        dir.path(),
+        &["eval", "--rollout", "n", "grid.csv"],
+        "give --law",
+    );
 }

@@ -140,8 +140,6 @@ pub fn with_skip_fractions(methods: Vec<Method>, fractions: &[f64]) -> Result<Ve
         .collect())
 }
 
-/// Each method once per run weighting; a weighting other than the law's default is named in
-/// the method ("annealing by point", "joint-additive by run").
 /// Each method once per prior choice (`true`: the law's priors on). A law without priors
 /// competes once, whatever the choices.
 pub fn with_priors(methods: Vec<Method>, choices: &[bool]) -> Vec<Method> {
@@ -175,6 +173,8 @@ pub fn with_priors(methods: Vec<Method>, choices: &[bool]) -> Vec<Method> {
         .collect()
 }
 
+/// Each method once per run weighting; a weighting other than the law's default is named in
+/// the method ("annealing by point", "joint-additive by run").
 pub fn with_weightings(methods: Vec<Method>, weightings: &[RunWeighting]) -> Vec<Method> {
     let mut ws: Vec<RunWeighting> = Vec::new();
     for &w in weightings {

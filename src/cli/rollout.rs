@@ -19,13 +19,7 @@ pub(super) fn run(a: &EvalArgs) -> Result<()> {
     if name == "auto" {
         return run_auto(a);
     }
-    let base = law::build(
-        name,
-        LawOptions {
-            variable: a.model.variable.clone(),
-            ..LawOptions::default()
-        },
-    )?;
+    let base = size_law(name, a)?;
     if base.kind() != LawKind::Table {
         return Err(Error::input(format!(
             "--rollout n fits a size law to a table of runs; {name} is a schedule law"
@@ -80,6 +74,17 @@ pub(super) fn run(a: &EvalArgs) -> Result<()> {
     Ok(())
 }
 
+/// Size law `name` with the options `eval --rollout n` gives it (`--variable`).
+fn size_law(name: &str, a: &EvalArgs) -> Result<Box<dyn law::Law>> {
+    law::build(
+        name,
+        LawOptions {
+            variable: a.model.variable.clone(),
+            ..LawOptions::default()
+        },
+    )
+}
+
 /// The size laws `--rollout n --law auto` compares.
 const TABLE_LAWS: &[&str] = &[
     "chinchilla",
@@ -125,13 +130,7 @@ fn run_auto(a: &EvalArgs) -> Result<()> {
     );
     let mut results = Vec::new();
     for &name in TABLE_LAWS {
-        let law = law::build(
-            name,
-            LawOptions {
-                variable: a.model.variable.clone(),
-                ..LawOptions::default()
-            },
-        )?;
+        let law = size_law(name, a)?;
         let options = FitOptions {
             law: law.options().clone(),
             ..FitOptions::default()

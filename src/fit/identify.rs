@@ -21,24 +21,6 @@ pub const RESIDUAL_FLOOR: f64 = 1e-4;
 /// are as consistent with it doubled or halved, and with it gone.
 pub const MAX_RELATIVE_ERROR: f64 = 1.0;
 
-/// Relative standard error of each parameter (`SE(p)/|p|`, infinite where neither the data nor
-/// a prior move the prediction), from the Jacobian of the log residuals at `params`. A prior on
-/// ln p adds its precision 1/log_sd² (Laplace's approximation), so a parameter the data leave
-/// flat but a stated prior holds is reported with the prior's error, not as undetermined.
-pub fn relative_standard_errors(
-    law: &dyn Law,
-    params: &[f64],
-    feats: &[Features],
-    losses: &[&[f64]],
-    priors: &[Prior],
-) -> Vec<f64> {
-    let at: Vec<Predicted> = feats
-        .iter()
-        .map(|f| Predicted::new(law, params, f))
-        .collect();
-    relative_standard_errors_at(params, &at, losses, priors)
-}
-
 /// Predictions and row-major Jacobian (points × parameters) of one run at fixed parameters.
 pub struct Predicted {
     pub pred: Vec<f64>,
@@ -54,8 +36,11 @@ impl Predicted {
     }
 }
 
-/// [`relative_standard_errors`] from predictions and Jacobians already computed.
-pub fn relative_standard_errors_at(
+/// Relative standard error of each parameter (`SE(p)/|p|`, infinite where neither the data nor
+/// a prior move the prediction), from the Jacobian of the log residuals at `params` (`at`, one per run). A prior on
+/// ln p adds its precision 1/log_sd² (Laplace's approximation), so a parameter the data leave
+/// flat but a stated prior holds is reported with the prior's error, not as undetermined.
+pub fn relative_standard_errors(
     params: &[f64],
     at: &[Predicted],
     losses: &[&[f64]],
@@ -143,7 +128,8 @@ mod tests {
         }
         let feats = [features];
         let losses = [loss.as_slice()];
-        let bare = relative_standard_errors(law.as_ref(), &params, &feats, &losses, &[]);
+        let at = [Predicted::new(law.as_ref(), &params, &feats[0])];
+        let bare = relative_standard_errors(&params, &at, &losses, &[]);
         assert!(bare[3].is_infinite(), "{bare:?}");
         assert!(bare[..3].iter().all(|e| e.is_finite()), "{bare:?}");
         let prior = Prior {
@@ -151,7 +137,7 @@ mod tests {
             center: 0.4,
             log_sd: 0.3,
         };
-        let held = relative_standard_errors(law.as_ref(), &params, &feats, &losses, &[prior]);
+        let held = relative_standard_errors(&params, &at, &losses, &[prior]);
         assert!((held[3] - 0.3).abs() < 1e-9, "{held:?}");
         for j in 0..3 {
             assert!(

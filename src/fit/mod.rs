@@ -552,7 +552,7 @@ pub fn fit_set_with_progress(
         .map(|f| identify::Predicted::new(law, &best.params, f))
         .collect();
     let rel_errors =
-        identify::relative_standard_errors_at(&best.params, &at_best, &set.losses, &priors);
+        identify::relative_standard_errors(&best.params, &at_best, &set.losses, &priors);
     for (name, &err) in law.param_names().iter().zip(&rel_errors) {
         // A parameter at its bound is reported as such; its error bar says nothing more.
         if err > identify::MAX_RELATIVE_ERROR

@@ -174,12 +174,19 @@ impl<'a> HuberLogObjective<'a> {
 
     /// The data's Huber sum (no priors) for predictions already made, one vector per run.
     pub fn value_of_predictions(&self, preds: &[&[f64]]) -> f64 {
+        self.runs
+            .iter()
+            .zip(preds)
+            .map(|(run, pred)| self.run_value(run, pred))
+            .sum()
+    }
+
+    /// One run's weighted Huber sum at its predictions.
+    fn run_value(&self, run: &FitPoints, pred: &[f64]) -> f64 {
         let mut total = 0.0;
-        for (run, pred) in self.runs.iter().zip(preds) {
-            for ((&y, &ln_y), &yp) in run.loss.iter().zip(&run.ln_loss).zip(pred.iter()) {
-                let (lp, _) = safe_ln(yp, FLOOR * y);
-                total += run.weight * huber(ln_y - lp, self.delta).0;
-            }
+        for ((&y, &ln_y), &yp) in run.loss.iter().zip(&run.ln_loss).zip(pred) {
+            let (lp, _) = safe_ln(yp, FLOOR * y);
+            total += run.weight * huber(ln_y - lp, self.delta).0;
         }
         total
     }
@@ -191,10 +198,7 @@ impl<'a> HuberLogObjective<'a> {
         for run in self.runs {
             pred.resize(run.loss.len(), 0.0);
             self.law.predict(p, run.features, &mut pred);
-            for ((&y, &ln_y), &yp) in run.loss.iter().zip(&run.ln_loss).zip(&pred) {
-                let (lp, _) = safe_ln(yp, FLOOR * y);
-                total += run.weight * huber(ln_y - lp, self.delta).0;
-            }
+            total += self.run_value(run, &pred);
         }
         total
     }

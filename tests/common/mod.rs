@@ -90,19 +90,33 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// A run of `law` with parameters `truth` under `spec`, logged every 400 steps after warmup,
 /// with a deterministic ±`noise` relative pattern.
 pub fn synthetic(law_name: &str, truth: &[f64], name: &str, spec: &str, noise: f64) -> Run {
-    let law = law::build(law_name, LawOptions::default()).unwrap();
-    let sched = schedule::parse(spec, Path::new("")).unwrap();
-    let total = sched.total_steps() as i64;
+    let total = schedule::parse(spec, Path::new("")).unwrap().total_steps() as i64;
     let steps: Vec<i64> = (1..total / 400)
         .map(|k| 400 * k)
         .filter(|&s| s > 2000)
         .collect();
-    let lr = sched.lr_array(total as usize + 1);
+    synthetic_at(law_name, truth, name, spec, noise, steps, None)
+}
+
+/// A run of `law` (a model of `params` parameters, for joint laws) with parameters `truth`
+/// under `spec`, logged at `steps`, with a deterministic ±`noise` relative pattern.
+pub fn synthetic_at(
+    law_name: &str,
+    truth: &[f64],
+    name: &str,
+    spec: &str,
+    noise: f64,
+    steps: Vec<i64>,
+    params: Option<f64>,
+) -> Run {
+    let law = law::build(law_name, LawOptions::default()).unwrap();
+    let sched = schedule::parse(spec, Path::new("")).unwrap();
+    let lr = sched.lr_array(sched.total_steps() as usize + 1);
     let f = law
         .features(&Curve {
             lr: &lr,
             steps: &steps,
-            params: None,
+            params,
         })
         .unwrap();
     let mut loss = vec![0.0; steps.len()];
@@ -126,6 +140,6 @@ pub fn synthetic(law_name: &str, truth: &[f64], name: &str, spec: &str, noise: f
         warnings: vec![],
         min_step: None,
         max_step: None,
-        params: None,
+        params,
     }
 }
