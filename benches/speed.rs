@@ -372,6 +372,7 @@ fn main() {
                     lr: &cos72.lr,
                     steps: &cos72.steps,
                     params: None,
+                    end: None,
                 })
                 .unwrap();
             let mut out = vec![0.0; f.len()];

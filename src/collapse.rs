@@ -12,7 +12,9 @@
 
 use crate::error::{Error, Result};
 
-/// One run of the ladder: model size and its loss at fractions `x` ∈ (0, 1] of the run.
+/// One run of the ladder: model size and its loss at fractions `x` ∈ (0, 1] of the run. A run
+/// logged only part of the way (a last fraction below 1) is normalised where every curve of the
+/// ladder still has points: the shape then ends there.
 pub struct LadderCurve<'a> {
     pub name: &'a str,
     pub n: f64,
@@ -23,14 +25,20 @@ pub struct LadderCurve<'a> {
 /// The ladder's normalised shape on a grid of run fractions.
 #[derive(Debug, Clone)]
 pub struct Shape {
-    /// Run fractions, increasing, log-spaced, ending at 1.
+    /// Run fractions, increasing, log-spaced, ending where the curves are normalised (1 unless
+    /// a curve stops short of its run's end).
     pub grid: Vec<f64>,
+    /// Each curve's loss at the last grid point, the value it was divided by.
+    pub finals: Vec<f64>,
     /// ln N of each curve the shape was built from.
     pub ln_n: Vec<f64>,
     /// ℓ of each curve at each grid point (`curves[i][g]`).
     pub curves: Vec<Vec<f64>>,
-    /// Mean of ℓ over the curves at each grid point.
+    /// Mean of ℓ over the curves at each grid point (those logged that early).
     pub mean: Vec<f64>,
+    /// The trend's value at the mean ln N of all curves: the mean, moved along the slope where
+    /// only some curves reach a grid point.
+    pub centred: Vec<f64>,
     /// Least-squares slope dℓ/d ln N at each grid point (0 with one size).
     pub slope: Vec<f64>,
     /// Robust estimate of the point-to-point noise of ℓ (median over curves of MAD of second
@@ -44,6 +52,10 @@ pub const GRID_POINTS: usize = 200;
 /// Spread of ℓ around the trend larger than this many noise levels (RMS over the grid) means the
 /// curves do not collapse.
 pub const SPREAD_NOISE_RATIO: f64 = 3.0;
+/// A spread below this (0.1 % of the loss) never counts as a failure to collapse, however smooth
+/// the curves: it is below what a forecast can use, and below the interpolation error of curves
+/// logged at different fractions.
+pub const SPREAD_FLOOR: f64 = 1e-3;
 
 impl Shape {
     /// Build the shape of `curves` (at least two, each with ≥ 3 points and a positive final
@@ -56,41 +68,69 @@ impl Shape {
                 curves.len()
             )));
         }
-        let mut start: f64 = 0.0;
+        // The grid starts where the earliest curve starts: a point is averaged over the curves
+        // logged that early, so a ladder whose short runs log fewer early fractions still has a
+        // shape there, and no fit run has points before it.
+        let (mut start, mut end) = (1.0f64, 1.0f64);
         for c in curves {
             check_curve(c)?;
-            start = start.max(c.x[0]);
+            start = start.min(c.x[0]);
+            end = end.min(c.x[c.x.len() - 1]);
         }
-        let (lo, hi) = (start.ln(), 0.0f64);
+        if curves.iter().any(|c| c.x[0] >= end) {
+            return Err(Error::input(format!(
+                "the curves share no range of run fractions (one ends at {end:.4}, before another \
+                 starts); a collapse shape needs overlapping curves"
+            )));
+        }
+        let (lo, hi) = (start.ln(), end.ln());
         let grid: Vec<f64> = (0..GRID_POINTS)
             .map(|g| (lo + (hi - lo) * g as f64 / (GRID_POINTS - 1) as f64).exp())
             .collect();
+        let finals: Vec<f64> = curves
+            .iter()
+            .map(|c| interpolate_ln_x(c.x, c.loss, end))
+            .collect();
         let normalised: Vec<Vec<f64>> = curves
             .iter()
-            .map(|c| {
-                let last = c.loss[c.loss.len() - 1];
+            .zip(&finals)
+            .map(|(c, last)| {
                 grid.iter()
-                    .map(|&x| interpolate_ln_x(c.x, c.loss, x) / last)
+                    .map(|&x| {
+                        if x < c.x[0] * (1.0 - 1e-12) {
+                            f64::NAN
+                        } else {
+                            interpolate_ln_x(c.x, c.loss, x) / last
+                        }
+                    })
                     .collect()
             })
             .collect();
         let ln_n: Vec<f64> = curves.iter().map(|c| c.n.ln()).collect();
-        let k = curves.len() as f64;
-        let mean_ln_n = ln_n.iter().sum::<f64>() / k;
-        let var_ln_n: f64 = ln_n.iter().map(|v| (v - mean_ln_n).powi(2)).sum();
+        let centre = ln_n.iter().sum::<f64>() / ln_n.len() as f64;
         let mut mean = vec![0.0; grid.len()];
         let mut slope = vec![0.0; grid.len()];
+        let mut centred = vec![0.0; grid.len()];
         for g in 0..grid.len() {
-            let m = normalised.iter().map(|c| c[g]).sum::<f64>() / k;
+            let here: Vec<(f64, f64)> = normalised
+                .iter()
+                .zip(&ln_n)
+                .filter(|(c, _)| !c[g].is_nan())
+                .map(|(c, &v)| (c[g], v))
+                .collect();
+            let k = here.len() as f64;
+            let m = here.iter().map(|p| p.0).sum::<f64>() / k;
+            let mean_ln_n = here.iter().map(|p| p.1).sum::<f64>() / k;
+            let var_ln_n: f64 = here.iter().map(|p| (p.1 - mean_ln_n).powi(2)).sum();
             mean[g] = m;
-            if var_ln_n > 0.0 {
-                slope[g] = normalised
+            if var_ln_n > 1e-6 {
+                slope[g] = here
                     .iter()
-                    .zip(&ln_n)
-                    .map(|(c, v)| (c[g] - m) * (v - mean_ln_n))
+                    .map(|(c, v)| (c - m) * (v - mean_ln_n))
                     .sum::<f64>()
                     / var_ln_n;
             }
+            centred[g] = m + slope[g] * (centre - mean_ln_n);
         }
         let mut noises: Vec<f64> = curves
             .iter()
@@ -104,6 +144,8 @@ impl Shape {
         let noise = noises[noises.len() / 2];
         Ok(Shape {
             grid,
+            finals,
+            centred,
             ln_n,
             curves: normalised,
             mean,
@@ -116,19 +158,20 @@ impl Shape {
     /// ln N extrapolated to `n` when `trend` is set. Fractions before the grid are refused by
     /// [`Shape::forecast`]; here they take the first grid value.
     pub fn at(&self, x: f64, n: f64, trend: bool) -> f64 {
-        let m = interpolate_ln_x(&self.grid, &self.mean, x);
         if !trend {
-            return m;
+            return interpolate_ln_x(&self.grid, &self.mean, x);
         }
         let mean_ln_n = self.ln_n.iter().sum::<f64>() / self.ln_n.len() as f64;
-        m + interpolate_ln_x(&self.grid, &self.slope, x) * (n.ln() - mean_ln_n)
+        interpolate_ln_x(&self.grid, &self.centred, x)
+            + interpolate_ln_x(&self.grid, &self.slope, x) * (n.ln() - mean_ln_n)
     }
 
     /// The curve of a model of `n` parameters whose final loss is `final_loss`, at fractions `x`.
     pub fn forecast(&self, x: &[f64], n: f64, final_loss: f64, trend: bool) -> Result<Vec<f64>> {
-        if let Some(&bad) = x.iter().find(|&&v| !(v >= self.grid[0] && v <= 1.0)) {
+        let end = self.grid[self.grid.len() - 1];
+        if let Some(&bad) = x.iter().find(|&&v| !(v >= self.grid[0] && v <= end)) {
             return Err(Error::input(format!(
-                "run fraction {bad} lies outside the ladder's shape, which covers {:.4}..1",
+                "run fraction {bad} lies outside the ladder's shape, which covers {:.4}..{end:.4}",
                 self.grid[0]
             )));
         }
@@ -144,13 +187,14 @@ impl Shape {
             .iter()
             .zip(&self.ln_n)
             .map(|(c, &ln_n)| {
-                let ss: f64 = self
-                    .grid
-                    .iter()
-                    .zip(c)
-                    .map(|(&x, &v)| (v - self.at(x, ln_n.exp(), trend)).powi(2))
-                    .sum();
-                (ss / self.grid.len() as f64).sqrt()
+                let (ss, k) =
+                    self.grid.iter().zip(c).filter(|(_, v)| !v.is_nan()).fold(
+                        (0.0, 0usize),
+                        |(ss, k), (&x, &v)| {
+                            (ss + (v - self.at(x, ln_n.exp(), trend)).powi(2), k + 1)
+                        },
+                    );
+                (ss / k.max(1) as f64).sqrt()
             })
             .collect()
     }
@@ -159,7 +203,7 @@ impl Shape {
     /// mean shape beyond the noise is either a smooth drift with N (the trend absorbs it, which
     /// only three or more sizes can show) or a failure to collapse.
     pub fn diagnostics(&self, names: &[&str]) -> Vec<String> {
-        let floor = self.noise.max(1e-6);
+        let floor = self.noise.max(SPREAD_FLOOR / SPREAD_NOISE_RATIO);
         let worst = |spread: Vec<f64>| {
             spread
                 .into_iter()
@@ -218,10 +262,10 @@ fn check_curve(c: &LadderCurve) -> Result<()> {
         )));
     }
     let ordered = c.x.windows(2).all(|w| w[1] > w[0]);
-    let in_range = c.x[0] > 0.0 && (c.x[c.x.len() - 1] - 1.0).abs() < 1e-9;
+    let in_range = c.x[0] > 0.0 && c.x[c.x.len() - 1] <= 1.0 + 1e-9;
     if !ordered || !in_range {
         return Err(Error::input(format!(
-            "run '{}': run fractions must increase within (0, 1] and end at 1",
+            "run '{}': run fractions must increase within (0, 1]",
             c.name
         )));
     }
@@ -236,7 +280,7 @@ fn check_curve(c: &LadderCurve) -> Result<()> {
 
 /// `ys` at `x`, linear in ln x between the bracketing points of increasing `xs`; clamped to the
 /// end values outside them.
-fn interpolate_ln_x(xs: &[f64], ys: &[f64], x: f64) -> f64 {
+pub(crate) fn interpolate_ln_x(xs: &[f64], ys: &[f64], x: f64) -> f64 {
     if x <= xs[0] {
         return ys[0];
     }

@@ -96,6 +96,7 @@ pub fn predict(
         lr: &lr,
         steps: &sorted,
         params: model_size,
+        end: Some((schedule.total_steps() as i64).max(last)),
     })?;
     let mut pred = vec![0.0; sorted.len()];
     law.predict(params, &features, &mut pred);

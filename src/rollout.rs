@@ -384,6 +384,7 @@ mod tests {
             lr_source: crate::runs::LrSource::Schedule,
             filtered_out: 0,
             dropped_before_learning: 0,
+            end: None,
             notes: vec![],
             warnings: vec![],
             min_step: None,

@@ -39,6 +39,10 @@ pub struct Run {
     pub max_step: Option<i64>,
     /// Model size N (`params` in the manifest), for joint size × schedule laws.
     pub params: Option<f64>,
+    /// The run's length in steps: its schedule's total (or the last logged step, if later) when
+    /// a spec gives the LR. `lr` stops at the last logged step, which for a run logged short of
+    /// its end is not where the run ends.
+    pub end: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +124,10 @@ pub fn load(spec: &RunSpec) -> Result<Run> {
             "no points after the first step with a non-zero LR".into()
         ));
     }
+    let end = (lr_source == LrSource::Schedule)
+        .then(|| crate::schedule::parse(&schedule, &spec.base_dir).ok())
+        .flatten()
+        .map(|s| (s.total_steps() as i64).max(last_step));
     Ok(Run {
         name: spec.name.clone(),
         role: spec.role,
@@ -137,6 +145,7 @@ pub fn load(spec: &RunSpec) -> Result<Run> {
         min_step: spec.min_step,
         max_step: spec.max_step,
         params: spec.params,
+        end,
     })
 }
 

@@ -42,6 +42,7 @@ fn tissue_forward_and_annealing_areas() {
                 lr: &lr,
                 steps: &[20000],
                 params: None,
+                end: None,
             })
             .unwrap();
         assert!(

@@ -50,11 +50,11 @@ pub fn fit_and_score(
     let start = Instant::now();
     let record = fit::fit(law, &train, options)?;
     let fit_seconds = start.elapsed().as_secs_f64();
-    // A law that calibrated itself on the fit runs is rebuilt from the record with that
-    // calibration; any other is used as given, which keeps `--fix`/`--tie` (whose records list
+    // A law that calibrated itself on the fit runs (LR scale) or learned from them (the collapse
+    // shape) is rebuilt from the record with what it found; any other is used as given, which keeps `--fix`/`--tie` (whose records list
     // only the free parameters until the CLI expands them).
     let built;
-    let fitted: &dyn Law = if law.wants_lr_ref() {
+    let fitted: &dyn Law = if law.wants_lr_ref() || record.options.law.collapse.is_some() {
         built = record.build_law()?;
         built.as_ref()
     } else {

@@ -28,6 +28,7 @@ pub(super) fn fit_auto(a: &FitArgs, given: Given) -> Result<()> {
             warmup_as_peak: a.law.warmup_as_peak,
             lr_ref: None,
             variable: None,
+            collapse: None,
         },
         huber_delta: a.huber_delta,
         max_points_per_run: a.max_points,

@@ -107,6 +107,7 @@ pub fn run(a: BacktestArgs) -> Result<()> {
         warmup_as_peak: a.warmup_as_peak,
         lr_ref: None,
         variable: None,
+        collapse: None,
     };
     let methods = if a.laws.is_empty() {
         backtest::default_methods(&runs, &tasks, &law_options)

@@ -229,6 +229,7 @@ impl LawArgs {
                 warmup_as_peak: self.warmup_as_peak,
                 lr_ref: None,
                 variable: self.variable.clone(),
+                collapse: None,
             },
         )
     }
@@ -657,7 +658,10 @@ fn cmd_fit(a: FitArgs, given: Given) -> Result<()> {
     if let Some(c) = &fit_law.constrained {
         fit::expand_constrained(&mut record, c);
     }
-    let law = fit_law.base();
+    // The record's law: a law that learned from its fit runs (collapse) has parameters only
+    // the learned law names.
+    let built = record.build_law()?;
+    let law = built.as_ref();
     record.save(&out)?;
     if a.json {
         println!("{}", to_json(&record)?);
@@ -862,6 +866,7 @@ fn cmd_compare(a: CompareArgs) -> Result<()> {
         warmup_as_peak: a.warmup_as_peak,
         lr_ref: None,
         variable: None,
+        collapse: None,
     };
     let result = compare::compare(&a.laws, &runs, &options, a.weigh.as_deref(), !a.no_prior)?;
     if a.out_dir.is_some() {

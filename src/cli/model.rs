@@ -159,6 +159,7 @@ impl ModelArgs {
                         warmup_as_peak: self.warmup_as_peak,
                         lr_ref: None,
                         variable: self.variable.clone(),
+                        collapse: None,
                     },
                 )?;
                 let params = law::parse_params(law.as_ref(), text)?;

@@ -154,6 +154,7 @@ fn features_with(
                 lr: &r.lr,
                 steps: &r.steps,
                 params: r.params,
+                end: r.end,
             })
             .map_err(|e| Error::input(format!("run '{}' ({}): {e}", r.name, r.path)))
         })
@@ -269,6 +270,30 @@ pub fn fit_with_progress(
         calibrated.as_ref()
     } else {
         law
+    };
+    // A law that learns part of itself from the fit runs (the collapse shape) does so now, on
+    // the fit runs only; the fit and its record then use the learned law.
+    let learn_runs: Vec<crate::law::collapse::LearnRun> = owned
+        .iter()
+        .map(|r| crate::law::collapse::LearnRun {
+            name: &r.name,
+            curve: crate::law::Curve {
+                lr: &r.lr,
+                steps: &r.steps,
+                params: r.params,
+                end: r.end,
+            },
+            loss: &r.loss,
+        })
+        .collect();
+    let learned;
+    let law: &dyn Law = match law.learn(&learn_runs) {
+        Some(learned_options) => {
+            options.law = learned_options?;
+            learned = crate::law::build(law.name(), options.law.clone())?;
+            learned.as_ref()
+        }
+        None => law,
     };
     let set = FitSet {
         names: owned.iter().map(|r| r.name.clone()).collect(),

@@ -8,6 +8,7 @@
 pub mod annealing;
 pub mod areas;
 pub mod chinchilla;
+pub mod collapse;
 pub mod constrained;
 pub mod final_loss;
 pub mod joint;
@@ -85,6 +86,9 @@ pub struct Curve<'a> {
     pub lr: &'a [f64],
     pub steps: &'a [i64],
     pub params: Option<f64>,
+    /// The run's length in steps (its schedule's total) when known; `lr` may stop earlier, at
+    /// the last logged step. Laws that read a run's progress as a fraction need it.
+    pub end: Option<i64>,
 }
 
 /// A named quantity computed from a law's parameters.
@@ -138,6 +142,9 @@ pub struct LawOptions {
     /// The variable of a one-variable power law: `n`, `d` or `c` (C = 6ND).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variable: Option<String>,
+    /// The shape `--law collapse` learned from its fit runs (see [`Law::learn`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collapse: Option<Box<collapse::CollapseState>>,
 }
 
 impl Default for LawOptions {
@@ -147,6 +154,7 @@ impl Default for LawOptions {
             warmup_as_peak: false,
             lr_ref: None,
             variable: None,
+            collapse: None,
         }
     }
 }
@@ -284,6 +292,13 @@ pub trait Law: Send + Sync {
         Vec::new()
     }
 
+    /// A law part of which is learned from the fit runs themselves (the collapse shape)
+    /// returns its options with that learning in them; the fit then rebuilds the law from them,
+    /// and the record keeps them, so every reader of the fit file sees the same law.
+    fn learn(&self, _runs: &[collapse::LearnRun]) -> Option<Result<LawOptions>> {
+        None
+    }
+
     /// Priors a fit applies unless told not to (`--no-prior`); none for most laws.
     fn priors(&self) -> Vec<Prior> {
         Vec::new()
@@ -296,6 +311,7 @@ pub const LAW_NAMES: &[&str] = &[
     "multipower",
     "joint-additive",
     "joint-scaled",
+    "collapse",
     "chinchilla",
     "overtrain",
     "chinchilla-nd",
@@ -316,6 +332,7 @@ pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
         "multipower" => Ok(Box::new(multipower::MultiPower::new(options))),
         "joint-additive" => Ok(Box::new(joint::JointAdditive::new(options))),
         "joint-scaled" => Ok(Box::new(joint::JointScaled::new(options))),
+        "collapse" => Ok(Box::new(collapse::Collapse::new(options))),
         "chinchilla" => Ok(Box::new(chinchilla::Chinchilla::new(options))),
         "overtrain" => Ok(Box::new(final_loss::Overtrain::new(options))),
         "chinchilla-nd" => Ok(Box::new(final_loss::ChinchillaNd::new(options))),

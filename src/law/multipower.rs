@@ -642,6 +642,7 @@ mod tests {
             lr: &lr,
             steps: &steps,
             params: None,
+            end: None,
         };
         let (exact, approx) = (
             law.features(&curve).unwrap(),
@@ -694,6 +695,7 @@ mod tests {
             lr: &lr,
             steps: &steps,
             params: None,
+            end: None,
         };
         for f in [
             law.features(&curve).unwrap(),
@@ -741,6 +743,7 @@ mod tests {
                     lr,
                     steps: &[lr.len() as i64 - 1],
                     params: None,
+                    end: None,
                 })
                 .unwrap();
             let mut out = [0.0];

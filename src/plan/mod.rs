@@ -45,6 +45,7 @@ fn final_loss(
         lr,
         steps: &[last],
         params: model_size,
+        end: None,
     })?;
     let mut out = [0.0];
     law.predict(params, &f, &mut out);
@@ -187,6 +188,7 @@ pub fn predicted_curve(
         lr,
         steps: &steps,
         params: model_size,
+        end: None,
     })?;
     let mut pred = vec![0.0; steps.len()];
     law.predict(params, &f, &mut pred);

@@ -143,6 +143,7 @@ impl FitPlot {
                             lr: &run.lr,
                             steps,
                             params: run.params,
+                            end: run.end,
                         })
                         .map_err(|e| Error::input(format!("run '{}': {e}", run.name)))?;
                     let mut out = vec![0.0; steps.len()];

@@ -117,6 +117,7 @@ pub fn synthetic_at(
             lr: &lr,
             steps: &steps,
             params,
+            end: None,
         })
         .unwrap();
     let mut loss = vec![0.0; steps.len()];
@@ -136,6 +137,7 @@ pub fn synthetic_at(
         lr_source: LrSource::Schedule,
         filtered_out: 0,
         dropped_before_learning: 0,
+        end: None,
         notes: vec![],
         warnings: vec![],
         min_step: None,

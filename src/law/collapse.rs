@@ -1,0 +1,830 @@
+//! `--law collapse`: a larger model's whole curve as its final loss (the anchor) times the
+//! ladder's shared normalised shape (Qiu et al. 2025; Bergsma et al. 2025).
+//!
+//! Unlike every other law, half of this one is data: the shape. A fit first *learns* it from
+//! the fit runs ([`Law::learn`]): the runs are grouped by their normalised LR schedule, each
+//! group's curves become a [`crate::collapse::Shape`], and the groups are put on one level (the
+//! ratio of their losses at the sizes they share). The learned state lives in
+//! [`LawOptions::collapse`], so a fit file carries it and `predict`, `plot` and `backtest` rebuild
+//! the same law from the record. Only then are the parameters fitted: those of the anchor, a
+//! Chinchilla-form final-loss law `E + A·n^(−α) [+ B·d^(−β)]`, on *every* point of every fit run
+//! through the shape (each point is the run's anchor times a known factor), not only the final
+//! ones, so a noisy last point does not decide a size's level.
+//!
+//! What the data cannot pin is assumed, and the record says so: with one token count per
+//! schedule the anchor has no data term; with two sizes, a log-normal prior holds α at
+//! Chinchilla's 0.34 (Hoffmann et al. 2022). The shape's drift in ln N is used only when
+//! holding out the largest fit size shows that it forecasts better than the mean shape.
+
+use super::joint::linear_coefficients;
+use super::{Curve, Features, Law, LawOptions, Prior, Transform};
+use crate::collapse::{interpolate_ln_x, LadderCurve, Shape};
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// Samples of a run's normalised LR schedule, uniform in the run fraction.
+pub const PROFILE_POINTS: usize = 64;
+/// Two schedules are one shape when their LR, as a fraction of peak, differs by at most this
+/// anywhere both are known.
+pub const PROFILE_TOL: f64 = 0.1;
+/// How far before its start (as a factor in run fraction) a shape is continued.
+pub const EXTEND_BEFORE: f64 = 2.0;
+/// Model sizes or run lengths within this relative distance are the same.
+const SAME: f64 = 0.02;
+/// Chinchilla's exponents (Hoffmann et al. 2022, approach 3), the centres of the priors used
+/// when the ladder cannot pin them.
+pub const PRIOR_ALPHA: f64 = 0.34;
+pub const PRIOR_BETA: f64 = 0.28;
+pub const PRIOR_LOG_SD: f64 = 0.25;
+
+/// One fit run as [`Law::learn`] sees it.
+pub struct LearnRun<'a> {
+    pub name: &'a str,
+    pub curve: Curve<'a>,
+    pub loss: &'a [f64],
+}
+
+/// The shape a fit learned, stored in the fit record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CollapseState {
+    /// Scales of n = N/n_ref and d = D/d_ref (the largest fit size and run length, in steps).
+    pub n_ref: f64,
+    pub d_ref: f64,
+    /// Whether the anchor has a data term: some schedule ran at several lengths.
+    pub anchor_d: bool,
+    /// Whether forecasts extrapolate the shape's drift in ln N.
+    pub trend: bool,
+    /// Distinct model sizes, and the most run lengths any one schedule had.
+    pub sizes: usize,
+    pub lengths: usize,
+    pub groups: Vec<GroupShape>,
+    /// How the shape was built and what it assumes.
+    pub notes: Vec<String>,
+    /// What the user must see before trusting a forecast (spread beyond noise, a missing level).
+    pub warnings: Vec<String>,
+}
+
+/// The runs of one normalised schedule and their shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupShape {
+    pub runs: Vec<String>,
+    /// LR / peak LR at `(k + ½)/PROFILE_POINTS` of the run; `None` past the runs' logged end.
+    pub profile: Vec<Option<f64>>,
+    /// Run lengths (steps) the ladder ran this schedule for.
+    pub lengths: Vec<f64>,
+    pub grid: Vec<f64>,
+    pub mean: Vec<f64>,
+    /// The trend at `mean_ln_n` ([`Shape::centred`]) and its slope in ln N.
+    pub centred: Vec<f64>,
+    pub slope: Vec<f64>,
+    pub mean_ln_n: f64,
+    /// ln of this schedule's level relative to the reference schedule (the first group).
+    pub offset: f64,
+}
+
+impl GroupShape {
+    /// exp(offset)·ℓ(x) for a model of `n` parameters.
+    /// Before the shape starts (a larger model logged earlier than the ladder did), ℓ is
+    /// continued as a power of x fitted to the shape's opening (early loss curves are close to
+    /// power laws in steps) for at most a factor [`EXTEND_BEFORE`] in x, and held beyond that;
+    /// the trend's slope is held at its first value.
+    fn factor(&self, x: f64, n: f64, trend: bool) -> f64 {
+        let x0 = self.grid[0];
+        let base = if trend { &self.centred } else { &self.mean };
+        let mut l = if x >= x0 {
+            interpolate_ln_x(&self.grid, base, x)
+        } else {
+            let k = (self.grid.len() / 20).max(1);
+            let power = (base[k] / base[0]).ln() / (self.grid[k] / x0).ln();
+            base[0] * (x.max(x0 / EXTEND_BEFORE) / x0).powf(power)
+        };
+        if trend {
+            l += interpolate_ln_x(&self.grid, &self.slope, x) * (n.ln() - self.mean_ln_n);
+        }
+        self.offset.exp() * l
+    }
+}
+
+pub struct Collapse {
+    options: LawOptions,
+}
+
+impl Collapse {
+    pub fn new(options: LawOptions) -> Self {
+        Collapse { options }
+    }
+
+    fn state(&self) -> Result<&CollapseState> {
+        self.options.collapse.as_deref().ok_or_else(|| {
+            Error::input(
+                "law collapse learns its shape from the fit runs: fit it first (fit --law \
+                 collapse on a manifest of a ladder), then predict or plot from the fit file; it \
+                 cannot be used with --params, --fix or --tie",
+            )
+        })
+    }
+
+    fn anchor_d(&self) -> bool {
+        self.options.collapse.as_ref().is_none_or(|s| s.anchor_d)
+    }
+}
+
+/// The run's length in steps: its schedule's total when it has one, else its last LR step.
+fn run_length(c: &Curve) -> f64 {
+    c.end
+        .map(|e| e as f64)
+        .unwrap_or(c.lr.len().saturating_sub(1) as f64)
+}
+
+fn profile(c: &Curve) -> Vec<Option<f64>> {
+    let peak = c.lr.iter().copied().fold(0.0f64, f64::max);
+    let len = run_length(c);
+    (0..PROFILE_POINTS)
+        .map(|k| {
+            let at = ((k as f64 + 0.5) / PROFILE_POINTS as f64 * len).round() as usize;
+            (peak > 0.0 && at < c.lr.len()).then(|| c.lr[at] / peak)
+        })
+        .collect()
+}
+
+/// Largest difference of two profiles where both are known (∞ when nowhere).
+fn profile_distance(a: &[Option<f64>], b: &[Option<f64>]) -> f64 {
+    let d = a
+        .iter()
+        .zip(b)
+        .filter_map(|(x, y)| Some((x.as_ref()? - y.as_ref()?).abs()))
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    d.unwrap_or(f64::INFINITY)
+}
+
+fn same(a: f64, b: f64) -> bool {
+    (a - b).abs() <= SAME * a.abs().max(b.abs())
+}
+
+fn distinct(values: impl IntoIterator<Item = f64>) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::new();
+    for v in values {
+        if !out.iter().any(|&o| same(o, v)) {
+            out.push(v);
+        }
+    }
+    out.sort_by(f64::total_cmp);
+    out
+}
+
+/// One run prepared for the shape: size, length, fractions, losses.
+struct Prepared<'a> {
+    name: &'a str,
+    n: f64,
+    length: f64,
+    x: Vec<f64>,
+    loss: &'a [f64],
+    profile: Vec<Option<f64>>,
+}
+
+fn prepare<'a>(r: &'a LearnRun) -> Result<Prepared<'a>> {
+    let n = r.curve.params.ok_or_else(|| {
+        Error::input(format!(
+            "run '{}' has no model size: collapse needs params = N for every run",
+            r.name
+        ))
+    })?;
+    let length = run_length(&r.curve);
+    // A point at step 0 has no place on a log grid of run fractions; the shape starts after it.
+    let first = r.curve.steps.partition_point(|&s| s <= 0);
+    if length <= 0.0 || r.curve.steps.len() < first + 3 {
+        return Err(Error::input(format!(
+            "run '{}': collapse needs at least 3 points after step 0",
+            r.name
+        )));
+    }
+    Ok(Prepared {
+        name: r.name,
+        n,
+        length,
+        x: r.curve.steps[first..]
+            .iter()
+            .map(|&s| s as f64 / length)
+            .collect(),
+        loss: &r.loss[first..],
+        profile: profile(&r.curve),
+    })
+}
+
+fn shape_of(runs: &[&Prepared]) -> Result<Shape> {
+    let curves: Vec<LadderCurve> = runs
+        .iter()
+        .map(|r| LadderCurve {
+            name: r.name,
+            n: r.n,
+            x: &r.x,
+            loss: r.loss,
+        })
+        .collect();
+    Shape::new(&curves)
+}
+
+/// Mean |relative error| of forecasting `held`'s curves from `shape` with their own level.
+fn shape_error(shape: &Shape, held: &[&Prepared], trend: bool) -> (f64, usize) {
+    let end = shape.grid[shape.grid.len() - 1];
+    let (mut sum, mut count) = (0.0, 0);
+    for r in held {
+        let level = interpolate_ln_x(&r.x, r.loss, end);
+        for (&x, &y) in r.x.iter().zip(r.loss) {
+            if x >= shape.grid[0] && x <= end {
+                sum += ((level * shape.at(x, r.n, trend) - y) / y).abs();
+                count += 1;
+            }
+        }
+    }
+    (sum, count)
+}
+
+/// Learn the collapse state from the fit runs.
+pub fn learn(runs: &[LearnRun]) -> Result<CollapseState> {
+    let prepared: Vec<Prepared> = runs.iter().map(prepare).collect::<Result<_>>()?;
+    // Group by normalised schedule, first come first served.
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (i, r) in prepared.iter().enumerate() {
+        match members
+            .iter_mut()
+            .find(|g| profile_distance(&prepared[g[0]].profile, &r.profile) <= PROFILE_TOL)
+        {
+            Some(g) => g.push(i),
+            None => members.push(vec![i]),
+        }
+    }
+    members.sort_by_key(|g| std::cmp::Reverse(g.len()));
+    let sizes = distinct(prepared.iter().map(|r| r.n));
+    let mut notes = Vec::new();
+    let mut warnings = Vec::new();
+    let mut shapes = Vec::new();
+    for g in &members {
+        let rs: Vec<&Prepared> = g.iter().map(|&i| &prepared[i]).collect();
+        if distinct(rs.iter().map(|r| r.n)).len() < 2 {
+            let names: Vec<&str> = rs.iter().map(|r| r.name).collect();
+            return Err(Error::input(format!(
+                "collapse needs every schedule at two or more model sizes; {} ran only at N = {}",
+                quoted(&names),
+                crate::cli_format::num(rs[0].n)
+            )));
+        }
+        let shape = shape_of(&rs)?;
+        let names: Vec<&str> = rs.iter().map(|r| r.name).collect();
+        let label = if members.len() > 1 {
+            format!("schedule of {}: ", quoted(&names[..1]))
+        } else {
+            String::new()
+        };
+        warnings.extend(
+            shape
+                .diagnostics(&names)
+                .into_iter()
+                .map(|w| format!("{label}{w}")),
+        );
+        shapes.push(shape);
+    }
+    // Mean or trend: decided by holding out the largest fit size, where three sizes allow it.
+    let trend =
+        if sizes.len() >= 3 {
+            let largest = sizes[sizes.len() - 1];
+            let (mut mean_err, mut trend_err, mut count) = (0.0, 0.0, 0usize);
+            for g in &members {
+                let (held, kept): (Vec<&Prepared>, Vec<&Prepared>) = g
+                    .iter()
+                    .map(|&i| &prepared[i])
+                    .partition(|r| same(r.n, largest));
+                if held.is_empty() || distinct(kept.iter().map(|r| r.n)).len() < 2 {
+                    continue;
+                }
+                let Ok(shape) = shape_of(&kept) else {
+                    continue;
+                };
+                let (m, c) = shape_error(&shape, &held, false);
+                let (t, _) = shape_error(&shape, &held, true);
+                mean_err += m;
+                trend_err += t;
+                count += c;
+            }
+            let pick = count > 0 && trend_err < mean_err;
+            if count > 0 {
+                notes.push(format!(
+                "shape: {} (holding out the largest fit size, N = {}: mean shape {:.3} %, trend \
+                 in ln N {:.3} % mean |error|)",
+                if pick { "trend in ln N" } else { "mean over sizes" },
+                crate::cli_format::num(largest),
+                100.0 * mean_err / count as f64,
+                100.0 * trend_err / count as f64
+            ));
+            }
+            pick
+        } else {
+            notes.push(
+                "shape: mean over sizes (two sizes cannot show whether the shape drifts with N; \
+             collapse assumes it does not)"
+                    .into(),
+            );
+            false
+        };
+    // Run lengths per schedule decide whether the anchor can have a data term.
+    let lengths = members
+        .iter()
+        .map(|g| distinct(g.iter().map(|&i| prepared[i].length)).len())
+        .max()
+        .unwrap_or(1);
+    let anchor_d = lengths >= 2;
+    notes.push(if anchor_d {
+        format!("anchor: E + A·n^(−alpha) + B·d^(−beta) (a schedule ran at {lengths} lengths)")
+    } else {
+        "anchor: E + A·n^(−alpha); each schedule ran at one length, so forecasts keep it".into()
+    });
+    if sizes.len() < 3 {
+        notes.push(format!(
+            "two sizes cannot pin the size exponent: alpha has a log-normal prior centred on \
+             Chinchilla's {PRIOR_ALPHA} (sd {PRIOR_LOG_SD} in ln), so the forecast assumes it"
+        ));
+    }
+    if anchor_d && lengths < 3 {
+        notes.push(format!(
+            "two run lengths cannot pin the data exponent: beta has a log-normal prior centred \
+             on Chinchilla's {PRIOR_BETA} (sd {PRIOR_LOG_SD} in ln)"
+        ));
+    }
+    // Levels: each schedule against the reference (the largest group) where they share a size
+    // (and a length, when the anchor has a data term).
+    let mut groups = Vec::new();
+    for (gi, (g, shape)) in members.iter().zip(&shapes).enumerate() {
+        let mut offset = 0.0;
+        if gi > 0 {
+            let mut ratios = Vec::new();
+            for (a, &i) in g.iter().enumerate() {
+                for (b, &j) in members[0].iter().enumerate() {
+                    let (r, q) = (&prepared[i], &prepared[j]);
+                    if same(r.n, q.n) && (!anchor_d || same(r.length, q.length)) {
+                        ratios.push((shape.finals[a] / shapes[0].finals[b]).ln());
+                    }
+                }
+            }
+            if ratios.is_empty() {
+                warnings.push(format!(
+                    "the schedule of '{}' shares no model size{} with that of '{}': its level is \
+                     assumed equal",
+                    prepared[g[0]].name,
+                    if anchor_d { " and length" } else { "" },
+                    prepared[members[0][0]].name
+                ));
+            } else {
+                offset = ratios.iter().sum::<f64>() / ratios.len() as f64;
+            }
+        }
+        let ln_n = &shape.ln_n;
+        groups.push(GroupShape {
+            runs: g.iter().map(|&i| prepared[i].name.to_string()).collect(),
+            profile: prepared[g[0]].profile.clone(),
+            lengths: distinct(g.iter().map(|&i| prepared[i].length)),
+            grid: shape.grid.clone(),
+            mean: shape.mean.clone(),
+            centred: shape.centred.clone(),
+            slope: shape.slope.clone(),
+            mean_ln_n: ln_n.iter().sum::<f64>() / ln_n.len() as f64,
+            offset,
+        });
+    }
+    Ok(CollapseState {
+        n_ref: sizes[sizes.len() - 1],
+        d_ref: prepared.iter().map(|r| r.length).fold(0.0, f64::max),
+        anchor_d,
+        trend,
+        sizes: sizes.len(),
+        lengths,
+        groups,
+        notes,
+        warnings,
+    })
+}
+
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// (m, n^−α, d^−β) of point `i`: the anchor's terms and the shape factor.
+fn terms(p: &[f64], f: &Features, i: usize, anchor_d: bool) -> (f64, f64, f64) {
+    let (n, d, m) = (f.columns[0][i], f.columns[1][i], f.columns[2][i]);
+    let size = n.powf(-p[2]);
+    let data = if anchor_d { d.powf(-p[4]) } else { 0.0 };
+    (m, size, data)
+}
+
+const NAMES_ND: &[&str] = &["E", "A", "alpha", "B", "beta"];
+const NAMES_N: &[&str] = &["E", "A", "alpha"];
+
+impl Law for Collapse {
+    fn name(&self) -> &'static str {
+        "collapse"
+    }
+
+    fn param_names(&self) -> &'static [&'static str] {
+        if self.anchor_d() {
+            NAMES_ND
+        } else {
+            NAMES_N
+        }
+    }
+
+    fn transforms(&self) -> &'static [Transform] {
+        if self.anchor_d() {
+            &[Transform::Log; 5]
+        } else {
+            &[Transform::Log; 3]
+        }
+    }
+
+    fn options(&self) -> &LawOptions {
+        &self.options
+    }
+
+    fn uses_model_size(&self) -> bool {
+        true
+    }
+
+    fn learn(&self, runs: &[LearnRun]) -> Option<Result<LawOptions>> {
+        Some(learn(runs).map(|state| LawOptions {
+            collapse: Some(Box::new(state)),
+            ..self.options.clone()
+        }))
+    }
+
+    /// Columns n, d and the shape factor exp(offset)·ℓ(x) of the run's schedule. A schedule the
+    /// ladder never ran has no shape, and a length it never ran has no level when the anchor
+    /// has no data term: both are refused rather than guessed.
+    fn features(&self, curve: &Curve) -> Result<Features> {
+        let s = self.state()?;
+        let n = curve.params.ok_or_else(|| {
+            Error::input("law collapse forecasts a model of a given size: give its params (N)")
+        })?;
+        let length = run_length(curve);
+        let mine = profile(curve);
+        let (best, dist) = s
+            .groups
+            .iter()
+            .map(|g| (g, profile_distance(&g.profile, &mine)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .ok_or_else(|| Error::input("the collapse fit holds no shape"))?;
+        if dist > PROFILE_TOL {
+            return Err(Error::input(format!(
+                "this LR schedule matches none of the ladder's schedules (the closest, that of \
+                 '{}', differs by {:.0} % of peak LR); collapse forecasts only schedules its \
+                 ladder ran",
+                best.runs[0],
+                100.0 * dist.min(9.99)
+            )));
+        }
+        if !s.anchor_d && !best.lengths.iter().any(|&l| same(l, length)) {
+            return Err(Error::input(format!(
+                "the ladder ran this schedule only for {} steps, not {}; a forecast at another \
+                 length needs a ladder with several run lengths per schedule",
+                best.lengths
+                    .iter()
+                    .map(|&l| crate::cli_format::num(l))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                crate::cli_format::num(length)
+            )));
+        }
+        let k = curve.steps.len();
+        let factor = curve
+            .steps
+            .iter()
+            .map(|&st| best.factor(st.max(1) as f64 / length, n, s.trend))
+            .collect();
+        Ok(Features {
+            columns: vec![vec![n / s.n_ref; k], vec![length / s.d_ref; k], factor],
+            aux: Vec::new(),
+        })
+    }
+
+    fn predict(&self, p: &[f64], f: &Features, out: &mut [f64]) {
+        let anchor_d = self.anchor_d();
+        for (i, o) in out.iter_mut().enumerate() {
+            let (m, size, data) = terms(p, f, i, anchor_d);
+            let b = if anchor_d { p[3] * data } else { 0.0 };
+            *o = m * (p[0] + p[1] * size + b);
+        }
+    }
+
+    fn predict_jacobian(&self, p: &[f64], f: &Features, out: &mut [f64], jac: &mut [f64]) {
+        let anchor_d = self.anchor_d();
+        let k = p.len();
+        for (i, o) in out.iter_mut().enumerate() {
+            let (m, size, data) = terms(p, f, i, anchor_d);
+            let ln_n = f.columns[0][i].ln();
+            let row = &mut jac[i * k..(i + 1) * k];
+            row[0] = m;
+            row[1] = m * size;
+            row[2] = -m * p[1] * size * ln_n;
+            let mut b = 0.0;
+            if anchor_d {
+                b = p[3] * data;
+                row[3] = m * data;
+                row[4] = -m * b * f.columns[1][i].ln();
+            }
+            *o = m * (p[0] + p[1] * size + b);
+        }
+    }
+
+    /// Least squares for the linear coefficients over a grid of exponents; the best four.
+    fn starts(&self, data: &[(&Features, &[f64])]) -> Vec<Vec<f64>> {
+        let anchor_d = self.anchor_d();
+        let betas: &[f64] = if anchor_d { &[0.15, 0.28, 0.5] } else { &[0.0] };
+        let floor = data
+            .iter()
+            .flat_map(|(f, y)| y.iter().zip(&f.columns[2]).map(|(l, m)| l / m))
+            .fold(f64::INFINITY, f64::min);
+        let mut scored: Vec<(f64, Vec<f64>)> = Vec::new();
+        for alpha in [0.1, 0.2, 0.34, 0.5, 0.8] {
+            for &beta in betas {
+                let p0 = [1.0, 1.0, alpha, 1.0, beta];
+                let Some(s) = linear_coefficients(data, |f, i| {
+                    let (m, size, d) = terms(&p0, f, i, anchor_d);
+                    let mut row = vec![m, m * size];
+                    if anchor_d {
+                        row.push(m * d);
+                    }
+                    row
+                }) else {
+                    continue;
+                };
+                let pos = |x: f64, fallback: f64| if x > 0.0 { x } else { fallback };
+                let mut p = vec![pos(s[0], 0.5 * floor), pos(s[1], 0.1 * floor), alpha];
+                if anchor_d {
+                    p.extend([pos(s[2], 0.1 * floor), beta]);
+                }
+                let mut sse = 0.0;
+                for (f, y) in data {
+                    let mut pred = vec![0.0; y.len()];
+                    self.predict(&p, f, &mut pred);
+                    sse += pred
+                        .iter()
+                        .zip(*y)
+                        .map(|(a, b)| (a / b).ln().powi(2))
+                        .sum::<f64>();
+                }
+                if sse.is_finite() {
+                    scored.push((sse, p));
+                }
+            }
+        }
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut starts: Vec<Vec<f64>> = scored.into_iter().take(4).map(|(_, p)| p).collect();
+        if starts.is_empty() {
+            let mut p = vec![0.5 * floor.min(10.0), 0.5 * floor.min(10.0), PRIOR_ALPHA];
+            if anchor_d {
+                p.extend([0.1, PRIOR_BETA]);
+            }
+            starts.push(p);
+        }
+        starts
+    }
+
+    fn priors(&self) -> Vec<Prior> {
+        let Some(s) = self.options.collapse.as_deref() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if s.sizes < 3 {
+            out.push(Prior {
+                param: 2,
+                center: PRIOR_ALPHA,
+                log_sd: PRIOR_LOG_SD,
+            });
+        }
+        if s.anchor_d && s.lengths < 3 {
+            out.push(Prior {
+                param: 4,
+                center: PRIOR_BETA,
+                log_sd: PRIOR_LOG_SD,
+            });
+        }
+        out
+    }
+
+    fn diagnostics(&self, _params: &[f64], _fit_features: &[Features]) -> Vec<String> {
+        let Some(s) = self.options.collapse.as_deref() else {
+            return Vec::new();
+        };
+        let mut out = s.warnings.clone();
+        if s.sizes < 3 {
+            out.push(format!(
+                "collapse from two sizes assumes the size exponent (alpha ~ {PRIOR_ALPHA}, \
+                 Chinchilla) and a shape that does not drift with N"
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::{self, FitOptions};
+    use crate::manifest::Role;
+    use crate::runs::{LrSource, Run};
+
+    /// The anchor of the synthetic ladders, in units of n = N/3e9 and d = D/40 000.
+    const TRUTH: [f64; 5] = [1.8, 0.6, 0.35, 0.4, 0.3];
+
+    /// ℓ*(x) = x^(−0.1): every size's curve is its final loss times this (`bent` makes one
+    /// size decay twice as steeply instead, a ladder that does not collapse).
+    fn run(n: f64, total: i64, bent: bool) -> Run {
+        let spec = format!("cosine:peak=1e-3,end=1e-4,warmup=0,total={total}");
+        let sched = crate::schedule::parse(&spec, std::path::Path::new("")).unwrap();
+        let lr = sched.lr_array(total as usize + 1);
+        // Log-spaced from step 50, as checkpoints often are: dense enough in ln x that the
+        // shape's interpolation is exact to ~1e-6.
+        let mut steps: Vec<i64> = (0..300)
+            .map(|k| (50.0 * (total as f64 / 50.0).powf(k as f64 / 299.0)).round() as i64)
+            .collect();
+        steps.dedup();
+        let p = TRUTH;
+        let (nn, d) = (n / 3e9, total as f64 / 40_000.0);
+        let final_loss = p[0] + p[1] * nn.powf(-p[2]) + p[3] * d.powf(-p[4]);
+        let power = if bent { -0.2 } else { -0.1 };
+        let loss = steps
+            .iter()
+            .map(|&s| final_loss * (s as f64 / total as f64).powf(power))
+            .collect();
+        Run {
+            name: format!("{n:e}/{total}"),
+            role: Role::Fit,
+            path: String::new(),
+            sha256: String::new(),
+            steps,
+            loss,
+            lr,
+            schedule: spec,
+            lr_source: LrSource::Schedule,
+            filtered_out: 0,
+            dropped_before_learning: 0,
+            notes: vec![],
+            warnings: vec![],
+            min_step: None,
+            max_step: None,
+            params: Some(n),
+            end: Some(total),
+        }
+    }
+
+    fn ladder(sizes: &[f64]) -> Vec<Run> {
+        sizes
+            .iter()
+            .flat_map(|&n| [10_000, 20_000, 40_000].map(|t| run(n, t, false)))
+            .collect()
+    }
+
+    fn fitted(runs: &[Run]) -> (fit::FitRecord, Box<dyn Law>, Vec<f64>) {
+        let law = Collapse::new(LawOptions::default());
+        let record = fit::fit(&law, runs, &FitOptions::default()).unwrap();
+        let built = record.build_law().unwrap();
+        let params = record.param_vector(built.as_ref()).unwrap();
+        (record, built, params)
+    }
+
+    fn predict(law: &dyn Law, params: &[f64], r: &Run) -> Vec<f64> {
+        let f = fit::features_of(law, std::slice::from_ref(r)).unwrap();
+        let mut out = vec![0.0; r.loss.len()];
+        law.predict(params, &f[0], &mut out);
+        out
+    }
+
+    #[test]
+    fn a_known_collapse_and_anchor_are_recovered() {
+        let runs = ladder(&[1e8, 3e8, 1e9, 3e9]);
+        let (record, law, p) = fitted(&runs);
+        let state = record.options.law.collapse.as_deref().unwrap();
+        assert!(state.anchor_d && state.groups.len() == 1 && state.sizes == 4);
+        assert!(record.warnings.is_empty(), "{:?}", record.warnings);
+        for (name, (got, want)) in law.param_names().iter().zip(p.iter().zip(TRUTH)) {
+            assert!((got - want).abs() < 1e-3 * want, "{name}: {got} vs {want}");
+        }
+        // A 10B model's whole curve at a length the ladder ran, and at one it did not.
+        for total in [20_000, 30_000] {
+            let target = run(1e10, total, false);
+            for (g, w) in predict(law.as_ref(), &p, &target).iter().zip(&target.loss) {
+                assert!((g - w).abs() < 1e-5 * w, "{total}: {g} vs {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_largest_size_is_forecast_from_the_smaller_ones() {
+        let all = ladder(&[1e8, 3e8, 1e9, 3e9]);
+        let (_, law, p) = fitted(&all[..9]);
+        for target in &all[9..] {
+            let got = predict(law.as_ref(), &p, target);
+            let worst = got
+                .iter()
+                .zip(&target.loss)
+                .map(|(g, w)| ((g - w) / w).abs())
+                .fold(0.0, f64::max);
+            assert!(worst < 1e-4, "{}: {worst} ({p:?})", target.name);
+        }
+    }
+
+    #[test]
+    fn a_ladder_that_does_not_collapse_is_flagged() {
+        let mut runs = ladder(&[1e8, 3e8, 1e9]);
+        runs[3] = run(3e8, 10_000, true);
+        runs[4] = run(3e8, 20_000, true);
+        runs[5] = run(3e8, 40_000, true);
+        let (record, ..) = fitted(&runs);
+        assert!(
+            record
+                .warnings
+                .iter()
+                .any(|w| w.contains("do not collapse")),
+            "{:?}",
+            record.warnings
+        );
+    }
+
+    #[test]
+    fn two_sizes_state_their_assumptions() {
+        let runs: Vec<Run> = [1e8, 3e8]
+            .iter()
+            .flat_map(|&n| [run(n, 10_000, false), run(n, 20_000, false)])
+            .collect();
+        let (record, law, _) = fitted(&runs);
+        let state = record.options.law.collapse.as_deref().unwrap();
+        assert!(!state.trend);
+        assert!(state
+            .notes
+            .iter()
+            .any(|n| n.contains("alpha has a log-normal prior")));
+        assert_eq!(law.priors().len(), 2, "alpha, and beta from two lengths");
+        assert!(record.warnings.iter().any(|w| w.contains("two sizes")));
+    }
+
+    #[test]
+    fn schedules_and_lengths_the_ladder_never_ran_are_refused() {
+        let runs: Vec<Run> = [1e8, 3e8, 1e9]
+            .iter()
+            .map(|&n| run(n, 10_000, false))
+            .collect();
+        let (_, law, _) = fitted(&runs);
+        assert_eq!(law.param_names(), NAMES_N, "one length: no data term");
+        let longer = run(1e10, 20_000, false);
+        let e = fit::features_of(law.as_ref(), &[longer])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("only for 10000 steps"), "{e}");
+        let lr = vec![1e-3; 10_001];
+        let constant = Curve {
+            lr: &lr,
+            steps: &[100, 200],
+            params: Some(1e10),
+            end: None,
+        };
+        let e = law.features(&constant).unwrap_err().to_string();
+        assert!(e.contains("matches none of the ladder's schedules"), "{e}");
+        let unfitted = Collapse::new(LawOptions::default());
+        assert!(unfitted.features(&constant).is_err());
+    }
+
+    #[test]
+    fn jacobian_matches_finite_differences() {
+        for sizes in [&[1e8, 3e8, 1e9][..], &[1e8, 3e8]] {
+            let runs = ladder(sizes);
+            let (_, law, _) = fitted(&runs);
+            let mut target = run(1e10, 20_000, false);
+            target.steps = vec![50, 700, 9_000, 20_000];
+            target.loss = vec![1.0; 4];
+            let f = &fit::features_of(law.as_ref(), &[target]).unwrap()[0];
+            let p = [1.7, 0.5, 0.3, 0.45, 0.25];
+            let k = law.param_names().len();
+            let p = &p[..k];
+            let (mut out, mut jac) = (vec![0.0; 4], vec![0.0; 4 * k]);
+            law.predict_jacobian(p, f, &mut out, &mut jac);
+            for j in 0..k {
+                let h = 1e-6 * p[j];
+                let (mut up, mut down) = (p.to_vec(), p.to_vec());
+                up[j] += h;
+                down[j] -= h;
+                let (mut a, mut b) = (vec![0.0; 4], vec![0.0; 4]);
+                law.predict(&up, f, &mut a);
+                law.predict(&down, f, &mut b);
+                for i in 0..4 {
+                    let fd = (a[i] - b[i]) / (2.0 * h);
+                    assert!(
+                        (fd - jac[i * k + j]).abs() < 1e-6 * (1.0 + fd.abs()),
+                        "param {j} point {i}: {fd} vs {}",
+                        jac[i * k + j]
+                    );
+                }
+            }
+        }
+    }
+}
