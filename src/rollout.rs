@@ -151,8 +151,10 @@ pub struct RunRolloutFold {
 
 /// Rollout of a joint size × schedule law over the runs' model sizes: fold k fits on every
 /// run but those of the k largest sizes and forecasts each of their whole curves. Folds run
-/// while at least one size is left to fit; a fold whose fit cannot determine the size terms
-/// says so through `trustworthy` and `warnings`.
+/// while two sizes are left to fit (as in the backtest's size task, [`folds::size`]); a fold
+/// whose fit cannot determine the size terms says so through `trustworthy` and `warnings`.
+///
+/// [`folds::size`]: crate::backtest::folds::size
 pub fn rollout_runs(
     law: &dyn Law,
     runs: &[Run],
@@ -173,10 +175,11 @@ pub fn rollout_runs(
         })
         .collect::<Result<_>>()?;
     let groups = size_groups(&sizes);
-    let possible = groups.len().saturating_sub(1);
+    let possible = groups.len().saturating_sub(2);
     if folds == 0 || possible == 0 {
         return Err(Error::input(format!(
-            "a rollout over params needs at least 2 model sizes and --folds >= 1; the runs hold \
+            "a rollout over params needs at least 3 model sizes (two to fit, one to forecast) \
+             and --folds >= 1; the runs hold \
              {} size(s)",
             groups.len()
         )));

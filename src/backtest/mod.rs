@@ -488,21 +488,25 @@ fn summarise(tasks: &[Task], methods: &[Method], folds: &[FoldScore]) -> Vec<Tas
 }
 
 /// Each method's PredE averaged over the tasks on which every method scored every fold. Tasks
-/// count once each, so thirty truncation folds do not outvote three schedules.
+/// count once each, so thirty truncation folds do not outvote three schedules. A method that
+/// failed a fold anywhere is not ranked, and does not stop the others from being compared on
+/// that task: a law that cannot fit one fold is no reason to choose none.
 pub fn method_scores(summary: &[TaskSummary], methods: &[String]) -> Vec<(String, f64)> {
+    let ranked: Vec<&String> = methods
+        .iter()
+        .filter(|m| summary.iter().all(|s| &s.method != *m || s.failed == 0))
+        .collect();
     let tasks: std::collections::BTreeSet<Task> = summary.iter().map(|s| s.task).collect();
     let shared: Vec<Task> = tasks
         .into_iter()
         .filter(|&t| {
-            methods.iter().all(|m| {
-                summary
-                    .iter()
-                    .any(|s| s.task == t && &s.method == m && s.failed == 0)
-            })
+            ranked
+                .iter()
+                .all(|m| summary.iter().any(|s| s.task == t && &s.method == *m))
         })
         .collect();
-    methods
-        .iter()
+    ranked
+        .into_iter()
         .filter_map(|m| {
             let v = mean(shared.iter().filter_map(|&t| {
                 summary
