@@ -170,45 +170,85 @@ fn main() {
         return;
     }
 
-    // Issue 13 goal (its shape half so far): a collapse shape and forecast on a 25-run ladder of
-    // 500 points each under 300 ms (in process). 25 sizes, curves L_final·x^(−0.15) with a drift
-    // in ln N, forecast of a 4× larger model at 500 fractions with the trend.
+    // Issue 13 goal: a collapse fit plus forecast on the 25-run ladder scale of data (25 curves
+    // x 500 points) under 300 ms (in process): 5 sizes x 5 run lengths under one cosine shape,
+    // curves L_final(N, D)·x^(−0.1) with ±0.3 % deterministic noise; `fit --law collapse` (shape
+    // learned, anchor fitted, record with standard errors) and the forecast of a 4× larger
+    // model's whole curve.
     if only.is_none() || only.as_deref() == Some("collapse") {
-        let ladder: Vec<(String, f64, Vec<f64>, Vec<f64>)> = (0..25)
+        let ladder: Vec<losscast::runs::Run> = (0..25)
             .map(|i| {
-                let n = 1e8 * 10f64.powf(i as f64 / 12.0);
-                let x: Vec<f64> = (0..500)
-                    .map(|k| (0.01f64.ln() * (1.0 - k as f64 / 499.0)).exp())
+                let n = 1e8 * 10f64.powf((i / 5) as f64 / 2.0);
+                let total = 10_000i64 << (i % 5);
+                let spec = format!("cosine:peak=1e-3,end=1e-4,warmup=0,total={total}");
+                let sched = losscast::schedule::parse(&spec, Path::new("")).unwrap();
+                let lr = sched.lr_array(total as usize + 1);
+                let mut steps: Vec<i64> = (0..500)
+                    .map(|k| (50.0 * (total as f64 / 50.0).powf(k as f64 / 499.0)).round() as i64)
                     .collect();
-                let e = 0.15 + 0.005 * (n / 1e8).ln();
-                let y = x
+                steps.dedup();
+                let last = 1.8 + 0.6 * (n / 1e10).powf(-0.35) + 0.4 * (total as f64 / 1.6e5).powf(-0.3);
+                let loss = steps
                     .iter()
-                    .map(|v| (2.0 + 40.0 * n.powf(-0.2)) * v.powf(-e))
-                    .collect();
-                (format!("{n:e}"), n, x, y)
-            })
-            .collect();
-        let s = time_in_process(
-            || {
-                let curves: Vec<losscast::collapse::LadderCurve> = ladder
-                    .iter()
-                    .map(|(name, n, x, y)| losscast::collapse::LadderCurve {
-                        name,
-                        n: *n,
-                        x,
-                        loss: y,
+                    .enumerate()
+                    .map(|(k, &st)| {
+                        let noise = 1.0 + 0.003 * ((k * 7919 % 13) as f64 / 6.0 - 1.0);
+                        last * (st as f64 / total as f64).powf(-0.1) * noise
                     })
                     .collect();
-                let shape = losscast::collapse::Shape::new(&curves).unwrap();
-                let names: Vec<&str> = ladder.iter().map(|c| c.0.as_str()).collect();
-                let _ = shape.diagnostics(&names);
-                let _ = shape.forecast(&ladder[0].2, 4e10, 2.1, true).unwrap();
+                losscast::runs::Run {
+                    name: format!("{n:e}/{total}"),
+                    role: losscast::manifest::Role::Fit,
+                    path: String::new(),
+                    sha256: String::new(),
+                    steps,
+                    loss,
+                    lr,
+                    schedule: spec,
+                    lr_source: losscast::runs::LrSource::Schedule,
+                    filtered_out: 0,
+                    dropped_before_learning: 0,
+                    notes: vec![],
+                    warnings: vec![],
+                    min_step: None,
+                    max_step: None,
+                    params: Some(n),
+                    end: Some(total),
+                }
+            })
+            .collect();
+        let target = losscast::schedule::parse(
+            "cosine:peak=1e-3,end=1e-4,warmup=0,total=160000",
+            Path::new(""),
+        )
+        .unwrap();
+        let target_steps: Vec<i64> = (1..=500).map(|k| 320 * k).collect();
+        let law = losscast::law::build("collapse", Default::default()).unwrap();
+        let s = time_in_process(
+            || {
+                let record = losscast::fit::fit(
+                    law.as_ref(),
+                    &ladder,
+                    &losscast::fit::FitOptions::default(),
+                )
+                .unwrap();
+                let fitted = record.build_law().unwrap();
+                let params = record.param_vector(fitted.as_ref()).unwrap();
+                let p = losscast::predict::predict(
+                    fitted.as_ref(),
+                    &params,
+                    &target,
+                    &target_steps,
+                    Some(4e10),
+                )
+                .unwrap();
+                assert_eq!(p.len(), 500);
             },
-            20,
+            10,
         );
         report(
-            "collapse shape + forecast, 25 curves x 500 points (in process)",
-            20,
+            "collapse fit + forecast, 25 curves x 500 points (in process)",
+            10,
             &s,
         );
         if only.is_some() {
