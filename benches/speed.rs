@@ -187,7 +187,8 @@ fn main() {
                     .map(|k| (50.0 * (total as f64 / 50.0).powf(k as f64 / 499.0)).round() as i64)
                     .collect();
                 steps.dedup();
-                let last = 1.8 + 0.6 * (n / 1e10).powf(-0.35) + 0.4 * (total as f64 / 1.6e5).powf(-0.3);
+                let last =
+                    1.8 + 0.6 * (n / 1e10).powf(-0.35) + 0.4 * (total as f64 / 1.6e5).powf(-0.3);
                 let loss = steps
                     .iter()
                     .enumerate()

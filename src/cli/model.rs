@@ -162,6 +162,13 @@ impl ModelArgs {
                         collapse: None,
                     },
                 )?;
+                // A law that learns part of itself from fit runs has nothing to learn here.
+                if let Some(Err(e)) = law.learn(&[]) {
+                    return Err(Error::input(format!(
+                        "law {name} cannot be given by --params alone: it learns its shape from \
+                         the runs it is fitted to ({e}); fit it, then use --fit"
+                    )));
+                }
                 let params = law::parse_params(law.as_ref(), text)?;
                 Ok(vec![Fitted {
                     law,

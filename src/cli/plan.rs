@@ -100,6 +100,15 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
             law.name()
         )));
     }
+    if law.learn(&[]).is_some() {
+        return Err(Error::input(format!(
+            "{}: law {} forecasts only the schedules its ladder ran, so it cannot rank new ones; \
+             plan with a schedule law (annealing, multipower, joint-*), or compare the ladder's \
+             schedules with predict",
+            a.fit.display(),
+            law.name()
+        )));
+    }
     let params = rec
         .param_vector(law.as_ref())
         .map_err(|e| Error::file(&a.fit, e.to_string()))?;

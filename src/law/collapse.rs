@@ -242,6 +242,12 @@ fn shape_error(shape: &Shape, held: &[&Prepared], trend: bool) -> (f64, usize) {
 
 /// Learn the collapse state from the fit runs.
 pub fn learn(runs: &[LearnRun]) -> Result<CollapseState> {
+    if runs.len() < 2 {
+        return Err(Error::input(format!(
+            "collapse needs the curves of a ladder (runs at two or more model sizes), got {} run(s)",
+            runs.len()
+        )));
+    }
     let prepared: Vec<Prepared> = runs.iter().map(prepare).collect::<Result<_>>()?;
     // Group by normalised schedule, first come first served.
     let mut members: Vec<Vec<usize>> = Vec::new();

@@ -1,0 +1,158 @@
+//! `--law collapse` from the command line on the bundled ladders: a fit file that carries its
+//! learned shape, forecasts of a larger model read back from it, refusals of what it cannot
+//! forecast, and a size forecast that beats carrying the next size's curve over unchanged.
+
+mod common;
+use common::{data, load_manifest, losscast_json, losscast_ok, refused};
+use losscast::metrics;
+
+const COSINE: &str = "cosine:peak=3e-4,end=3e-5,warmup=2160,total=24000";
+
+#[test]
+fn a_fit_file_carries_its_shape_and_forecasts_a_larger_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = dir.path().join("c.json");
+    let manifest = data("mpl_joint.toml");
+    let rec = losscast_json(
+        dir.path(),
+        &[
+            "fit",
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--law",
+            "collapse",
+            "--out",
+            fit.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let state = &rec["options"]["law"]["collapse"];
+    // Nine MPL schedules: nine shapes, each from 25M and 100M.
+    assert_eq!(state["groups"].as_array().unwrap().len(), 9, "{state}");
+    assert_eq!(state["sizes"], 2);
+    let params = rec["params"].as_object().unwrap();
+    assert!(params.contains_key("alpha") && !params.contains_key("beta"));
+    let warnings = rec["warnings"].to_string();
+    assert!(warnings.contains("two sizes"), "{warnings}");
+
+    let out = losscast_ok(
+        dir.path(),
+        &[
+            "predict",
+            "--fit",
+            fit.to_str().unwrap(),
+            "--schedule",
+            COSINE,
+            "--params",
+            "4e8",
+            "--steps",
+            "4000,12000,24000",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let losses: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(losses.len(), 3, "{text}");
+    assert!(losses.windows(2).all(|w| w[1] < w[0]), "{losses:?}");
+
+    refused(
+        dir.path(),
+        &[
+            "predict",
+            "--fit",
+            fit.to_str().unwrap(),
+            "--schedule",
+            "constant:peak=3e-4,warmup=0,total=24000",
+            "--params",
+            "4e8",
+        ],
+        "matches none of the ladder's schedules",
+    );
+    refused(
+        dir.path(),
+        &[
+            "plan",
+            "--fit",
+            fit.to_str().unwrap(),
+            "--params",
+            "4e8",
+            "--total",
+            "24000",
+            "--peak",
+            "3e-4",
+        ],
+        "cannot rank new ones",
+    );
+    refused(
+        dir.path(),
+        &[
+            "predict",
+            "--law",
+            "collapse",
+            "--params",
+            "E=1,A=1,alpha=0.3",
+            "--schedule",
+            COSINE,
+        ],
+        "learns its shape",
+    );
+}
+
+/// The 400M curves forecast from 25M and 100M are closer than the 100M curves themselves, the
+/// forecast a size law has to beat.
+#[test]
+fn the_size_forecast_beats_the_next_size_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = data("mpl_joint.toml");
+    let b = losscast_json(
+        dir.path(),
+        &[
+            "backtest",
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--task",
+            "size",
+            "--laws",
+            "collapse",
+            "--json",
+        ],
+    );
+    let folds = b["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 1, "two fit sizes are needed, so one fold");
+    let pred_e = folds[0]["pred_e"].as_f64().unwrap();
+
+    let runs = load_manifest("mpl_joint.toml");
+    let mut carried = Vec::new();
+    for big in runs.iter().filter(|r| r.params == Some(4e8)) {
+        let schedule = big.name.split_once('/').unwrap().1;
+        let small = runs
+            .iter()
+            .find(|r| r.name == format!("100M/{schedule}"))
+            .unwrap();
+        let shared: Vec<(f64, f64)> = big
+            .steps
+            .iter()
+            .zip(&big.loss)
+            .filter_map(|(&s, &l)| {
+                // The 100M loss at the same step, linear between its logged steps.
+                let i = small.steps.partition_point(|&t| t < s);
+                let (&s1, &l1) = (small.steps.get(i)?, small.loss.get(i)?);
+                if s1 == s || i == 0 {
+                    return (s1 == s).then_some((l, l1));
+                }
+                let (s0, l0) = (small.steps[i - 1], small.loss[i - 1]);
+                Some((l, l0 + (l1 - l0) * (s - s0) as f64 / (s1 - s0) as f64))
+            })
+            .collect();
+        let (obs, pred): (Vec<f64>, Vec<f64>) = shared.into_iter().unzip();
+        carried.push(metrics::curve_metrics(&obs, &pred).pred_e);
+    }
+    let carried = carried.iter().sum::<f64>() / carried.len() as f64;
+    assert!(
+        pred_e < 0.5 * carried,
+        "collapse {pred_e} vs the 100M curves {carried}"
+    );
+}
