@@ -27,7 +27,8 @@ pub const PROFILE_POINTS: usize = 64;
 /// Two schedules are one shape when their LR, as a fraction of peak, differs by at most this
 /// anywhere both are known.
 pub const PROFILE_TOL: f64 = 0.1;
-/// How far before its start (as a factor in run fraction) a shape is continued.
+/// How far before its start (as a factor in run fraction) a shape is continued; earlier steps
+/// are refused.
 pub const EXTEND_BEFORE: f64 = 2.0;
 /// Model sizes or run lengths within this relative distance are the same.
 const SAME: f64 = 0.02;
@@ -86,8 +87,8 @@ impl GroupShape {
     /// exp(offset)·ℓ(x) for a model of `n` parameters.
     /// Before the shape starts (a larger model logged earlier than the ladder did), ℓ is
     /// continued as a power of x fitted to the shape's opening (early loss curves are close to
-    /// power laws in steps) for at most a factor [`EXTEND_BEFORE`] in x, and held beyond that;
-    /// the trend's slope is held at its first value.
+    /// power laws in steps), for at most a factor [`EXTEND_BEFORE`] in x (features refuse
+    /// earlier steps); the trend's slope is held at its first value.
     fn factor(&self, x: f64, n: f64, trend: bool) -> f64 {
         let x0 = self.grid[0];
         let base = if trend { &self.centred } else { &self.mean };
@@ -498,6 +499,17 @@ impl Law for Collapse {
                     .map(|&l| crate::cli_format::num(l))
                     .collect::<Vec<_>>()
                     .join(", "),
+                crate::cli_format::num(length)
+            )));
+        }
+        let earliest = best.grid[0] / EXTEND_BEFORE;
+        if let Some(&st) = curve.steps.iter().find(|&&st| (st as f64) < earliest * length) {
+            return Err(Error::input(format!(
+                "step {st} lies before the ladder's shape, which starts at {:.3} % of the run \
+                 (step {:.0} of {}); forecast from there on (predict --steps), or leave the earlier \
+                 points out (min_step in the manifest)",
+                100.0 * best.grid[0],
+                (best.grid[0] * length).round(),
                 crate::cli_format::num(length)
             )));
         }
