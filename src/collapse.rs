@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 pub struct LadderCurve<'a> {
     pub name: &'a str,
     pub n: f64,
+    /// The run's length (tokens or steps; one unit for the whole ladder). When the ladder ran
+    /// several lengths, the shape also moves with tokens per parameter, M = D/N.
+    pub d: f64,
     pub x: &'a [f64],
     pub loss: &'a [f64],
 }
@@ -34,13 +37,23 @@ pub struct Shape {
     pub ln_n: Vec<f64>,
     /// ℓ of each curve at each grid point (`curves[i][g]`).
     pub curves: Vec<Vec<f64>>,
-    /// Mean of ℓ over the curves at each grid point (those logged that early).
+    /// ln M (tokens per parameter) of each curve, and their mean.
+    pub ln_m: Vec<f64>,
+    pub centre_m: f64,
+    /// Mean of ln ℓ over the curves at each grid point (those logged that early), at the
+    /// ladder's mean ln M: with several run lengths, a least-squares line in ln M (slope
+    /// `mean_m`, 0 otherwise), so a target between the ladder's tokens per parameter is
+    /// interpolated. Shapes are ratios, so they are averaged and regressed in logs: a shape that
+    /// steepens as a power of M or N is then followed exactly.
     pub mean: Vec<f64>,
-    /// The trend's value at the mean ln N of all curves: the mean, moved along the slope where
-    /// only some curves reach a grid point.
+    pub mean_m: Vec<f64>,
+    /// The trend of ln ℓ in ln N (and ln M): its value at the mean ln N and ln M of all curves,
+    /// moved along the slopes where only some curves reach a grid point.
     pub centred: Vec<f64>,
-    /// Least-squares slope dℓ/d ln N at each grid point (0 with one size).
+    /// Least-squares slope d ln ℓ/d ln N at each grid point (0 with one size).
     pub slope: Vec<f64>,
+    /// The trend's d ln ℓ/d ln M (0 with one run length).
+    pub slope_m: Vec<f64>,
     /// Robust estimate of the point-to-point noise of ℓ (median over curves of MAD of second
     /// differences / √6), the scale the spread is judged against.
     pub noise: f64,
@@ -107,30 +120,62 @@ impl Shape {
             })
             .collect();
         let ln_n: Vec<f64> = curves.iter().map(|c| c.n.ln()).collect();
+        let ln_m: Vec<f64> = curves.iter().map(|c| c.d.ln() - c.n.ln()).collect();
         let centre = ln_n.iter().sum::<f64>() / ln_n.len() as f64;
-        let mut mean = vec![0.0; grid.len()];
-        let mut slope = vec![0.0; grid.len()];
-        let mut centred = vec![0.0; grid.len()];
-        for g in 0..grid.len() {
-            let here: Vec<(f64, f64)> = normalised
+        let centre_m = ln_m.iter().sum::<f64>() / ln_m.len() as f64;
+        // Tokens per parameter move the shape only if the ladder varied the run length: at one
+        // length, M changes only with N, and the trend in ln N is the place for that.
+        let lengths_vary = curves
+            .iter()
+            .any(|c| (c.d.ln() - curves[0].d.ln()).abs() > 0.02);
+        let n_grid = grid.len();
+        let (mut mean, mut mean_m) = (vec![0.0; n_grid], vec![0.0; n_grid]);
+        let (mut centred, mut slope, mut slope_m) =
+            (vec![0.0; n_grid], vec![0.0; n_grid], vec![0.0; n_grid]);
+        // Slopes are estimated where every curve has a point; before that, where only the
+        // curves logged early remain, they are held at their first such value (a slope from two
+        // or three early, noisy curves is not a drift to extrapolate). A drift with N changes
+        // smoothly along the run, so the slopes are then averaged over a window of
+        // [`SLOPE_WINDOW`] grid points, which keeps the noise of one stretch of curve from being
+        // extrapolated many sizes ahead. Levels come last, from the curves present at each point.
+        let full = (0..n_grid)
+            .find(|&g| normalised.iter().all(|c| !c[g].is_nan()))
+            .unwrap_or(n_grid - 1);
+        let here = |g: usize| -> Vec<(f64, f64, f64)> {
+            (0..curves.len())
+                .filter(|&i| !normalised[i][g].is_nan())
+                .map(|i| {
+                    (
+                        normalised[i][g].ln(),
+                        ln_n[i] - centre,
+                        if lengths_vary {
+                            ln_m[i] - centre_m
+                        } else {
+                            0.0
+                        },
+                    )
+                })
+                .collect()
+        };
+        for g in full..n_grid {
+            let points = here(g);
+            mean_m[g] = least_squares(&points, false)[2];
+            let t = least_squares(&points, true);
+            (slope[g], slope_m[g]) = (t[1], t[2]);
+        }
+        for g in (0..full).rev() {
+            (mean_m[g], slope[g], slope_m[g]) = (mean_m[g + 1], slope[g + 1], slope_m[g + 1]);
+        }
+        let (mean_m, slope, slope_m) = (smooth(&mean_m), smooth(&slope), smooth(&slope_m));
+        for g in 0..n_grid {
+            let points = here(g);
+            let k = points.len() as f64;
+            mean[g] = points.iter().map(|p| p.0 - mean_m[g] * p.2).sum::<f64>() / k;
+            centred[g] = points
                 .iter()
-                .zip(&ln_n)
-                .filter(|(c, _)| !c[g].is_nan())
-                .map(|(c, &v)| (c[g], v))
-                .collect();
-            let k = here.len() as f64;
-            let m = here.iter().map(|p| p.0).sum::<f64>() / k;
-            let mean_ln_n = here.iter().map(|p| p.1).sum::<f64>() / k;
-            let var_ln_n: f64 = here.iter().map(|p| (p.1 - mean_ln_n).powi(2)).sum();
-            mean[g] = m;
-            if var_ln_n > 1e-6 {
-                slope[g] = here
-                    .iter()
-                    .map(|(c, v)| (c - m) * (v - mean_ln_n))
-                    .sum::<f64>()
-                    / var_ln_n;
-            }
-            centred[g] = m + slope[g] * (centre - mean_ln_n);
+                .map(|p| p.0 - slope[g] * p.1 - slope_m[g] * p.2)
+                .sum::<f64>()
+                / k;
         }
         let mut noises: Vec<f64> = curves
             .iter()
@@ -145,6 +190,10 @@ impl Shape {
         Ok(Shape {
             grid,
             finals,
+            ln_m,
+            centre_m,
+            mean_m,
+            slope_m,
             centred,
             ln_n,
             curves: normalised,
@@ -154,20 +203,29 @@ impl Shape {
         })
     }
 
-    /// ℓ at run fraction `x` for a model of `n` parameters: the mean shape, plus its drift in
-    /// ln N extrapolated to `n` when `trend` is set. Fractions before the grid are refused by
-    /// [`Shape::forecast`]; here they take the first grid value.
-    pub fn at(&self, x: f64, n: f64, trend: bool) -> f64 {
+    /// ℓ at run fraction `x` for a model of `n` parameters trained for `d` (the ladder's
+    /// length unit): the mean shape, plus its drift in ln N extrapolated to `n` when `trend`
+    /// is set. Fractions before the grid are refused by [`Shape::forecast`]; here they take
+    /// the first grid value.
+    pub fn at(&self, x: f64, n: f64, d: f64, trend: bool) -> f64 {
+        let dm = d.ln() - n.ln() - self.centre_m;
+        let at = |ys: &[f64]| interpolate_ln_x(&self.grid, ys, x);
         if !trend {
-            return interpolate_ln_x(&self.grid, &self.mean, x);
+            return (at(&self.mean) + at(&self.mean_m) * dm).exp();
         }
-        let mean_ln_n = self.ln_n.iter().sum::<f64>() / self.ln_n.len() as f64;
-        interpolate_ln_x(&self.grid, &self.centred, x)
-            + interpolate_ln_x(&self.grid, &self.slope, x) * (n.ln() - mean_ln_n)
+        let centre = self.ln_n.iter().sum::<f64>() / self.ln_n.len() as f64;
+        (at(&self.centred) + at(&self.slope) * (n.ln() - centre) + at(&self.slope_m) * dm).exp()
     }
 
     /// The curve of a model of `n` parameters whose final loss is `final_loss`, at fractions `x`.
-    pub fn forecast(&self, x: &[f64], n: f64, final_loss: f64, trend: bool) -> Result<Vec<f64>> {
+    pub fn forecast(
+        &self,
+        x: &[f64],
+        n: f64,
+        d: f64,
+        final_loss: f64,
+        trend: bool,
+    ) -> Result<Vec<f64>> {
         let end = self.grid[self.grid.len() - 1];
         if let Some(&bad) = x.iter().find(|&&v| !(v >= self.grid[0] && v <= end)) {
             return Err(Error::input(format!(
@@ -176,7 +234,7 @@ impl Shape {
             )));
         }
         Ok(x.iter()
-            .map(|&v| final_loss * self.at(v, n, trend))
+            .map(|&v| final_loss * self.at(v, n, d, trend))
             .collect())
     }
 
@@ -185,15 +243,17 @@ impl Shape {
     pub fn spread(&self, trend: bool) -> Vec<f64> {
         self.curves
             .iter()
-            .zip(&self.ln_n)
-            .map(|(c, &ln_n)| {
-                let (ss, k) =
-                    self.grid.iter().zip(c).filter(|(_, v)| !v.is_nan()).fold(
-                        (0.0, 0usize),
-                        |(ss, k), (&x, &v)| {
-                            (ss + (v - self.at(x, ln_n.exp(), trend)).powi(2), k + 1)
-                        },
-                    );
+            .zip(self.ln_n.iter().zip(&self.ln_m))
+            .map(|(c, (&ln_n, &ln_m))| {
+                let (n, d) = (ln_n.exp(), (ln_n + ln_m).exp());
+                let (ss, k) = self
+                    .grid
+                    .iter()
+                    .zip(c)
+                    .filter(|(_, v)| !v.is_nan())
+                    .fold((0.0, 0usize), |(ss, k), (&x, &v)| {
+                        (ss + (v - self.at(x, n, d, trend)).powi(2), k + 1)
+                    });
                 (ss / k.max(1) as f64).sqrt()
             })
             .collect()
@@ -246,6 +306,55 @@ impl Shape {
             )]
         }
     }
+}
+
+/// Grid points a slope is averaged over (centred; a tenth of the grid).
+pub const SLOPE_WINDOW: usize = 21;
+
+/// Centred moving average over [`SLOPE_WINDOW`] points, the window shrinking symmetrically at
+/// the ends, so a slope that changes linearly along the grid is kept exactly.
+fn smooth(ys: &[f64]) -> Vec<f64> {
+    let n = ys.len();
+    (0..n)
+        .map(|g| {
+            let h = (SLOPE_WINDOW / 2).min(g).min(n - 1 - g);
+            ys[g - h..=g + h].iter().sum::<f64>() / (2 * h + 1) as f64
+        })
+        .collect()
+}
+
+/// Least squares of ℓ on (1, u, v) over `points` (ℓ, u, v), u and v centred on the whole
+/// ladder, so the intercept is ℓ at the ladder's centre. Without `with_u` the u column is left
+/// out; a column that does not vary among the points (or that v repeats u) gets slope 0.
+fn least_squares(points: &[(f64, f64, f64)], with_u: bool) -> [f64; 3] {
+    let k = points.len() as f64;
+    let mean = |f: &dyn Fn(&(f64, f64, f64)) -> f64| points.iter().map(f).sum::<f64>() / k;
+    let (ly, lu, lv) = (mean(&|p| p.0), mean(&|p| p.1), mean(&|p| p.2));
+    let cov = |f: &dyn Fn(&(f64, f64, f64)) -> f64, g: &dyn Fn(&(f64, f64, f64)) -> f64| {
+        points
+            .iter()
+            .map(|p| (f(p) - mean(f)) * (g(p) - mean(g)))
+            .sum::<f64>()
+    };
+    let (u, v, y) = (
+        |p: &(f64, f64, f64)| p.1,
+        |p: &(f64, f64, f64)| p.2,
+        |p: &(f64, f64, f64)| p.0,
+    );
+    let (suu, svv, suv) = (cov(&u, &u), cov(&v, &v), cov(&u, &v));
+    let (suy, svy) = (cov(&u, &y), cov(&v, &y));
+    let use_u = with_u && suu > 1e-6;
+    let use_v = svv > 1e-6 && (!use_u || suv * suv < 0.999 * suu * svv);
+    let (bu, bv) = match (use_u, use_v) {
+        (true, true) => {
+            let det = suu * svv - suv * suv;
+            ((svv * suy - suv * svy) / det, (suu * svy - suv * suy) / det)
+        }
+        (true, false) => (suy / suu, 0.0),
+        (false, true) => (0.0, svy / svv),
+        (false, false) => (0.0, 0.0),
+    };
+    [ly - bu * lu - bv * lv, bu, bv]
 }
 
 fn check_curve(c: &LadderCurve) -> Result<()> {
@@ -312,9 +421,10 @@ fn second_difference_noise(y: &[f64]) -> f64 {
 mod tests {
     use super::*;
 
-    /// ℓ*(x) = x^(−0.15), plus a drift linear in ln N: the truth of the synthetic ladders.
+    /// ℓ*(x) = x^(−0.15), steepening by `drift` per unit of ln N: the truth of the synthetic
+    /// ladders.
     fn truth(x: f64, n: f64, drift: f64) -> f64 {
-        x.powf(-0.15) + drift * (n / 1e8).ln() * (x.powf(-0.15) - 1.0)
+        x.powf(-0.15 - drift * (n / 1e8).ln())
     }
 
     /// A ladder that collapses exactly (`drift` 0: L = L_final(N)·ℓ*(x) for every size) or
@@ -339,6 +449,7 @@ mod tests {
             .map(|(name, n, x, loss)| LadderCurve {
                 name,
                 n: *n,
+                d: 1.0,
                 x,
                 loss,
             })
@@ -350,7 +461,8 @@ mod tests {
         let l = ladder(0.0);
         let shape = Shape::new(&curves(&l)).unwrap();
         for (&x, &m) in shape.grid.iter().zip(&shape.mean) {
-            assert!((m - x.powf(-0.15)).abs() < 1e-4 * m, "x {x}: {m}");
+            let want = x.powf(-0.15);
+            assert!((m.exp() - want).abs() < 1e-4 * want, "x {x}: {m}");
         }
         assert!(shape.slope.iter().all(|s| s.abs() < 1e-12));
         assert!(shape.diagnostics(&[]).is_empty());
@@ -358,12 +470,12 @@ mod tests {
         let n = 4e9f64;
         let finals = 2.0 + 40.0 * f64::powf(n, -0.2);
         let x = [0.05, 0.3, 0.77, 1.0];
-        let got = shape.forecast(&x, n, finals, true).unwrap();
+        let got = shape.forecast(&x, n, 1.0, finals, true).unwrap();
         for (g, v) in got.iter().zip(x) {
             let want = finals * v.powf(-0.15);
             assert!((g - want).abs() < 1e-4 * want, "x {v}: {g} vs {want}");
         }
-        assert!(shape.forecast(&[0.001], n, finals, false).is_err());
+        assert!(shape.forecast(&[0.001], n, 1.0, finals, false).is_err());
     }
 
     /// Shapes that drift smoothly with ln N: the mean misses the next size, the trend does not.
@@ -374,7 +486,7 @@ mod tests {
         let n = 4e9f64;
         for x in [0.02, 0.1, 0.5] {
             let want = truth(x, n, 0.01);
-            let (mean, trend) = (shape.at(x, n, false), shape.at(x, n, true));
+            let (mean, trend) = (shape.at(x, n, 1.0, false), shape.at(x, n, 1.0, true));
             assert!(
                 (trend - want).abs() < 1e-4 * want,
                 "x {x}: {trend} vs {want}"
@@ -408,6 +520,48 @@ mod tests {
         assert!(w[0].contains("add a size"), "{w:?}");
     }
 
+    /// A ladder of several run lengths whose shape steepens with tokens per parameter
+    /// (ℓ = x^(−p), p = 0.1 + 0.02·ln(M/1e-4)): a size and length between the ladder's are
+    /// interpolated in ln M, which the plain mean over curves misses.
+    #[test]
+    fn a_shape_that_moves_with_tokens_per_parameter_is_interpolated() {
+        let power = |n: f64, d: f64| 0.1 + 0.02 * (d / n / 1e-4).ln();
+        let x: Vec<f64> = (0..100)
+            .map(|i| (0.01f64.ln() * (1.0 - i as f64 / 99.0)).exp())
+            .collect();
+        let runs: Vec<(String, f64, f64, Vec<f64>)> = [1e8f64, 3e8, 1e9]
+            .iter()
+            .flat_map(|&n| {
+                [1e4f64, 4e4, 1.6e5].map(|d| {
+                    let loss = x.iter().map(|v| 3.0 * v.powf(-power(n, d))).collect();
+                    (format!("{n:e}/{d}"), n, d, loss)
+                })
+            })
+            .collect();
+        let curves: Vec<LadderCurve> = runs
+            .iter()
+            .map(|(name, n, d, loss)| LadderCurve {
+                name,
+                n: *n,
+                d: *d,
+                x: &x,
+                loss,
+            })
+            .collect();
+        let shape = Shape::new(&curves).unwrap();
+        let (n, d) = (5e8, 6e4);
+        for v in [0.02f64, 0.1, 0.5] {
+            let want = v.powf(-power(n, d));
+            let got = shape.at(v, n, d, false);
+            let plain = interpolate_ln_x(&shape.grid, &shape.mean, v).exp();
+            assert!((got - want).abs() < 1e-4 * want, "x {v}: {got} vs {want}");
+            assert!(
+                (plain - want).abs() > 5.0 * (got - want).abs(),
+                "x {v}: mean {plain}, interpolated {got}, truth {want}"
+            );
+        }
+    }
+
     #[test]
     fn bad_curves_are_refused() {
         let x = [0.5, 0.7, 1.0];
@@ -415,6 +569,7 @@ mod tests {
         let one = [LadderCurve {
             name: "a",
             n: 1e8,
+            d: 1.0,
             x: &x,
             loss: &ok,
         }];
@@ -424,12 +579,14 @@ mod tests {
             LadderCurve {
                 name: "a",
                 n: 1e8,
+                d: 1.0,
                 x: &x,
                 loss: &ok,
             },
             LadderCurve {
                 name: "b",
                 n: 3e8,
+                d: 1.0,
                 x: &bad_x,
                 loss: &ok,
             },

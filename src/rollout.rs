@@ -289,6 +289,7 @@ pub fn rollout_shape(runs: &[Run]) -> Result<(Vec<ShapeFold>, Vec<String>)> {
             .map(|(r, (x, y))| crate::collapse::LadderCurve {
                 name: &r.name,
                 n: r.params.unwrap_or(1.0),
+                d: horizon as f64,
                 x,
                 loss: y,
             })
@@ -307,7 +308,7 @@ pub fn rollout_shape(runs: &[Run]) -> Result<(Vec<ShapeFold>, Vec<String>)> {
         let obs: Vec<f64> = keep.iter().map(|&i| y[i]).collect();
         let last = y[y.len() - 1];
         let score = |trend: bool| -> Result<f64> {
-            let p = shape.forecast(&xs, n, last, trend)?;
+            let p = shape.forecast(&xs, n, horizon as f64, last, trend)?;
             Ok(p.iter()
                 .zip(&obs)
                 .map(|(p, o)| ((p - o) / o).abs())
