@@ -131,6 +131,12 @@ pub fn fit_summary(rec: &FitRecord, names: &[&str]) -> String {
         Some(&rec.metrics.fit_mean),
         None,
     ));
+    // What a law learned from the fit runs, and what it had to assume (collapse).
+    if let Some(c) = &rec.options.law.collapse {
+        for n in &c.notes {
+            let _ = writeln!(s, "collapse: {n}");
+        }
+    }
     if !rec.trustworthy {
         s.push_str("NOT TRUSTWORTHY: see the warnings\n");
     }

@@ -445,6 +445,15 @@ pub fn learn(runs: &[LearnRun]) -> Result<CollapseState> {
         );
         shapes.push(shape);
     }
+    if members.len() > 1 {
+        notes.push(format!(
+            "the runs follow {} LR schedules (as fractions of peak and of the run); each has its \
+             own shape, levelled against that of '{}' at the sizes they share, and a forecast \
+             uses the shape of the schedule it runs",
+            members.len(),
+            prepared[members[0][0]].name
+        ));
+    }
     // Mean or trend: decided by holding out the largest fit size, where three sizes allow it.
     let trend =
         if sizes.len() >= 3 {
@@ -497,7 +506,8 @@ pub fn learn(runs: &[LearnRun]) -> Result<CollapseState> {
     if sizes.len() < 3 {
         notes.push(format!(
             "two sizes cannot pin the size exponent: alpha has a log-normal prior centred on \
-             Chinchilla's {PRIOR_ALPHA} (sd {PRIOR_LOG_SD} in ln), so the forecast assumes it"
+             Chinchilla's {PRIOR_ALPHA} (sd {PRIOR_LOG_SD} in ln; off with --no-prior, which \
+             leaves it undetermined), so the forecast assumes it"
         ));
     }
 
@@ -596,8 +606,8 @@ fn choose_anchor(
 ) -> String {
     if !anchor_d {
         notes.push(
-            "anchor: E + A·N^(−alpha) (`power` in N); each schedule ran at one length, so \
-             forecasts keep it"
+            "anchor: E + A·n^(−alpha), n = N/N_max (`power` in N); each schedule ran at one \
+             length, so forecasts keep it"
                 .into(),
         );
         return "power".into();
@@ -694,7 +704,10 @@ impl Law for Collapse {
     fn features(&self, curve: &Curve) -> Result<Features> {
         let s = self.state()?;
         let n = curve.params.ok_or_else(|| {
-            Error::input("law collapse forecasts a model of a given size: give its params (N)")
+            Error::input(
+                "law collapse forecasts a model of a given size: give it (--params N with \
+                 predict or plot, params = N for each run in a manifest)",
+            )
         })?;
         let length = run_length(curve);
         let mine = profile(curve);
