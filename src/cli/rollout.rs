@@ -303,7 +303,7 @@ fn run_params(a: &EvalArgs) -> Result<()> {
     if !base.uses_model_size() {
         return Err(Error::input(format!(
             "--rollout params forecasts larger models, which needs a law with a size term \
-             (joint-additive, joint-scaled); {name} has none"
+             (joint-additive, joint-scaled, collapse); {name} has none"
         )));
     }
     let plot_paths: Vec<PathBuf> = match &a.plot {

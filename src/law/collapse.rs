@@ -87,12 +87,14 @@ pub struct GroupShape {
     pub slope_m: Vec<f64>,
     pub mean_ln_n: f64,
     pub centre_m: f64,
-    /// ln of this schedule's level relative to the reference schedule (the first group).
-    pub offset: f64,
+    /// This schedule's final loss minus the reference schedule's (the first group's), at the
+    /// sizes they share: an additive shift, as in Chinchilla's and the annealing law's forms,
+    /// where what a longer run or an annealed end saves does not scale with the model's loss.
+    pub shift: f64,
 }
 
 impl GroupShape {
-    /// exp(offset)·ℓ(x) for a model of `n` parameters.
+    /// ℓ(x) for a model of `n` parameters.
     /// Before the shape starts (a larger model logged earlier than the ladder did), ℓ is
     /// continued as a power of x fitted to the shape's opening (early loss curves are close to
     /// power laws in steps), for at most a factor [`EXTEND_BEFORE`] in x (features refuse
@@ -115,7 +117,7 @@ impl GroupShape {
             let power = (ln_l(xk) - ln_l(x0)) / (xk / x0).ln();
             ln_l(x0) + power * (x.max(x0 / EXTEND_BEFORE) / x0).ln()
         };
-        (self.offset + ln_l).exp()
+        ln_l.exp()
     }
 }
 
@@ -261,8 +263,9 @@ impl Collapse {
             .is_none_or(|s| s.anchor != "power")
     }
 
-    /// The anchor's features at (N, D) repeated `k` times, and the shape factor column last.
-    fn with_factor(&self, n: f64, d: f64, factor: Vec<f64>) -> Result<Features> {
+    /// The anchor's features at (N, D) repeated `k` times, then the schedule's level shift and
+    /// the shape factor.
+    fn with_factor(&self, n: f64, d: f64, shift: f64, factor: Vec<f64>) -> Result<Features> {
         let k = factor.len();
         let (n, d) = self
             .options
@@ -273,6 +276,7 @@ impl Collapse {
             n: &vec![n; k],
             d: &vec![d; k],
         })?;
+        f.columns.push(vec![shift; k]);
         f.columns.push(factor);
         Ok(f)
     }
@@ -281,6 +285,11 @@ impl Collapse {
 /// The shape factor: the last feature column.
 fn factor_of(f: &Features) -> &[f64] {
     &f.columns[f.columns.len() - 1]
+}
+
+/// The schedule's level shift: the column before the factor.
+fn shift_of(f: &Features) -> &[f64] {
+    &f.columns[f.columns.len() - 2]
 }
 
 /// The run's length in steps: its schedule's total when it has one, else its last LR step.
@@ -515,18 +524,18 @@ pub fn learn(runs: &[LearnRun]) -> Result<CollapseState> {
     // (and a length, when the anchor has a data term).
     let mut groups = Vec::new();
     for (gi, (g, shape)) in members.iter().zip(&shapes).enumerate() {
-        let mut offset = 0.0;
+        let mut shift = 0.0;
         if gi > 0 {
-            let mut ratios = Vec::new();
+            let mut shifts = Vec::new();
             for (a, &i) in g.iter().enumerate() {
                 for (b, &j) in members[0].iter().enumerate() {
                     let (r, q) = (&prepared[i], &prepared[j]);
                     if same(r.n, q.n) && (!anchor_d || same(r.length, q.length)) {
-                        ratios.push((shape.finals[a] / shapes[0].finals[b]).ln());
+                        shifts.push(shape.finals[a] - shapes[0].finals[b]);
                     }
                 }
             }
-            if ratios.is_empty() {
+            if shifts.is_empty() {
                 warnings.push(format!(
                     "the schedule of '{}' shares no model size{} with that of '{}': its level is \
                      assumed equal",
@@ -535,7 +544,7 @@ pub fn learn(runs: &[LearnRun]) -> Result<CollapseState> {
                     prepared[members[0][0]].name
                 ));
             } else {
-                offset = ratios.iter().sum::<f64>() / ratios.len() as f64;
+                shift = shifts.iter().sum::<f64>() / shifts.len() as f64;
             }
         }
         let ln_n = &shape.ln_n;
@@ -551,7 +560,7 @@ pub fn learn(runs: &[LearnRun]) -> Result<CollapseState> {
             centre_m: shape.centre_m,
             slope: shape.slope.clone(),
             mean_ln_n: ln_n.iter().sum::<f64>() / ln_n.len() as f64,
-            offset,
+            shift,
         });
     }
     // The anchor: the ladder's levels (each run's loss where its shape ends, on the reference
@@ -563,7 +572,7 @@ pub fn learn(runs: &[LearnRun]) -> Result<CollapseState> {
         for (a, &i) in g.iter().enumerate() {
             levels.0.push(prepared[i].n / n_ref);
             levels.1.push(prepared[i].length / d_ref);
-            levels.2.push(shape.finals[a] / group.offset.exp());
+            levels.2.push(shape.finals[a] - group.shift);
         }
     }
     let anchor = choose_anchor(anchor_d, sizes.len(), levels, &mut notes);
@@ -698,7 +707,7 @@ impl Law for Collapse {
         }))
     }
 
-    /// Columns n, d and the shape factor exp(offset)·ℓ(x) of the run's schedule. A schedule the
+    /// The anchor's columns, the schedule's level shift and its shape factor ℓ(x). A schedule the
     /// ladder never ran has no shape, and a length it never ran has no level when the anchor
     /// has no data term: both are refused rather than guessed.
     fn features(&self, curve: &Curve) -> Result<Features> {
@@ -758,21 +767,21 @@ impl Law for Collapse {
             .iter()
             .map(|&st| best.factor(st.max(1) as f64 / length, n, length, s.trend))
             .collect();
-        self.with_factor(n, length, factor)
+        self.with_factor(n, length, best.shift, factor)
     }
 
     fn predict(&self, p: &[f64], f: &Features, out: &mut [f64]) {
         self.anchor.predict(p, f, out);
-        for (o, m) in out.iter_mut().zip(factor_of(f)) {
-            *o *= m;
+        for ((o, m), s) in out.iter_mut().zip(factor_of(f)).zip(shift_of(f)) {
+            *o = (*o + s) * m;
         }
     }
 
     fn predict_jacobian(&self, p: &[f64], f: &Features, out: &mut [f64], jac: &mut [f64]) {
         self.anchor.predict_jacobian(p, f, out, jac);
         let k = p.len();
-        for (i, m) in factor_of(f).iter().enumerate() {
-            out[i] *= m;
+        for (i, (m, s)) in factor_of(f).iter().zip(shift_of(f)).enumerate() {
+            out[i] = (out[i] + s) * m;
             jac[i * k..(i + 1) * k].iter_mut().for_each(|j| *j *= m);
         }
     }
@@ -781,7 +790,13 @@ impl Law for Collapse {
     fn starts(&self, data: &[(&Features, &[f64])]) -> Vec<Vec<f64>> {
         let levels: Vec<Vec<f64>> = data
             .iter()
-            .map(|(f, y)| y.iter().zip(factor_of(f)).map(|(l, m)| l / m).collect())
+            .map(|(f, y)| {
+                y.iter()
+                    .zip(factor_of(f))
+                    .zip(shift_of(f))
+                    .map(|((l, m), s)| l / m - s)
+                    .collect()
+            })
             .collect();
         let anchor_data: Vec<(&Features, &[f64])> = data
             .iter()
