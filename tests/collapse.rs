@@ -156,3 +156,51 @@ fn the_size_forecast_beats_the_next_size_down() {
         "collapse {pred_e} vs the 100M curves {carried}"
     );
 }
+
+/// Pile-T5's curves are read from step 20 000 and its schedule has no warmup: predict's default
+/// steps (every 100th from the start) begin where the shape can reach, instead of failing on the
+/// first one.
+#[test]
+fn default_forecast_steps_start_where_the_shape_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = dir.path().join("p.json");
+    let manifest = data("pile_t5_20k.toml");
+    losscast_ok(
+        dir.path(),
+        &[
+            "fit",
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--law",
+            "collapse",
+            "--out",
+            fit.to_str().unwrap(),
+        ],
+    );
+    let out = losscast_ok(
+        dir.path(),
+        &[
+            "predict",
+            "--fit",
+            fit.to_str().unwrap(),
+            "--schedule",
+            "rsqrt:peak=0.01,warmup=0,total=2000000,timescale=10000",
+            "--params",
+            "1.1e10",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let steps: Vec<i64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    // The shape starts at step 20 000 and is continued back to half of that, no further.
+    assert_eq!(
+        steps.first(),
+        Some(&10_000),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+    assert_eq!(steps.last(), Some(&2_000_000));
+}

@@ -101,7 +101,15 @@ pub(super) fn run(a: PredictArgs) -> Result<()> {
     let sched = schedule::parse(spec, Path::new(""))?;
     let steps = match &a.steps {
         Some(s) => predict::parse_steps(s)?,
-        None => predict::default_steps(&sched),
+        None => {
+            let mut steps = predict::default_steps(&sched);
+            // A collapse shape starts where its ladder's curves did.
+            let total = sched.total_steps() as i64;
+            if let Some(first) = crate::law::collapse::first_forecast_step(law.options(), total) {
+                steps.retain(|&s| s >= first);
+            }
+            steps
+        }
     };
     let preds = predict::predict(law, &m.params, &sched, &steps, size)?;
     let mut warnings: Vec<String> = m.trust_warning().into_iter().collect();

@@ -671,6 +671,18 @@ fn choose_anchor(
     best.into()
 }
 
+/// The first step of a `total`-step run that every schedule shape of a collapse fit can
+/// forecast (`None` for other laws), so that default forecast steps start where the shape does.
+pub fn first_forecast_step(options: &LawOptions, total: i64) -> Option<i64> {
+    let s = options.collapse.as_deref()?;
+    let start = s
+        .groups
+        .iter()
+        .map(|g| g.grid[0] / EXTEND_BEFORE)
+        .fold(0.0, f64::max);
+    Some((start * total as f64 * (1.0 - 1e-9)).ceil() as i64)
+}
+
 fn quoted(names: &[&str]) -> String {
     names
         .iter()
@@ -751,7 +763,8 @@ impl Law for Collapse {
         if let Some(&st) = curve
             .steps
             .iter()
-            .find(|&&st| (st as f64) < earliest * length)
+            .find(|&&st| (st as f64) < earliest * length * (1.0 - 1e-9))
+        // ln/exp round-off
         {
             return Err(Error::input(format!(
                 "step {st} lies before the ladder's shape, which starts at {:.3} % of the run \
