@@ -198,23 +198,15 @@ fn main() {
                     })
                     .collect();
                 losscast::runs::Run {
-                    name: format!("{n:e}/{total}"),
-                    role: losscast::manifest::Role::Fit,
-                    path: String::new(),
-                    sha256: String::new(),
-                    steps,
-                    loss,
-                    lr,
-                    schedule: spec,
-                    lr_source: losscast::runs::LrSource::Schedule,
-                    filtered_out: 0,
-                    dropped_before_learning: 0,
-                    notes: vec![],
-                    warnings: vec![],
-                    min_step: None,
-                    max_step: None,
-                    params: Some(n),
                     end: Some(total),
+                    ..losscast::runs::Run::in_memory(
+                        &format!("{n:e}/{total}"),
+                        &spec,
+                        lr,
+                        steps,
+                        loss,
+                        Some(n),
+                    )
                 }
             })
             .collect();

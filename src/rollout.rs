@@ -376,25 +376,14 @@ mod tests {
     /// interpolated between the points either side.
     #[test]
     fn runs_are_cut_at_the_common_horizon() {
-        let run = Run {
-            name: "r".into(),
-            role: crate::manifest::Role::Fit,
-            path: String::new(),
-            sha256: String::new(),
-            steps: vec![0, 100, 200, 300],
-            loss: vec![9.0, 4.0, 3.0, 2.0],
-            lr: vec![1e-3; 301],
-            schedule: "constant".into(),
-            lr_source: crate::runs::LrSource::Schedule,
-            filtered_out: 0,
-            dropped_before_learning: 0,
-            end: None,
-            notes: vec![],
-            warnings: vec![],
-            min_step: None,
-            max_step: None,
-            params: Some(1e8),
-        };
+        let run = Run::in_memory(
+            "r",
+            "constant",
+            vec![1e-3; 301],
+            vec![0, 100, 200, 300],
+            vec![9.0, 4.0, 3.0, 2.0],
+            Some(1e8),
+        );
         let (x, y) = up_to(&run, 250);
         assert_eq!(x, vec![0.4, 0.8, 1.0]);
         assert_eq!(y, vec![4.0, 3.0, 2.5]);

@@ -45,6 +45,39 @@ pub struct Run {
     pub end: Option<i64>,
 }
 
+impl Run {
+    /// A run made in code rather than read from a log (synthetic ladders in tests and
+    /// benchmarks): role fit, LR from the schedule `spec` (given as `lr`), no file, no notes.
+    pub fn in_memory(
+        name: &str,
+        spec: &str,
+        lr: Vec<f64>,
+        steps: Vec<i64>,
+        loss: Vec<f64>,
+        params: Option<f64>,
+    ) -> Run {
+        Run {
+            name: name.into(),
+            role: Role::Fit,
+            path: format!("synthetic/{name}"),
+            sha256: String::new(),
+            steps,
+            loss,
+            lr,
+            schedule: spec.into(),
+            lr_source: LrSource::Schedule,
+            filtered_out: 0,
+            dropped_before_learning: 0,
+            notes: vec![],
+            warnings: vec![],
+            min_step: None,
+            max_step: None,
+            params,
+            end: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LrSource {

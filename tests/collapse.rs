@@ -8,6 +8,37 @@ use losscast::metrics;
 
 const COSINE: &str = "cosine:peak=3e-4,end=3e-5,warmup=2160,total=24000";
 
+/// `predict --fit FIT --schedule SCHEDULE --params N [--steps STEPS]` as (step, loss) rows.
+fn predicted(
+    dir: &std::path::Path,
+    fit: &std::path::Path,
+    schedule: &str,
+    n: &str,
+    steps: Option<&str>,
+) -> Vec<(i64, f64)> {
+    let mut args = vec![
+        "predict",
+        "--fit",
+        fit.to_str().unwrap(),
+        "--schedule",
+        schedule,
+        "--params",
+        n,
+    ];
+    if let Some(s) = steps {
+        args.extend(["--steps", s]);
+    }
+    let out = losscast_ok(dir, &args);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0].parse().unwrap(), cells[2].parse().unwrap())
+        })
+        .collect()
+}
+
 #[test]
 fn a_fit_file_carries_its_shape_and_forecasts_a_larger_model() {
     let dir = tempfile::tempdir().unwrap();
@@ -35,27 +66,11 @@ fn a_fit_file_carries_its_shape_and_forecasts_a_larger_model() {
     let warnings = rec["warnings"].to_string();
     assert!(warnings.contains("two sizes"), "{warnings}");
 
-    let out = losscast_ok(
-        dir.path(),
-        &[
-            "predict",
-            "--fit",
-            fit.to_str().unwrap(),
-            "--schedule",
-            COSINE,
-            "--params",
-            "4e8",
-            "--steps",
-            "4000,12000,24000",
-        ],
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let losses: Vec<f64> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+    let losses: Vec<f64> = predicted(dir.path(), &fit, COSINE, "4e8", Some("4000,12000,24000"))
+        .into_iter()
+        .map(|(_, l)| l)
         .collect();
-    assert_eq!(losses.len(), 3, "{text}");
+    assert_eq!(losses.len(), 3, "{losses:?}");
     assert!(losses.windows(2).all(|w| w[1] < w[0]), "{losses:?}");
 
     refused(
@@ -177,30 +192,17 @@ fn default_forecast_steps_start_where_the_shape_does() {
             fit.to_str().unwrap(),
         ],
     );
-    let out = losscast_ok(
-        dir.path(),
-        &[
-            "predict",
-            "--fit",
-            fit.to_str().unwrap(),
-            "--schedule",
-            "rsqrt:peak=0.01,warmup=0,total=2000000,timescale=10000",
-            "--params",
-            "1.1e10",
-        ],
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let steps: Vec<i64> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+    let schedule = "rsqrt:peak=0.01,warmup=0,total=2000000,timescale=10000";
+    let steps: Vec<i64> = predicted(dir.path(), &fit, schedule, "1.1e10", None)
+        .into_iter()
+        .map(|(s, _)| s)
         .collect();
     // The shape starts at step 20 000 and is continued back to half of that, no further.
     assert_eq!(
         steps.first(),
         Some(&10_000),
-        "{}",
-        &text[..200.min(text.len())]
+        "{:?}",
+        &steps[..3.min(steps.len())]
     );
     assert_eq!(steps.last(), Some(&2_000_000));
 }

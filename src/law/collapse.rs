@@ -868,8 +868,7 @@ impl Law for Collapse {
 mod tests {
     use super::*;
     use crate::fit::{self, FitOptions};
-    use crate::manifest::Role;
-    use crate::runs::{LrSource, Run};
+    use crate::runs::Run;
 
     /// The anchor of the synthetic ladders, Chinchilla's E, A, B, alpha, beta over n = N/1e9
     /// and d = D/80 000 steps, the references of a fit on the three sizes up to 1e9 (α ≠ β, so
@@ -905,23 +904,8 @@ mod tests {
             })
             .collect();
         Run {
-            name: format!("{n:e}/{total}"),
-            role: Role::Fit,
-            path: String::new(),
-            sha256: String::new(),
-            steps,
-            loss,
-            lr,
-            schedule: spec,
-            lr_source: LrSource::Schedule,
-            filtered_out: 0,
-            dropped_before_learning: 0,
-            notes: vec![],
-            warnings: vec![],
-            min_step: None,
-            max_step: None,
-            params: Some(n),
             end: Some(total),
+            ..Run::in_memory(&format!("{n:e}/{total}"), &spec, lr, steps, loss, Some(n))
         }
     }
 

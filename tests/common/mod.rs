@@ -2,8 +2,7 @@
 #![allow(dead_code)]
 
 use losscast::law::{self, Curve, LawOptions};
-use losscast::manifest::Role;
-use losscast::runs::{self, LrSource, Run};
+use losscast::runs::{self, Run};
 use losscast::schedule;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -125,23 +124,5 @@ pub fn synthetic_at(
     for (i, l) in loss.iter_mut().enumerate() {
         *l *= 1.0 + noise * ((i * 7919 % 13) as f64 / 6.0 - 1.0);
     }
-    Run {
-        name: name.into(),
-        role: Role::Fit,
-        path: format!("synthetic/{name}"),
-        sha256: String::new(),
-        steps,
-        loss,
-        lr,
-        schedule: spec.into(),
-        lr_source: LrSource::Schedule,
-        filtered_out: 0,
-        dropped_before_learning: 0,
-        end: None,
-        notes: vec![],
-        warnings: vec![],
-        min_step: None,
-        max_step: None,
-        params,
-    }
+    Run::in_memory(name, spec, lr, steps, loss, params)
 }
