@@ -147,6 +147,10 @@ pub struct RunRolloutFold {
     /// The fold's fitted law, for plots.
     #[serde(skip)]
     pub param_vector: Vec<f64>,
+    /// The law's options as the fold's fit left them: a law that learned from the fold's fit
+    /// runs (collapse) is rebuilt from these, not from the options it started with.
+    #[serde(skip)]
+    pub law_options: crate::law::LawOptions,
 }
 
 /// Rollout of a joint size × schedule law over the runs' model sizes: fold k fits on every
@@ -221,6 +225,7 @@ pub fn rollout_runs(
             runs: scores,
             test_mean: test_mean.ok_or_else(|| Error::input("no held-out curve to score"))?,
             param_vector: params,
+            law_options: rec.options.law.clone(),
         });
         on_fold(k);
     }

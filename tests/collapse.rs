@@ -206,3 +206,33 @@ fn default_forecast_steps_start_where_the_shape_does() {
     );
     assert_eq!(steps.last(), Some(&2_000_000));
 }
+
+/// A rollout fold's collapse law is the one its fit learned: its parameters carry the learned
+/// anchor's names and its held-out curves can be drawn.
+#[test]
+fn a_rollout_names_and_draws_each_folds_learned_law() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = data("mpl_joint.toml");
+    let plot = dir.path().join("r.png");
+    let out = losscast_json(
+        dir.path(),
+        &[
+            "eval",
+            "--rollout",
+            "params",
+            "--law",
+            "collapse",
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--folds",
+            "1",
+            "--plot",
+            plot.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let params = out["folds"][0]["params"].as_object().unwrap();
+    let names: Vec<&String> = params.keys().collect();
+    assert_eq!(names, ["A", "E", "alpha"], "{params:?}");
+    assert!(dir.path().join("r-fold1.png").is_file());
+}

@@ -261,8 +261,9 @@ pub(super) struct FitArgs {
     /// multipower, points for joint and size laws (chosen by backtest).
     #[arg(long, value_parser = ["points", "runs"])]
     weigh: Option<String>,
-    /// Fit without the law's priors (multipower: β and γ near Luo et al.'s values), as the
-    /// papers do. Laws without priors ignore it.
+    /// Fit without the law's priors (multipower: β and γ near Luo et al.'s values; collapse: α
+    /// and β near Chinchilla's where two sizes or run lengths cannot pin them), as the papers
+    /// do. Laws without priors ignore it.
     #[arg(long)]
     no_prior: bool,
     /// Fit file to write (default fits/<manifest or file stem>-<law>.json).
@@ -395,6 +396,9 @@ pub(super) struct EvalArgs {
     /// With --rollout: tie parameters, e.g. alpha=beta.
     #[arg(long, requires = "rollout")]
     tie: Option<String>,
+    /// With --rollout params: fit without the law's priors (see fit --no-prior).
+    #[arg(long, requires = "rollout")]
+    no_prior: bool,
     /// Print the metrics as JSON.
     #[arg(long)]
     json: bool,
@@ -687,7 +691,7 @@ fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
                 "--rollout shape reads loss curves from a manifest, not a table",
             )?;
             given.refuse(
-                &["plot", "fix", "tie", "folds"],
+                &["plot", "fix", "tie", "folds", "no_prior"],
                 "--rollout shape fits no law and holds out the largest size once per schedule",
             )?;
             if a.model.law.is_some() {
@@ -706,6 +710,10 @@ fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
             given.refuse(
                 &["plot"],
                 "it draws the held-out curves of --rollout params; --rollout n prints its folds",
+            )?;
+            given.refuse(
+                &["no_prior"],
+                "--no-prior is for --rollout params; no size law has priors",
             )?;
             return rollout::run(&a);
         }

@@ -32,6 +32,7 @@ pub(super) fn run(a: &EvalArgs) -> Result<()> {
         .ok_or_else(|| Error::input("--rollout n needs the table FILE"))?;
     let options = FitOptions {
         law: base.options().clone(),
+        priors: !a.no_prior,
         ..FitOptions::default()
     };
     let fit_law = FitLaw::new(base, a.fix.as_deref(), a.tie.as_deref())?;
@@ -318,6 +319,7 @@ fn run_params(a: &EvalArgs) -> Result<()> {
     let runs = a.source.load()?;
     let options = FitOptions {
         law: base.options().clone(),
+        priors: !a.no_prior,
         ..FitOptions::default()
     };
     let fit_law = FitLaw::new(base, a.fix.as_deref(), a.tie.as_deref())?;
@@ -329,27 +331,30 @@ fn run_params(a: &EvalArgs) -> Result<()> {
     let mut folds = rollout_runs(fit_law.law(), &runs, &options, a.folds, &|_| bar.inc(1))?;
     bar.finish_and_clear();
     fewer_folds(a.folds, folds.len());
-    // Records and plots speak of the law the user named, not its --fix/--tie wrapper.
-    let law = fit_law.base();
+    // Records and plots speak of the law the user named, not its --fix/--tie wrapper, as each
+    // fold's fit left it (a collapse fold learned its own shape).
+    let mut fold_laws = Vec::new();
     for f in &mut folds {
         let free = f.param_vector.clone();
         f.param_vector = fit_law.expand(&free);
+        let law = law::build(fit_law.base().name(), f.law_options.clone())?;
         f.params = law
             .param_names()
             .iter()
             .map(|n| n.to_string())
             .zip(f.param_vector.iter().copied())
             .collect();
+        fold_laws.push(law);
     }
     // Every fold's figure is drawn first, then all are written together or none.
     let mut figures = Vec::new();
-    for (f, path) in folds.iter().zip(&plot_paths) {
+    for ((f, path), law) in folds.iter().zip(&plot_paths).zip(&fold_laws) {
         let held: Vec<_> = runs
             .iter()
             .filter(|r| f.held_out.iter().any(|n| same_size(r.params, *n)))
             .cloned()
             .collect();
-        let fig = crate::plot::FitPlot::new(law, &f.param_vector, &held)?;
+        let fig = crate::plot::FitPlot::new(law.as_ref(), &f.param_vector, &held)?;
         figures.push((
             path.as_path(),
             crate::plot::render_figure(&fig, output::image_format(path)?)?,
