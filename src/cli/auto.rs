@@ -75,7 +75,9 @@ pub(super) fn fit_auto(a: &FitArgs, given: Given) -> Result<()> {
     } else {
         print!("{}", report::table(&table));
         println!("--law auto chose {}\n", method.name);
-        print!("{}", cli_format::fit_summary(&record, chosen.param_names()));
+        // The law as fitted: one that learned from the fit runs (collapse) names its own.
+        let fitted = record.build_law()?;
+        print!("{}", cli_format::fit_summary(&record, fitted.param_names()));
     }
     eprintln!("wrote {}", out.display());
     Ok(())
