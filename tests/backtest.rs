@@ -250,6 +250,8 @@ fn backtest_command_writes_json_and_a_figure_per_task() {
         .arg(&m)
         .arg("--out-dir")
         .arg(dir.path())
+        .arg("--residuals")
+        .arg(dir.path().join("r.csv"))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -261,6 +263,33 @@ fn backtest_command_writes_json_and_a_figure_per_task() {
     // 3 leave-one-out folds; truncate at 25 % and 50 % of each run, except wsdcon at 25 %,
     // which leaves 4 points (steps 2400..3600), fewer than a fit needs.
     assert_eq!(j["folds"].as_array().unwrap().len(), 3 + 5);
+    // --residuals: one row per held-out point of every fold, its error as the folds score it,
+    // and a truncated run's tail lies beyond its head in S1 and in steps.
+    let csv = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let points: u64 = j["folds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["test_points"].as_u64().unwrap())
+        .sum();
+    assert_eq!(rows.len() as u64, points);
+    for r in &rows {
+        let (obs, pred, rel): (f64, f64, f64) = (
+            r[5].parse().unwrap(),
+            r[6].parse().unwrap(),
+            r[7].parse().unwrap(),
+        );
+        assert!((rel - (pred - obs) / obs).abs() < 1e-12, "{r:?}");
+        if r[0] == "truncate" {
+            let (step_ratio, s1_ratio): (f64, f64) = (r[8].parse().unwrap(), r[9].parse().unwrap());
+            assert!(step_ratio > 1.0 && s1_ratio > 1.0, "{r:?}");
+        }
+    }
     for t in ["schedule", "truncate"] {
         let png = std::fs::read(dir.path().join(format!("m-backtest-{t}.png"))).unwrap();
         assert_eq!(&png[1..4], b"PNG");

@@ -8,6 +8,7 @@ use crate::law::Law;
 use crate::manifest::Role;
 use crate::metrics::{self, Metrics};
 use crate::runs::Run;
+use serde::Serialize;
 use std::time::Instant;
 
 /// A fit and its forecast of the held-out runs.
@@ -24,6 +25,26 @@ pub struct Scored {
     /// planning a run cares about most.
     pub final_errors: Vec<f64>,
     pub fit_seconds: f64,
+    /// Every held-out point's error with how far it lies beyond the fit runs: the data a
+    /// calibration of forecast error against extrapolation distance needs.
+    pub residuals: Vec<Residual>,
+}
+
+/// One held-out point of a forecast.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Residual {
+    pub run: String,
+    pub step: i64,
+    pub observed: f64,
+    pub predicted: f64,
+    /// (predicted − observed) / observed.
+    pub rel_err: f64,
+    /// The point's step over the fit runs' last step.
+    pub step_ratio: f64,
+    /// The point's forward area S1 (the law's warmup convention) over the fit runs' largest.
+    pub s1_ratio: f64,
+    /// The held-out run's model size over the fit runs' largest, when both are known.
+    pub size_ratio: Option<f64>,
 }
 
 impl Scored {
@@ -68,11 +89,30 @@ pub fn fit_and_score(
     let feats = fit::features_of(fitted, &test)?;
     let mut per_run = Vec::with_capacity(test.len());
     let mut final_errors = Vec::with_capacity(test.len());
+    let mut residuals = Vec::new();
+    let domain = match &record.domain {
+        Some(d) => d.clone(),
+        None => fit::domain_of(fitted, &train),
+    };
     for (r, f) in test.iter().zip(&feats) {
         let mut pred = vec![0.0; r.loss.len()];
         fitted.predict(&params, f, &mut pred);
         if let (Some(&obs), Some(&p)) = (r.loss.last(), pred.last()) {
             final_errors.push((p - obs).abs() / obs);
+        }
+        let s1 = crate::law::areas::forward_area(&fitted.effective_lr(&r.lr));
+        let size_ratio = r.params.zip(domain.params).map(|(n, [_, hi])| n / hi);
+        for ((&step, &observed), &predicted) in r.steps.iter().zip(&r.loss).zip(&pred) {
+            residuals.push(Residual {
+                run: r.name.clone(),
+                step,
+                observed,
+                predicted,
+                rel_err: (predicted - observed) / observed,
+                step_ratio: step as f64 / domain.last_step_max.max(1) as f64,
+                s1_ratio: s1.get(step as usize).copied().unwrap_or(f64::NAN) / domain.s1_max,
+                size_ratio,
+            });
         }
         per_run.push(RunMetrics {
             name: r.name.clone(),
@@ -89,6 +129,7 @@ pub fn fit_and_score(
         test_mean,
         final_errors,
         fit_seconds,
+        residuals,
     })
 }
 

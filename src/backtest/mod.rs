@@ -232,6 +232,9 @@ pub struct FoldScore {
     /// Why the fold has no score (the fit failed or could not start).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Every held-out point's error (`backtest --residuals`; not in the JSON summary).
+    #[serde(skip)]
+    pub residuals: Vec<engine::Residual>,
 }
 
 /// A method's mean over a task's folds.
@@ -407,6 +410,7 @@ fn score_fold(split: &Split, method: &Method, law: &dyn law::Law) -> FoldScore {
         fit_seconds: 0.0,
         trustworthy: false,
         error: None,
+        residuals: Vec::new(),
     };
     let fit_points: usize = split.fit.iter().map(|r| r.loss.len()).sum();
     if fit_points <= law.param_names().len() {
@@ -427,6 +431,7 @@ fn score_fold(split: &Split, method: &Method, law: &dyn law::Law) -> FoldScore {
                 final_err: s.mean_final_error().and_then(finite),
                 fit_seconds: s.fit_seconds,
                 trustworthy: s.record.trustworthy,
+                residuals: s.residuals,
                 ..base
             }
         }

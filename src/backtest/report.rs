@@ -3,6 +3,7 @@
 
 use super::{Backtest, Task};
 use crate::plot::backtest::{BacktestPlot, MethodErrors};
+use std::fmt::Write;
 
 fn pct(v: Option<f64>) -> String {
     match v {
@@ -138,4 +139,38 @@ pub fn figure(b: &Backtest, task: Task) -> Option<BacktestPlot> {
         folds: labels,
         methods,
     })
+}
+
+/// Every held-out point of every scored fold as CSV, one row each (`backtest --residuals`).
+pub fn residuals_csv(b: &Backtest) -> String {
+    let mut s = String::from(
+        "task,fold,method,run,step,observed,predicted,rel_err,step_ratio,s1_ratio,size_ratio\n",
+    );
+    let quote = |t: &str| {
+        if t.contains([',', '"', '\n']) {
+            format!("\"{}\"", t.replace('"', "\"\""))
+        } else {
+            t.to_string()
+        }
+    };
+    for f in &b.folds {
+        for r in &f.residuals {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{},{},{},{},{}",
+                f.task,
+                quote(&f.fold),
+                quote(&f.method),
+                quote(&r.run),
+                r.step,
+                r.observed,
+                r.predicted,
+                r.rel_err,
+                r.step_ratio,
+                r.s1_ratio,
+                r.size_ratio.map(|v| v.to_string()).unwrap_or_default()
+            );
+        }
+    }
+    s
 }

@@ -56,6 +56,11 @@ pub struct BacktestArgs {
     /// (<manifest stem>-backtest-<task>.png) here.
     #[arg(long)]
     out_dir: Option<PathBuf>,
+    /// Write every held-out point's error here as CSV (task, fold, method, run, step, observed,
+    /// predicted, rel_err, and how far the point lies beyond the fit runs: step_ratio, s1_ratio,
+    /// size_ratio), to see how forecast error grows with extrapolation.
+    #[arg(long)]
+    residuals: Option<PathBuf>,
     /// Print the backtest as JSON.
     #[arg(long)]
     json: bool,
@@ -92,13 +97,16 @@ pub fn run(a: BacktestArgs) -> Result<()> {
     };
     let mut inputs = vec![a.manifest.clone()];
     inputs.extend(specs.iter().flat_map(RunSpec::input_paths));
-    let outs: Vec<Output> = out_paths
+    let mut outs: Vec<Output> = out_paths
         .iter()
         .map(|(t, p)| {
             let kind = if t.is_some() { Kind::Image } else { Kind::Text };
             Output::new("--out-dir", p, kind)
         })
         .collect();
+    if let Some(p) = &a.residuals {
+        outs.push(Output::new("--residuals", p, Kind::Text));
+    }
     output::check(&outs, &inputs)?;
     let runs: Vec<Run> = specs.iter().map(runs::load).collect::<Result<_>>()?;
     print_run_warnings(&runs);
@@ -155,6 +163,9 @@ pub fn run(a: BacktestArgs) -> Result<()> {
         bar.set_position(done as u64);
     })?;
     bar.finish_and_clear();
+    if let Some(p) = &a.residuals {
+        write_outputs(&[(p.as_path(), report::residuals_csv(&result).into_bytes())])?;
+    }
     if a.out_dir.is_some() {
         let files: Vec<(&Path, Vec<u8>)> = out_paths
             .iter()
