@@ -263,6 +263,14 @@ fn backtest_command_writes_json_and_a_figure_per_task() {
     // 3 leave-one-out folds; truncate at 25 % and 50 % of each run, except wsdcon at 25 %,
     // which leaves 4 points (steps 2400..3600), fewer than a fit needs.
     assert_eq!(j["folds"].as_array().unwrap().len(), 3 + 5);
+    // The fold-out interval check, per task, as the table prints it.
+    let cal = j["calibration"].as_array().unwrap();
+    assert_eq!(cal.len(), 2, "{cal:?}");
+    for c in cal {
+        let cover = c["point_coverage"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&cover) && c["mean_half_width"].as_f64().unwrap() > 0.0);
+    }
+    assert!(stdout.contains("would a 90 % interval"), "{stdout}");
     // --residuals: one row per held-out point of every fold, its error as the folds score it,
     // and a truncated run's tail lies beyond its head in S1 and in steps.
     let csv = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();

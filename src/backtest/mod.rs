@@ -6,6 +6,7 @@
 //! fits on the rest and scores the forecast of what it hid. `folds` makes the splits, `engine`
 //! fits and scores one split, this module runs every (split, method) pair and summarises.
 
+pub mod calibration;
 pub mod engine;
 pub mod folds;
 pub mod report;
@@ -268,6 +269,8 @@ pub struct Backtest {
     /// The method with the lowest PredE averaged over the tasks every method was scored on,
     /// each task counting once.
     pub overall_best: Option<String>,
+    /// Whether a 90 % interval calibrated on the other folds would have held on each fold.
+    pub calibration: Vec<calibration::Calibration>,
 }
 
 /// Fewest fit points a split must leave: more than any law has parameters.
@@ -386,6 +389,7 @@ pub fn run(runs: &[Run], plan: &Plan, on_fold: &(dyn Fn(usize, usize) + Sync)) -
     let summary = summarise(&plan.tasks, &plan.methods, &folds);
     let names: Vec<String> = plan.methods.iter().map(|m| m.name.clone()).collect();
     let overall_best = overall_best(&summary, &names);
+    let calibration = calibration::check(&plan.tasks, &names, &folds);
     Ok(Backtest {
         tasks: plan.tasks.clone(),
         methods: names,
@@ -393,6 +397,7 @@ pub fn run(runs: &[Run], plan: &Plan, on_fold: &(dyn Fn(usize, usize) + Sync)) -
         folds,
         skipped,
         overall_best,
+        calibration,
     })
 }
 

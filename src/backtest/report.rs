@@ -94,6 +94,25 @@ pub fn table(b: &Backtest) -> String {
             "best over the tasks every method was scored on: {best}\n"
         ));
     }
+    if !b.calibration.is_empty() {
+        s.push_str(&format!(
+            "\nwould a 90 % interval from the other folds' errors have held? (fold-out, width \
+             growing with ln of the distance beyond the fit)\n{:<10} {:<mw$} {:>5} {:>10} {:>10} \
+             {:>11}\n",
+            "task", "method", "folds", "points in", "finals in", "half-width"
+        ));
+        for c in &b.calibration {
+            s.push_str(&format!(
+                "{:<10} {:<mw$} {:>5} {:>9.0}% {:>9.0}% {:>10.3}%\n",
+                c.task.name(),
+                c.method,
+                c.folds,
+                100.0 * c.point_coverage,
+                100.0 * c.final_coverage,
+                100.0 * c.mean_half_width
+            ));
+        }
+    }
     s
 }
 
