@@ -9,6 +9,8 @@
 //! MPL shape-only error 1.26 → 0.11 %), and saying when a ladder does not collapse. It
 //! normalises by ratio, `ℓ(x) = L(x)/L(1)`: the study found subtracting an irreducible loss E
 //! first spreads the shapes (GPT-3: 41 % against 6 %), and the E that collapses curves best is 0.
+//! Shapes are averaged and regressed in ln ℓ; `law::collapse` turns a shape and an anchor into a
+//! law.
 
 use crate::error::{Error, Result};
 
@@ -59,7 +61,8 @@ pub struct Shape {
     pub noise: f64,
 }
 
-/// A shape needs this many grid points between the ladder's earliest common fraction and 1.
+/// Grid points of a shape, log-spaced from the earliest curve's first fraction to where the
+/// shortest-logged curve ends.
 pub const GRID_POINTS: usize = 200;
 
 /// Spread of ℓ around the trend larger than this many noise levels (RMS over the grid) means the

@@ -3,15 +3,16 @@
 //!
 //! Unlike every other law, half of this one is data: the shape. A fit first *learns* it from
 //! the fit runs ([`Law::learn`]): the runs are grouped by their normalised LR schedule, each
-//! group's curves become a [`crate::collapse::Shape`], and the groups are put on one level (the
-//! ratio of their losses at the sizes they share). The learned state lives in
+//! group's curves become a [`crate::collapse::Shape`], and the groups are put on one level (an
+//! additive shift of their final losses at the sizes they share). The learned state lives in
 //! [`LawOptions::collapse`], so a fit file carries it and `predict`, `plot` and `backtest` rebuild
 //! the same law from the record. Only then are the parameters fitted: those of the anchor, a
-//! Chinchilla-form final-loss law `E + A·n^(−α) [+ B·d^(−β)]`, on *every* point of every fit run
-//! through the shape (each point is the run's anchor times a known factor), not only the final
-//! ones, so a noisy last point does not decide a size's level.
+//! final-loss law from the registry (`power` in N, or `chinchilla`, `overtrain`,
+//! `chinchilla-nd`), on *every* point of every fit run through the shape (each point is the
+//! run's level times a known factor), not only the final ones, so a noisy last point does not
+//! decide a size's level.
 //!
-//! What the data cannot pin is assumed, and the record says so: with one token count per
+//! What the data cannot pin is assumed, and the record says so: with one run length per
 //! schedule the anchor has no data term; with two sizes, a log-normal prior holds α at
 //! Chinchilla's 0.34 (Hoffmann et al. 2022). The shape's drift in ln N is used only when
 //! holding out the largest fit size shows that it forecasts better than the mean shape.
@@ -49,7 +50,7 @@ pub struct LearnRun<'a> {
 pub struct CollapseState {
     /// The final-loss law the anchor is: `power` (E + A·N^(−α)) when every schedule ran at one
     /// length, else `chinchilla`, `overtrain` or `chinchilla-nd`, chosen by holding out the
-    /// largest size of the ladder's levels where three sizes allow it. N is in parameters and
+    /// largest size of the ladder's levels where four sizes allow it. N is in parameters and
     /// D in steps (the runs' own unit), both over the references below.
     pub anchor: String,
     /// The anchor reads N/n_ref and D/d_ref (the largest fit size and the longest fit run), so
@@ -78,7 +79,7 @@ pub struct GroupShape {
     /// Run lengths (steps) the ladder ran this schedule for.
     pub lengths: Vec<f64>,
     pub grid: Vec<f64>,
-    /// [`Shape::mean`] and its slope in ln M (tokens per parameter) about `centre_m`.
+    /// [`Shape::mean`] (of ln ℓ) and its slope in ln M (tokens per parameter) about `centre_m`.
     pub mean: Vec<f64>,
     pub mean_m: Vec<f64>,
     /// The trend at `mean_ln_n` and `centre_m` ([`Shape::centred`]), its slopes in ln N and ln M.
@@ -94,11 +95,11 @@ pub struct GroupShape {
 }
 
 impl GroupShape {
-    /// ℓ(x) for a model of `n` parameters.
-    /// Before the shape starts (a larger model logged earlier than the ladder did), ℓ is
+    /// ℓ(x) for a model of `n` parameters trained for `length` steps (the shape is held in
+    /// logs). Before the shape starts (a larger model logged earlier than the ladder did), ℓ is
     /// continued as a power of x fitted to the shape's opening (early loss curves are close to
     /// power laws in steps), for at most a factor [`EXTEND_BEFORE`] in x (features refuse
-    /// earlier steps); the trend's slope is held at its first value.
+    /// earlier steps).
     fn factor(&self, x: f64, n: f64, length: f64, trend: bool) -> f64 {
         let x0 = self.grid[0];
         let (base, base_m) = if trend {
