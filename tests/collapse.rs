@@ -8,6 +8,24 @@ use losscast::metrics;
 
 const COSINE: &str = "cosine:peak=3e-4,end=3e-5,warmup=2160,total=24000";
 
+/// `fit --law collapse` on a bundled manifest, writing `out`; the record as JSON.
+fn fit_collapse(dir: &std::path::Path, manifest: &str, out: &std::path::Path) -> serde_json::Value {
+    let manifest = data(manifest);
+    losscast_json(
+        dir,
+        &[
+            "fit",
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--law",
+            "collapse",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+    )
+}
+
 /// `predict --fit FIT --schedule SCHEDULE --params N [--steps STEPS]` as (step, loss) rows.
 fn predicted(
     dir: &std::path::Path,
@@ -43,20 +61,7 @@ fn predicted(
 fn a_fit_file_carries_its_shape_and_forecasts_a_larger_model() {
     let dir = tempfile::tempdir().unwrap();
     let fit = dir.path().join("c.json");
-    let manifest = data("mpl_joint.toml");
-    let rec = losscast_json(
-        dir.path(),
-        &[
-            "fit",
-            "--manifest",
-            manifest.to_str().unwrap(),
-            "--law",
-            "collapse",
-            "--out",
-            fit.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let rec = fit_collapse(dir.path(), "mpl_joint.toml", &fit);
     let state = &rec["options"]["law"]["collapse"];
     // Nine MPL schedules: nine shapes, each from 25M and 100M.
     assert_eq!(state["groups"].as_array().unwrap().len(), 9, "{state}");
@@ -179,19 +184,7 @@ fn the_size_forecast_beats_the_next_size_down() {
 fn default_forecast_steps_start_where_the_shape_does() {
     let dir = tempfile::tempdir().unwrap();
     let fit = dir.path().join("p.json");
-    let manifest = data("pile_t5_20k.toml");
-    losscast_ok(
-        dir.path(),
-        &[
-            "fit",
-            "--manifest",
-            manifest.to_str().unwrap(),
-            "--law",
-            "collapse",
-            "--out",
-            fit.to_str().unwrap(),
-        ],
-    );
+    fit_collapse(dir.path(), "pile_t5_20k.toml", &fit);
     let schedule = "rsqrt:peak=0.01,warmup=0,total=2000000,timescale=10000";
     let steps: Vec<i64> = predicted(dir.path(), &fit, schedule, "1.1e10", None)
         .into_iter()

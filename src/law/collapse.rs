@@ -185,7 +185,7 @@ impl Law for Anchor {
             return self.inner.starts(data);
         }
         // E, A, B by least squares over a grid of exponents (columns ln N, ln D); the best four.
-        let mut scored: Vec<(f64, Vec<f64>)> = Vec::new();
+        let mut candidates = Vec::new();
         for alpha in [0.1, 0.2, 0.34, 0.5, 0.8] {
             for beta in [0.1, 0.2, 0.28, 0.5, 0.8] {
                 let Some(c) = super::joint::linear_coefficients(data, |f, i| {
@@ -198,30 +198,16 @@ impl Law for Anchor {
                     continue;
                 };
                 let floor = |x: f64, fallback: f64| if x > 0.0 { x } else { fallback };
-                let p = vec![
+                candidates.push(vec![
                     floor(c[0], 0.5),
                     floor(c[1], 1.0),
                     floor(c[2], 1.0),
                     alpha,
                     beta,
-                ];
-                let mut sse = 0.0;
-                for (f, y) in data {
-                    let mut pred = vec![0.0; y.len()];
-                    self.inner.predict(&p, f, &mut pred);
-                    sse += pred
-                        .iter()
-                        .zip(*y)
-                        .map(|(a, b)| (a / b).ln().powi(2))
-                        .sum::<f64>();
-                }
-                if sse.is_finite() {
-                    scored.push((sse, p));
-                }
+                ]);
             }
         }
-        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let starts: Vec<Vec<f64>> = scored.into_iter().take(4).map(|(_, p)| p).collect();
+        let starts = super::best_candidates(self.inner.as_ref(), data, candidates, 4);
         if starts.is_empty() {
             return self.inner.starts(data);
         }
@@ -325,15 +311,13 @@ fn same(a: f64, b: f64) -> bool {
     (a - b).abs() <= SAME * a.abs().max(b.abs())
 }
 
+/// The distinct values (within [`SAME`]), increasing: one representative per group.
 fn distinct(values: impl IntoIterator<Item = f64>) -> Vec<f64> {
-    let mut out: Vec<f64> = Vec::new();
-    for v in values {
-        if !out.iter().any(|&o| same(o, v)) {
-            out.push(v);
-        }
-    }
-    out.sort_by(f64::total_cmp);
-    out
+    let values: Vec<f64> = values.into_iter().collect();
+    crate::ingest::table::groups_within(&values, SAME)
+        .iter()
+        .map(|g| values[g[0]])
+        .collect()
 }
 
 /// One run prepared for the shape: size, length, fractions, losses.

@@ -216,7 +216,7 @@ impl Law for ChinchillaNd {
     /// For fixed exponents the law is linear in (E, A, B): least squares on a grid of
     /// (α, β, κ, ρ) around Chinchilla's, the best solutions with positive coefficients.
     fn starts(&self, data: &[(&Features, &[f64])]) -> Vec<Vec<f64>> {
-        let mut scored: Vec<(f64, Vec<f64>)> = Vec::new();
+        let mut candidates = Vec::new();
         for alpha in [0.15, 0.3, 0.5] {
             for beta in [0.15, 0.3, 0.5] {
                 for kappa in [-0.2, 0.0, 0.2] {
@@ -228,29 +228,14 @@ impl Law for ChinchillaNd {
                         }) else {
                             continue;
                         };
-                        if !(s[0] > 0.0 && s[1] > 0.0 && s[2] > 0.0) {
-                            continue;
-                        }
-                        let p = vec![s[0], s[1], alpha, s[2], kappa, beta, rho];
-                        let mut sse = 0.0;
-                        for (f, y) in data {
-                            let mut pred = vec![0.0; f.len()];
-                            self.predict(&p, f, &mut pred);
-                            sse += pred
-                                .iter()
-                                .zip(y.iter())
-                                .map(|(a, b)| (a.ln() - b.ln()).powi(2))
-                                .sum::<f64>();
-                        }
-                        if sse.is_finite() {
-                            scored.push((sse, p));
+                        if s[0] > 0.0 && s[1] > 0.0 && s[2] > 0.0 {
+                            candidates.push(vec![s[0], s[1], alpha, s[2], kappa, beta, rho]);
                         }
                     }
                 }
             }
         }
-        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut starts: Vec<Vec<f64>> = scored.into_iter().take(8).map(|s| s.1).collect();
+        let mut starts = super::best_candidates(self, data, candidates, 8);
         if starts.is_empty() {
             starts.push(vec![0.5 * data_min(data), 1.0, 0.3, 1.0, 0.0, 0.3, 0.0]);
         }

@@ -305,6 +305,35 @@ pub trait Law: Send + Sync {
     }
 }
 
+/// The `keep` candidate parameter vectors whose predictions fit `data` best (sum of squared log
+/// residuals), best first; candidates with a non-finite fit are dropped. The last step of every
+/// least-squares-on-a-grid start.
+pub(crate) fn best_candidates(
+    law: &dyn Law,
+    data: &[(&Features, &[f64])],
+    candidates: Vec<Vec<f64>>,
+    keep: usize,
+) -> Vec<Vec<f64>> {
+    let mut scored: Vec<(f64, Vec<f64>)> = candidates
+        .into_iter()
+        .filter_map(|p| {
+            let mut sse = 0.0;
+            for (f, y) in data {
+                let mut pred = vec![0.0; y.len()];
+                law.predict(&p, f, &mut pred);
+                sse += pred
+                    .iter()
+                    .zip(y.iter())
+                    .map(|(a, b)| (a / b).ln().powi(2))
+                    .sum::<f64>();
+            }
+            sse.is_finite().then_some((sse, p))
+        })
+        .collect();
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    scored.into_iter().take(keep).map(|(_, p)| p).collect()
+}
+
 /// The laws `--law` accepts.
 pub const LAW_NAMES: &[&str] = &[
     "annealing",
