@@ -249,6 +249,67 @@ fn main() {
         }
     }
 
+    // Issue 14 goal: a warm refit of a 20 000-point log under 100 ms (in process): the
+    // llm.c GPT-2 log's first 20 000 lines' worth of steps as `watch` sees them (a per-step
+    // training loss, thinned to 4096 bins by the fit), refitted from the previous optimum after
+    // 100 more points, as `watch` does between full multistarts. The cold fit is shown beside it.
+    if only.is_none() || only.as_deref() == Some("watch") {
+        let spec = "cosine:peak=6e-4,end=0,warmup=700,total=19552";
+        let sched = losscast::schedule::parse(spec, Path::new("")).unwrap();
+        let log = data("logs/llmc/SiddanthEmani_GPT-2-124M-CUDA__log124M_main.log");
+        let mut all = losscast::manifest::RunSpec::for_log(&log);
+        all.schedule = Some(spec.into());
+        let full = losscast::runs::load(&all).unwrap();
+        // 19 552 logged steps; repeat the tail to reach 20 000 points of a longer run.
+        let n = 20_000usize;
+        let steps: Vec<i64> = (1..=n as i64).collect();
+        let loss: Vec<f64> = (0..n)
+            .map(|i| full.loss[i.min(full.loss.len() - 1)])
+            .collect();
+        let lr = sched.lr_array(n + 1);
+        let run = |k: usize| {
+            losscast::runs::Run::in_memory(
+                "llmc",
+                spec,
+                lr.clone(),
+                steps[..k].to_vec(),
+                loss[..k].to_vec(),
+                None,
+            )
+        };
+        let law = losscast::law::build("annealing", Default::default()).unwrap();
+        let options = losscast::fit::FitOptions {
+            priors: true,
+            skip_fraction: 0.1,
+            ..losscast::fit::FitOptions::default()
+        };
+        let before = [run(n - 100)];
+        let after = [run(n)];
+        let cold = losscast::fit::fit(law.as_ref(), &before, &options).unwrap();
+        let warm_options = losscast::fit::FitOptions {
+            warm_start: Some(cold.param_vector(law.as_ref()).unwrap()),
+            ..options.clone()
+        };
+        let s = time_in_process(
+            || {
+                let r = losscast::fit::fit(law.as_ref(), &after, &warm_options).unwrap();
+                assert!(r.converged);
+            },
+            20,
+        );
+        report("watch: warm refit, 20 000-point log (in process)", 20, &s);
+        let s = time_in_process(
+            || {
+                losscast::fit::fit(law.as_ref(), &after, &options).unwrap();
+            },
+            5,
+        );
+        report("watch: cold multistart fit, same log (in process)", 5, &s);
+        if only.is_some() {
+            return;
+        }
+    }
+
     // Issue 12 goal: `backtest` of all tasks and laws on the 9 MPL 400M curves in under 20 s on
     // 2 cores (whole process, release). The size task needs model sizes, which one size lacks,
     // so the laws that apply are annealing and multipower on schedule, horizon and truncate.

@@ -137,6 +137,19 @@ pub fn fit_summary(rec: &FitRecord, names: &[&str]) -> String {
             let _ = writeln!(s, "collapse: {n}");
         }
     }
+    if let Some(c) = &rec.calibration {
+        let tasks: Vec<&str> = c.tasks.iter().map(|t| t.name()).collect();
+        let _ = writeln!(
+            s,
+            "intervals: calibrated on {} held-out points of {} backtest folds of the fit runs \
+             ({}); 90 % multiplier {}, distance slope {}",
+            c.points,
+            c.folds,
+            tasks.join(", "),
+            short(c.multiplier(0.9).unwrap_or(f64::NAN)),
+            short(c.slope)
+        );
+    }
     if !rec.trustworthy {
         s.push_str("NOT TRUSTWORTHY: see the warnings\n");
     }

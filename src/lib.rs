@@ -15,6 +15,7 @@ pub mod error;
 pub mod extrapolate;
 pub mod fit;
 pub mod ingest;
+pub mod interval;
 pub mod isoflop;
 pub mod law;
 pub mod manifest;
@@ -27,5 +28,6 @@ pub mod rollout;
 pub mod runs;
 pub mod schedule;
 pub mod size_table;
+pub mod watch;
 
 pub use error::{Error, Result};

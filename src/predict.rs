@@ -10,6 +10,11 @@ pub struct Prediction {
     pub step: i64,
     pub lr: f64,
     pub loss_pred: f64,
+    /// The forecast interval at the level asked for, when the fit carries one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lo: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hi: Option<f64>,
 }
 
 /// Parse `--steps`: a list `1000,2000` or a range `START:END:STEP` (END included).
@@ -78,6 +83,18 @@ pub fn predict(
     steps: &[i64],
     model_size: Option<f64>,
 ) -> Result<Vec<Prediction>> {
+    predict_with_intervals(law, params, schedule, steps, model_size, None)
+}
+
+/// [`predict`], each point with its interval when `intervals` is given.
+pub fn predict_with_intervals(
+    law: &dyn Law,
+    params: &[f64],
+    schedule: &Schedule,
+    steps: &[i64],
+    model_size: Option<f64>,
+    intervals: Option<&crate::interval::Source>,
+) -> Result<Vec<Prediction>> {
     let mut sorted = steps.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
@@ -100,13 +117,20 @@ pub fn predict(
     })?;
     let mut pred = vec![0.0; sorted.len()];
     law.predict(params, &features, &mut pred);
+    let bands = intervals.map(|iv| {
+        let d = iv.distances(law, &lr, &sorted, model_size);
+        iv.bands(law, params, &features, &d)
+    });
     let out: Vec<Prediction> = sorted
         .iter()
         .zip(&pred)
-        .map(|(&step, &loss_pred)| Prediction {
+        .enumerate()
+        .map(|(i, (&step, &loss_pred))| Prediction {
             step,
             lr: lr[step as usize],
             loss_pred,
+            lo: bands.as_ref().map(|b| b[i].lo),
+            hi: bands.as_ref().map(|b| b[i].hi),
         })
         .collect();
     if let Some(bad) = out
@@ -124,16 +148,21 @@ pub fn predict(
     Ok(out)
 }
 
-/// CSV text `step,lr,loss_pred`.
+/// CSV text `step,lr,loss_pred`, with `lo,hi` when the predictions carry intervals.
 pub fn to_csv(preds: &[Prediction]) -> String {
-    let mut s = String::from("step,lr,loss_pred\n");
+    let bands = preds.iter().all(|p| p.lo.is_some());
+    let mut s = String::from(if bands {
+        "step,lr,loss_pred,lo,hi\n"
+    } else {
+        "step,lr,loss_pred\n"
+    });
+    let fixed = |v: f64| crate::cli_format::fixed(v, 6);
     for p in preds {
-        s.push_str(&format!(
-            "{},{:e},{}\n",
-            p.step,
-            p.lr,
-            crate::cli_format::fixed(p.loss_pred, 6)
-        ));
+        s.push_str(&format!("{},{:e},{}", p.step, p.lr, fixed(p.loss_pred)));
+        if let (true, Some(lo), Some(hi)) = (bands, p.lo, p.hi) {
+            s.push_str(&format!(",{},{}", fixed(lo), fixed(hi)));
+        }
+        s.push('\n');
     }
     s
 }

@@ -91,7 +91,11 @@ pub enum LrSource {
 
 /// Load one run described by a manifest entry or the command line.
 pub fn load(spec: &RunSpec) -> Result<Run> {
-    let log = ingest::read_log(&spec.resolved, &spec.read)?;
+    load_from(spec, ingest::read_log(&spec.resolved, &spec.read)?)
+}
+
+/// [`load`] of a log already read (`watch` reads a growing log's complete records itself).
+pub fn load_from(spec: &RunSpec, log: ingest::RunLog) -> Result<Run> {
     let ctx = |msg: String| Error::input(format!("run '{}' ({}): {msg}", spec.name, spec.path));
     let all_steps = log.steps();
     let all_loss = log.loss();

@@ -33,6 +33,8 @@ fn ranks_truth_first(truth_law: &str, truth: &[f64]) {
         .collect();
     let opts = LawOptions::default();
     let plan = Plan {
+        nested: false,
+        inner: false,
         tasks: vec![Task::Schedule],
         methods: vec![
             Method::new("annealing", &opts),
@@ -152,6 +154,8 @@ fn size_task_needs_sizes_and_a_joint_law() {
     assert!(splits.is_empty());
     assert!(skipped[0].reason.contains("params"), "{:?}", skipped);
     let plan = Plan {
+        nested: false,
+        inner: false,
         tasks: vec![Task::Size],
         methods: vec![Method::new("annealing", &LawOptions::default())],
     };
@@ -270,7 +274,7 @@ fn backtest_command_writes_json_and_a_figure_per_task() {
         let cover = c["point_coverage"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&cover) && c["mean_half_width"].as_f64().unwrap() > 0.0);
     }
-    assert!(stdout.contains("would a 90 % interval"), "{stdout}");
+    assert!(stdout.contains("do the 90 % intervals hold?"), "{stdout}");
     // --residuals: one row per held-out point of every fold, its error as the folds score it,
     // and a truncated run's tail lies beyond its head in S1 and in steps.
     let csv = std::fs::read_to_string(dir.path().join("r.csv")).unwrap();
@@ -293,6 +297,9 @@ fn backtest_command_writes_json_and_a_figure_per_task() {
             r[7].parse().unwrap(),
         );
         assert!((rel - (pred - obs) / obs).abs() < 1e-12, "{r:?}");
+        // The fold-out interval the check drew, around the prediction.
+        let (lo, hi): (f64, f64) = (r[13].parse().unwrap(), r[14].parse().unwrap());
+        assert!(lo < pred && pred < hi, "{r:?}");
         if r[0] == "truncate" {
             let (step_ratio, s1_ratio): (f64, f64) = (r[8].parse().unwrap(), r[9].parse().unwrap());
             assert!(step_ratio > 1.0 && s1_ratio > 1.0, "{r:?}");

@@ -133,10 +133,20 @@ fn round_trip_fit_predict_eval_plot() {
     ));
     let csv = std::fs::read_to_string(&csv_path).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "step,lr,loss_pred");
+    // The fit calibrated its intervals on a backtest of its runs: every forecast has one.
+    assert_eq!(lines[0], "step,lr,loss_pred,lo,hi");
     assert_eq!(lines.len(), 3);
-    let last: f64 = lines[2].split(',').nth(2).unwrap().parse().unwrap();
-    assert!((last - losses[23]).abs() < 1e-6);
+    let cells: Vec<f64> = lines[2]
+        .split(',')
+        .skip(2)
+        .map(|c| c.parse().unwrap())
+        .collect();
+    assert!((cells[0] - losses[23]).abs() < 1e-6);
+    assert!(cells[1] < cells[0] && cells[0] < cells[2], "{cells:?}");
+    for x in preds {
+        let (lo, hi) = (x["lo"].as_f64().unwrap(), x["hi"].as_f64().unwrap());
+        assert!(lo < x["loss_pred"].as_f64().unwrap() && x["loss_pred"].as_f64().unwrap() < hi);
+    }
     // Without --steps: every 100th step after the 2160-step warmup (2200..=24000), and no
     // warning, since none of them extrapolates.
     let all = losscast(

@@ -210,7 +210,7 @@ fn devices_symlinks_and_modes_are_respected() {
         ],
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("step,lr,loss_pred\n1000,"), "{text}");
+    assert!(text.starts_with("step,lr,loss_pred,lo,hi\n1000,"), "{text}");
     assert_eq!(text.lines().count(), 3);
     // /dev/null stays a device.
     losscast_ok(

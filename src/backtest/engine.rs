@@ -43,8 +43,20 @@ pub struct Residual {
     pub step_ratio: f64,
     /// The point's forward area S1 (the law's warmup convention) over the fit runs' largest.
     pub s1_ratio: f64,
+    /// How far the point's annealing area S2 exceeds the fit runs' largest, relative to it
+    /// (`interval::s2_excess`; 0 when it does not): an anneal deeper than any the fit saw.
+    pub s2_excess: f64,
     /// The held-out run's model size over the fit runs' largest, when both are known.
     pub size_ratio: Option<f64>,
+    /// Standard deviation of ln(prediction) from the fit's parameter uncertainty (Laplace).
+    pub param_sd: f64,
+    /// The fit's smooth misfit: the scale its model error is measured in.
+    pub residual_sd: f64,
+    /// The fit's point-to-point noise.
+    pub noise_sd: f64,
+    /// The fold-out interval `backtest`'s calibration check drew around the prediction.
+    pub lo: Option<f64>,
+    pub hi: Option<f64>,
 }
 
 impl Scored {
@@ -94,15 +106,22 @@ pub fn fit_and_score(
         Some(d) => d.clone(),
         None => fit::domain_of(fitted, &train),
     };
+    let k = params.len();
     for (r, f) in test.iter().zip(&feats) {
         let mut pred = vec![0.0; r.loss.len()];
-        fitted.predict(&params, f, &mut pred);
+        let mut jac = vec![0.0; r.loss.len() * k];
+        fitted.predict_jacobian(&params, f, &mut pred, &mut jac);
+        let laplace = record.laplace.as_ref();
         if let (Some(&obs), Some(&p)) = (r.loss.last(), pred.last()) {
             final_errors.push((p - obs).abs() / obs);
         }
-        let s1 = crate::law::areas::forward_area(&fitted.effective_lr(&r.lr));
+        let eff = fitted.effective_lr(&r.lr);
+        let s1 = crate::law::areas::forward_area(&eff);
+        let s2 = crate::law::areas::annealing_area(&eff, fitted.options().lambda);
         let size_ratio = r.params.zip(domain.params).map(|(n, [_, hi])| n / hi);
-        for ((&step, &observed), &predicted) in r.steps.iter().zip(&r.loss).zip(&pred) {
+        for (i, ((&step, &observed), &predicted)) in
+            r.steps.iter().zip(&r.loss).zip(&pred).enumerate()
+        {
             residuals.push(Residual {
                 run: r.name.clone(),
                 step,
@@ -111,7 +130,17 @@ pub fn fit_and_score(
                 rel_err: (predicted - observed) / observed,
                 step_ratio: step as f64 / domain.last_step_max.max(1) as f64,
                 s1_ratio: s1.get(step as usize).copied().unwrap_or(f64::NAN) / domain.s1_max,
+                s2_excess: crate::interval::s2_excess(
+                    s2.get(step as usize).copied().unwrap_or(f64::NAN),
+                    &domain,
+                ),
                 size_ratio,
+                param_sd: laplace
+                    .map_or(f64::NAN, |l| l.log_sd(predicted, &jac[i * k..(i + 1) * k])),
+                residual_sd: laplace.map_or(f64::NAN, |l| l.residual_sd),
+                noise_sd: laplace.map_or(0.0, |l| l.noise_sd),
+                lo: None,
+                hi: None,
             });
         }
         per_run.push(RunMetrics {

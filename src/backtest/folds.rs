@@ -158,29 +158,7 @@ pub fn truncate(runs: &[Run], min_points: usize) -> (Vec<Split>, Option<Skipped>
         let last = last_step(r);
         for frac in TRUNCATE_FRACTIONS {
             let cut = (frac * last as f64).floor() as i64;
-            let k = r.steps.partition_point(|&s| s <= cut);
-            if k < min_points || k == r.steps.len() {
-                continue;
-            }
-            let lr_end = usize::try_from(cut).unwrap_or(0) + 1;
-            let head = Run {
-                steps: r.steps[..k].to_vec(),
-                loss: r.loss[..k].to_vec(),
-                lr: r.lr[..lr_end.min(r.lr.len())].to_vec(),
-                ..r.clone()
-            };
-            let tail = Run {
-                steps: r.steps[k..].to_vec(),
-                loss: r.loss[k..].to_vec(),
-                ..r.clone()
-            };
-            out.push(Split {
-                task: Task::Truncate,
-                label: format!("{} after {:.0} %", r.name, frac * 100.0),
-                size: r.params,
-                fit: vec![head],
-                test: vec![tail],
-            });
+            out.extend(cut_at(r, cut, min_points, frac, ""));
         }
     }
     let skipped = out.is_empty().then(|| Skipped {
@@ -188,6 +166,58 @@ pub fn truncate(runs: &[Run], min_points: usize) -> (Vec<Split>, Option<Skipped>
         reason: format!("no run has {min_points} points in its first 25 % or 50 % of steps"),
     });
     (out, skipped)
+}
+
+/// Fractions of a run's logged span (first to last logged step) a calibration backtest cuts
+/// it at: four folds from one run, each forecasting at least 15 % of it.
+pub const SPAN_FRACTIONS: [f64; 4] = [0.4, 0.55, 0.7, 0.85];
+
+/// Each run alone, fitted up to [`SPAN_FRACTIONS`] of its logged span: what a calibration of
+/// a single run (or of a run `truncate` already cut) can still hold out.
+pub fn truncate_span(runs: &[Run], min_points: usize) -> (Vec<Split>, Option<Skipped>) {
+    let mut out = Vec::new();
+    for r in runs {
+        let (Some(&first), Some(&last)) = (r.steps.first(), r.steps.last()) else {
+            continue;
+        };
+        for frac in SPAN_FRACTIONS {
+            let cut = first + (frac * (last - first) as f64).floor() as i64;
+            out.extend(cut_at(r, cut, min_points, frac, " of its span"));
+        }
+    }
+    let skipped = out.is_empty().then(|| Skipped {
+        task: Task::Truncate,
+        reason: format!("no run has {min_points} points before 40 % of its span"),
+    });
+    (out, skipped)
+}
+
+/// Run `r` fitted up to step `cut` (with the LR up to it), scored on the rest; `None` when
+/// that leaves fewer than `min_points` to fit or nothing to score.
+fn cut_at(r: &Run, cut: i64, min_points: usize, frac: f64, of: &str) -> Option<Split> {
+    let k = r.steps.partition_point(|&s| s <= cut);
+    if k < min_points || k == r.steps.len() {
+        return None;
+    }
+    let lr_end = usize::try_from(cut).unwrap_or(0) + 1;
+    let head = Run {
+        steps: r.steps[..k].to_vec(),
+        loss: r.loss[..k].to_vec(),
+        lr: r.lr[..lr_end.min(r.lr.len())].to_vec(),
+        ..r.clone()
+    };
+    let tail = Run {
+        steps: r.steps[k..].to_vec(),
+        loss: r.loss[k..].to_vec(),
+        ..r.clone()
+    };
+    Some(Split {
+        task: Task::Truncate,
+        label: format!("{} after {:.0} %{}", r.name, frac * 100.0, of),
+        size: r.params,
+        fit: vec![head],
+        test: vec![tail],
+    })
 }
 
 /// Fold k fits every run but those of the k largest sizes and forecasts each of their curves

@@ -210,6 +210,14 @@ pub fn with_weightings(methods: Vec<Method>, weightings: &[RunWeighting]) -> Vec
 pub struct Plan {
     pub tasks: Vec<Task>,
     pub methods: Vec<Method>,
+    /// Give each fold's forecast the interval `fit` would have stored: calibrated by a
+    /// backtest of that fold's fit runs alone (one inner backtest per fold, so slower). The
+    /// coverage table then measures exactly what `predict` promises.
+    pub nested: bool,
+    /// A calibration backtest of fit runs (see `calibration::self_calibrate`): `truncate` cuts
+    /// each run at [`folds::SPAN_FRACTIONS`] of its logged span instead of at 25 % and 50 % of
+    /// its steps, so a single run, or one already truncated, still gives several folds.
+    pub inner: bool,
 }
 
 /// The score of one method on one fold.
@@ -274,7 +282,7 @@ pub struct Backtest {
 }
 
 /// Fewest fit points a split must leave: more than any law has parameters.
-const MIN_FIT_POINTS: usize = 8;
+pub const MIN_FIT_POINTS: usize = 8;
 
 /// The laws that compete by default: every law that applies to `tasks` on these runs.
 pub fn default_methods(runs: &[Run], tasks: &[Task], law_options: &LawOptions) -> Vec<Method> {
@@ -295,12 +303,18 @@ pub fn default_methods(runs: &[Run], tasks: &[Task], law_options: &LawOptions) -
 
 /// The splits of every task in `tasks`, with the tasks these runs cannot pose.
 pub fn splits(runs: &[Run], tasks: &[Task]) -> (Vec<Split>, Vec<Skipped>) {
+    splits_for(runs, tasks, false)
+}
+
+/// [`splits`], with `truncate` cut as a calibration backtest cuts it when `inner`.
+pub fn splits_for(runs: &[Run], tasks: &[Task], inner: bool) -> (Vec<Split>, Vec<Skipped>) {
     let mut all = Vec::new();
     let mut skipped = Vec::new();
     for &t in tasks {
         let (s, why) = match t {
             Task::Schedule => folds::schedule(runs),
             Task::Horizon => folds::horizon(runs),
+            Task::Truncate if inner => folds::truncate_span(runs, MIN_FIT_POINTS),
             Task::Truncate => folds::truncate(runs, MIN_FIT_POINTS),
             Task::Size => folds::size(runs, folds::SIZE_FOLDS),
         };
@@ -314,7 +328,7 @@ pub fn splits(runs: &[Run], tasks: &[Task]) -> (Vec<Split>, Vec<Skipped>) {
 /// `on_fold(done, total)` is called as each (split, method) pair finishes.
 pub fn run(runs: &[Run], plan: &Plan, on_fold: &(dyn Fn(usize, usize) + Sync)) -> Result<Backtest> {
     if plan.methods.is_empty() {
-        let (splits, skipped) = splits(runs, &plan.tasks);
+        let (splits, skipped) = splits_for(runs, &plan.tasks, plan.inner);
         let why: Vec<String> = skipped
             .iter()
             .map(|s| format!("{}: {}", s.task, s.reason))
@@ -339,7 +353,7 @@ pub fn run(runs: &[Run], plan: &Plan, on_fold: &(dyn Fn(usize, usize) + Sync)) -
         }
         laws.push(l);
     }
-    let (splits, mut skipped) = splits(runs, &plan.tasks);
+    let (splits, mut skipped) = splits_for(runs, &plan.tasks, plan.inner);
     let jobs: Vec<(usize, usize)> = splits
         .iter()
         .enumerate()
@@ -377,10 +391,13 @@ pub fn run(runs: &[Run], plan: &Plan, on_fold: &(dyn Fn(usize, usize) + Sync)) -
     }
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = jobs.len();
-    let folds: Vec<FoldScore> = jobs
+    let mut folds: Vec<FoldScore> = jobs
         .par_iter()
         .map(|&(si, mi)| {
-            let score = score_fold(&splits[si], &plan.methods[mi], laws[mi].as_ref());
+            let mut score = score_fold(&splits[si], &plan.methods[mi], laws[mi].as_ref());
+            if plan.nested {
+                calibration::nest(&mut score, &splits[si], &plan.methods[mi]);
+            }
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             on_fold(n, total);
             score
@@ -389,7 +406,11 @@ pub fn run(runs: &[Run], plan: &Plan, on_fold: &(dyn Fn(usize, usize) + Sync)) -
     let summary = summarise(&plan.tasks, &plan.methods, &folds);
     let names: Vec<String> = plan.methods.iter().map(|m| m.name.clone()).collect();
     let overall_best = overall_best(&summary, &names);
-    let calibration = calibration::check(&plan.tasks, &names, &folds);
+    let calibration = if plan.nested {
+        calibration::coverage(&plan.tasks, &names, &folds)
+    } else {
+        calibration::check(&plan.tasks, &names, &mut folds)
+    };
     Ok(Backtest {
         tasks: plan.tasks.clone(),
         methods: names,

@@ -95,9 +95,14 @@ pub fn table(b: &Backtest) -> String {
         ));
     }
     if !b.calibration.is_empty() {
+        let how = if b.calibration.iter().any(|c| c.nested) {
+            "each fold's calibrated on its own fit runs, as fit stores it"
+        } else {
+            "each fold's calibrated on the other folds of its task"
+        };
         s.push_str(&format!(
-            "\nwould a 90 % interval from the other folds' errors have held? (fold-out, width \
-             growing with ln of the distance beyond the fit)\n{:<10} {:<mw$} {:>5} {:>10} {:>10} \
+            "\ndo the 90 % intervals hold? ({how}; parameter and model error, growing with the \
+             distance beyond the fit)\n{:<10} {:<mw$} {:>5} {:>10} {:>10} \
              {:>11}\n",
             "task", "method", "folds", "points in", "finals in", "half-width"
         ));
@@ -163,7 +168,7 @@ pub fn figure(b: &Backtest, task: Task) -> Option<BacktestPlot> {
 /// Every held-out point of every scored fold as CSV, one row each (`backtest --residuals`).
 pub fn residuals_csv(b: &Backtest) -> String {
     let mut s = String::from(
-        "task,fold,method,run,step,observed,predicted,rel_err,step_ratio,s1_ratio,size_ratio\n",
+        "task,fold,method,run,step,observed,predicted,rel_err,step_ratio,s1_ratio,size_ratio,param_sd,residual_sd,lo,hi,s2_excess,noise_sd\n",
     );
     let quote = |t: &str| {
         if t.contains([',', '"', '\n']) {
@@ -176,7 +181,7 @@ pub fn residuals_csv(b: &Backtest) -> String {
         for r in &f.residuals {
             let _ = writeln!(
                 s,
-                "{},{},{},{},{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 f.task,
                 quote(&f.fold),
                 quote(&f.method),
@@ -187,7 +192,13 @@ pub fn residuals_csv(b: &Backtest) -> String {
                 r.rel_err,
                 r.step_ratio,
                 r.s1_ratio,
-                r.size_ratio.map(|v| v.to_string()).unwrap_or_default()
+                r.size_ratio.map(|v| v.to_string()).unwrap_or_default(),
+                r.param_sd,
+                r.residual_sd,
+                r.lo.map(|v| v.to_string()).unwrap_or_default(),
+                r.hi.map(|v| v.to_string()).unwrap_or_default(),
+                r.s2_excess,
+                r.noise_sd
             );
         }
     }

@@ -47,7 +47,12 @@ pub fn plan_for(runs: &[Run], base: &FitOptions, weigh: Option<RunWeighting>) ->
             ..m
         })
         .collect();
-    Plan { tasks, methods }
+    Plan {
+        tasks,
+        methods,
+        nested: false,
+        inner: false,
+    }
 }
 
 /// Backtest the fit runs and choose; every competitor is fitted with `base` (its law options

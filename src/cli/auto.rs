@@ -69,6 +69,16 @@ pub(super) fn fit_auto(a: &FitArgs, given: Given) -> Result<()> {
     let chosen = law::build(&method.law, method.options.law.clone())?;
     let mut record = fit::fit(chosen.as_ref(), &runs, &method.options)?;
     record.selection = Some(selection);
+    if !a.no_intervals {
+        if let Some(c) = backtest::calibration::Calibrated::from_folds(
+            &table.tasks,
+            &method.name,
+            &table.folds,
+            false,
+        ) {
+            c.store(&mut record);
+        }
+    }
     record.save(&out)?;
     if a.json {
         println!("{}", to_json(&record)?);

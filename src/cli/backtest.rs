@@ -61,6 +61,11 @@ pub struct BacktestArgs {
     /// size_ratio), to see how forecast error grows with extrapolation.
     #[arg(long)]
     residuals: Option<PathBuf>,
+    /// Check the intervals `fit` stores: each fold's forecast gets the interval calibrated by a
+    /// backtest of that fold's fit runs alone (an inner backtest per fold). Without it the
+    /// coverage table calibrates each fold on the other folds of its task.
+    #[arg(long)]
+    nested: bool,
     /// Print the backtest as JSON.
     #[arg(long)]
     json: bool,
@@ -152,7 +157,12 @@ pub fn run(a: BacktestArgs) -> Result<()> {
         let choices: Vec<bool> = a.prior.iter().map(|p| p == "on").collect();
         backtest::with_priors(methods, &choices)
     };
-    let plan = Plan { tasks, methods };
+    let plan = Plan {
+        tasks,
+        methods,
+        nested: a.nested,
+        inner: false,
+    };
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("backtest {bar:30} fit {pos}/{len}, {elapsed}")

@@ -109,7 +109,13 @@ pub fn run(a: DemoArgs) -> Result<()> {
         law: law.options().clone(),
         ..FitOptions::default()
     };
-    let rec = fit::fit(law.as_ref(), &mpl, &options)?;
+    let mut rec = fit::fit(law.as_ref(), &mpl, &options)?;
+    // Intervals, as `fit` calibrates them: a backtest of the three fit runs.
+    if let Some(c) =
+        crate::backtest::calibration::self_calibrate(&mpl, "annealing", &options, &|_, _| {})?
+    {
+        c.store(&mut rec);
+    }
     let out = a.fits.join("demo-mpl400-annealing.json");
     rec.save(&out)?;
     print!("{}", cli_format::fit_summary(&rec, law.param_names()));
@@ -122,14 +128,19 @@ pub fn run(a: DemoArgs) -> Result<()> {
         cli_format::metrics_table(&per_run, fit_mean.as_ref(), test_mean.as_ref())
     );
     let png = a.plots.join("demo-mpl400-annealing.png");
-    plot::plot_fit(law.as_ref(), &params, &mpl, &png)?;
+    match crate::interval::Source::of(&rec, crate::interval::DEFAULT_LEVEL) {
+        Some(iv) => plot::plot_fit_with_bands(law.as_ref(), &params, &mpl, &iv, &png)?,
+        None => plot::plot_fit(law.as_ref(), &params, &mpl, &png)?,
+    }
     println!("wrote {}", png.display());
 
     let spec = "wsd:peak=3e-4,end=3e-5,warmup=2160,total=72000,decay_start=64800,shape=sqrt";
     println!("\n== 3. Forecast of a run not trained: {spec}");
     let sched = schedule::parse(spec, Path::new(""))?;
     let steps = predict::parse_steps("8000:72000:8000")?;
-    let preds = predict::predict(law.as_ref(), &params, &sched, &steps, None)?;
+    let iv = crate::interval::Source::of(&rec, crate::interval::DEFAULT_LEVEL);
+    let preds =
+        predict::predict_with_intervals(law.as_ref(), &params, &sched, &steps, None, iv.as_ref())?;
     print!("{}", predict::to_csv(&preds));
 
     println!(
@@ -267,13 +278,25 @@ pub fn run(a: DemoArgs) -> Result<()> {
         .map(|s| s.to_string())
         .collect();
     let (specs, _) = crate::plan::grid::candidates(&families, &[], frame)?;
-    let ranked =
+    let mut ranked =
         crate::plan::rank(law.as_ref(), &params, rec.domain.as_ref(), &specs, None)?.ranked;
+    let iv = crate::interval::Source::of(&rec, crate::interval::DEFAULT_LEVEL);
+    if let Some(iv) = &iv {
+        crate::plan::add_uncertainty(law.as_ref(), &params, &mut ranked, iv, None, 1)?;
+    }
     for (i, c) in ranked.iter().take(5).enumerate() {
         println!(
-            "{:>2}. {:.5}{}  {}",
+            "{:>2}. {:.5}{}{}{}  {}",
             i + 1,
             c.final_loss_pred,
+            match (c.lo, c.hi) {
+                (Some(lo), Some(hi)) => format!(" [{lo:.4}, {hi:.4}]"),
+                _ => String::new(),
+            },
+            match c.p_beats_best {
+                Some(p) if i > 0 => format!(" P(beats 1) {:.0} %", 100.0 * p),
+                _ => String::new(),
+            },
             if c.extrapolation == Some(true) {
                 " (extrapolation)"
             } else {
@@ -283,7 +306,16 @@ pub fn run(a: DemoArgs) -> Result<()> {
         );
     }
     let png = a.plots.join("demo-plan.png");
-    let figure = crate::plan::figure(law.as_ref(), &params, &ranked, frame, None, 5, None)?;
+    let figure = crate::plan::figure(
+        law.as_ref(),
+        &params,
+        &ranked,
+        frame,
+        None,
+        5,
+        None,
+        iv.as_ref(),
+    )?;
     plot::save_figure(&figure, &png)?;
     println!("wrote {}", png.display());
     println!(
@@ -297,6 +329,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
          400M curves: leave each schedule out, and fit the shorter runs to forecast the longer"
     );
     let plan = crate::backtest::Plan {
+        nested: false,
+        inner: false,
         tasks: vec![
             crate::backtest::Task::Schedule,
             crate::backtest::Task::Horizon,

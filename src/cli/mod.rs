@@ -12,6 +12,7 @@ mod model;
 mod plan;
 mod predict;
 mod rollout;
+mod watch;
 
 use crate::cli_format;
 use crate::compare;
@@ -89,6 +90,11 @@ enum Command {
     #[command(after_long_help = help::SCHEDULES)]
     #[command(allow_negative_numbers = true)]
     Plan(plan::PlanArgs),
+    /// Follow a run in progress: refit as the log grows, forecast the final loss with its
+    /// interval, and flag divergence (a spike, or losses above the forecast band).
+    #[command(after_long_help = help::SCHEDULES)]
+    #[command(allow_negative_numbers = true)]
+    Watch(watch::WatchArgs),
     /// Run fit, eval, predict, plot and compare end to end on the bundled data.
     #[command(allow_negative_numbers = true)]
     Demo(demo::DemoArgs),
@@ -266,6 +272,10 @@ pub(super) struct FitArgs {
     /// do. Laws without priors ignore it.
     #[arg(long)]
     no_prior: bool,
+    /// Skip the backtest of the fit runs that calibrates forecast intervals (it refits the
+    /// law once per fold; forecasts from the record then carry no interval).
+    #[arg(long)]
+    no_intervals: bool,
     /// Fit file to write (default fits/<manifest or file stem>-<law>.json).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -472,7 +482,7 @@ pub fn run() -> i32 {
     };
     let given = Given(matches.subcommand().map(|(_, m)| m));
     match dispatch(cli.command, given) {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("losscast: error: {e}");
             e.exit_code()
@@ -502,7 +512,10 @@ fn usage_error(e: clap::Error) -> i32 {
     }
 }
 
-fn dispatch(cmd: Command, given: Given) -> Result<()> {
+fn dispatch(cmd: Command, given: Given) -> Result<i32> {
+    if let Command::Watch(a) = cmd {
+        return watch::run(a);
+    }
     match cmd {
         Command::Fit(a) => cmd_fit(a, given),
         Command::Predict(a) => predict::run(a),
@@ -515,7 +528,9 @@ fn dispatch(cmd: Command, given: Given) -> Result<()> {
         Command::Plan(a) => plan::run(a, given),
         Command::Inspect(a) => inspect::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Watch(_) => unreachable!("dispatched above"),
     }
+    .map(|()| 0)
 }
 
 /// A law as the optimiser sees it: plain, or wrapped by `--fix`/`--tie`.
@@ -624,11 +639,14 @@ fn cmd_fit(a: FitArgs, given: Given) -> Result<()> {
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let rec = fit::fit_with_progress(law, &runs, &options, &|done, total| {
+            let mut rec = fit::fit_with_progress(law, &runs, &options, &|done, total| {
                 bar.set_length(total as u64);
                 bar.set_position(done as u64);
             })?;
             bar.finish_and_clear();
+            if !a.no_intervals {
+                calibrate_intervals(&mut rec, &runs, &fit_law, &options);
+            }
             rec
         }
         LawKind::Table => {
@@ -674,6 +692,48 @@ fn cmd_fit(a: FitArgs, given: Given) -> Result<()> {
     }
     eprintln!("wrote {}", out.display());
     Ok(())
+}
+
+/// The backtest of the fit runs that calibrates the record's forecast intervals, with a
+/// progress bar; what prevents it is said, and the fit is kept without intervals.
+fn calibrate_intervals(
+    rec: &mut fit::FitRecord,
+    runs: &[crate::runs::Run],
+    fit_law: &FitLaw,
+    options: &FitOptions,
+) {
+    if fit_law.constrained.is_some() {
+        eprintln!(
+            "note: no forecast intervals: --fix/--tie fits are not calibrated (the backtest \
+             refits the named law)"
+        );
+        return;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "calibrating intervals {bar:30} fold {pos}/{len}, {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let found = crate::backtest::calibration::self_calibrate(
+        runs,
+        fit_law.base().name(),
+        options,
+        &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    );
+    bar.finish_and_clear();
+    match found {
+        Ok(Some(c)) => c.store(rec),
+        Ok(None) => eprintln!(
+            "note: no forecast intervals: the fit runs offer fewer than two backtest folds \
+             (a second run, or a longer one, gives them)"
+        ),
+        Err(e) => eprintln!("note: no forecast intervals: calibrating them failed: {e}"),
+    }
 }
 
 fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
@@ -757,14 +817,27 @@ fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
     let (per_run, fit_mean, test_mean) = fit::evaluate(law.as_ref(), params, &runs)?;
     let warnings: Vec<String> = m.trust_warning().into_iter().collect();
     print_warnings(&warnings);
+    // How the fit's intervals held on each test run (forecasts, not fits).
+    let intervals = m
+        .record()
+        .and_then(|r| crate::interval::Source::of(r, crate::interval::DEFAULT_LEVEL));
+    let held: Vec<Option<crate::interval::Held>> = runs
+        .iter()
+        .map(|r| match (&intervals, r.role) {
+            (Some(iv), manifest::Role::Test) => iv.held(law.as_ref(), params, r),
+            _ => Ok(None),
+        })
+        .collect::<Result<_>>()?;
     if a.json {
         let runs_json: Vec<_> = per_run
             .iter()
-            .map(|r| {
+            .zip(&held)
+            .map(|(r, h)| {
                 json!({
                     "name": r.name, "role": r.role, "points": r.points,
                     "r2": r.metrics.r2, "mae": r.metrics.mae, "rmse": r.metrics.rmse,
                     "pred_e": r.metrics.pred_e, "worst_e": r.metrics.worst_e,
+                    "interval": h,
                 })
             })
             .collect();
@@ -785,6 +858,22 @@ fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
             "{}",
             cli_format::metrics_table(&per_run, fit_mean.as_ref(), test_mean.as_ref())
         );
+        let shown: Vec<(&str, crate::interval::Held)> = runs
+            .iter()
+            .zip(&held)
+            .filter_map(|(r, h)| h.map(|h| (r.name.as_str(), h)))
+            .collect();
+        if !shown.is_empty() {
+            let n = shown.len() as f64;
+            println!(
+                "90 % intervals on the test runs: {:.0} % of points inside, {} of {} final \
+                 points; mean half-width {:.3} %",
+                100.0 * shown.iter().map(|(_, h)| h.points_in).sum::<f64>() / n,
+                shown.iter().filter(|(_, h)| h.final_in).count(),
+                shown.len(),
+                100.0 * shown.iter().map(|(_, h)| h.mean_half_width).sum::<f64>() / n
+            );
+        }
     }
     Ok(())
 }
@@ -829,7 +918,18 @@ fn cmd_plot(a: PlotArgs, given: Given) -> Result<()> {
             params: m.params.clone(),
         })
         .collect();
-    plot::plot_models(&models, &runs, &a.out)?;
+    let intervals = match all.as_slice() {
+        [m] => m
+            .record()
+            .and_then(|r| crate::interval::Source::of(r, crate::interval::DEFAULT_LEVEL)),
+        _ => None,
+    };
+    match (&intervals, models.as_slice()) {
+        (Some(iv), [one]) => {
+            plot::plot_fit_with_bands(one.law, &one.params, &runs, iv, &a.out)?;
+        }
+        _ => plot::plot_models(&models, &runs, &a.out)?,
+    }
     eprintln!("wrote {}", a.out.display());
     Ok(())
 }

@@ -60,6 +60,12 @@ pub(super) struct PlanArgs {
     /// Blocks of the free-form schedule after warmup, each at one LR (default: one per step).
     #[arg(long, requires = "free")]
     knots: Option<usize>,
+    /// Central level of the final-loss intervals, from the fit's calibration.
+    #[arg(long, default_value_t = crate::interval::DEFAULT_LEVEL)]
+    level: f64,
+    /// Seed of the parameter draws the probabilities are computed on.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
     /// Print {"candidates": [...]} as JSON, best first.
     #[arg(long)]
     json: bool,
@@ -140,8 +146,22 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
     let (specs, left_out) = grid::candidates(&families, &a.grid, frame)?;
     super::model::print_warnings(&left_out);
     let domain = rec.domain.as_ref();
-    let planner::Ranking { ranked, unranked } =
-        planner::rank(law.as_ref(), &params, domain, &specs, a.params)?;
+    let planner::Ranking {
+        mut ranked,
+        unranked,
+    } = planner::rank(law.as_ref(), &params, domain, &specs, a.params)?;
+    let level = crate::interval::check_level(a.level)?;
+    let intervals = crate::interval::Source::of(&rec, level);
+    match &intervals {
+        Some(iv) => {
+            planner::add_uncertainty(law.as_ref(), &params, &mut ranked, iv, a.params, a.seed)?
+        }
+        None if !a.json => eprintln!(
+            "note: no intervals or probabilities: {}",
+            crate::interval::Source::missing(Some(&rec))
+        ),
+        None => {}
+    }
     let best = &ranked[0];
 
     let free = if a.free {
@@ -182,6 +202,7 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
             a.plot_top,
             free.as_ref()
                 .map(|(f, ex, _)| (f.lr.as_slice(), f.final_loss_pred, *ex == Some(true))),
+            intervals.as_ref(),
         )?;
         files.push((path, render_figure(&figure, output::image_format(path)?)?));
     }
@@ -208,6 +229,7 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
                 "fit_trustworthy": rec.trustworthy,
                 "warnings": warnings,
                 "total": a.total, "peak": a.peak, "warmup": a.warmup, "params": a.params,
+                "level": intervals.as_ref().map(|_| level),
                 "candidates": ranked,
                 "unranked": unranked,
                 "best": best.spec,
@@ -217,7 +239,7 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
         );
         return Ok(());
     }
-    print!("{}", table(&ranked, a.top));
+    print!("{}", table(&ranked, a.top, level));
     if let Some(u) = unranked.first() {
         println!(
             "not ranked: {} candidate(s) without a finite positive forecast (--json lists them), e.g. {}: \
@@ -262,25 +284,47 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
     Ok(())
 }
 
-fn table(ranked: &[Candidate], top: usize) -> String {
+fn table(ranked: &[Candidate], top: usize, level: f64) -> String {
     let best = ranked[0].final_loss_pred;
-    let mut s = format!(
-        "{:>4} {:>10} {:>9} {:>6}  {}\n",
-        "rank", "final loss", "vs best", "extrap", "schedule"
-    );
+    let bands = ranked[0].lo.is_some();
+    let probs = ranked[0].p_beats_best.is_some();
+    let mut s = format!("{:>4} {:>10} ", "rank", "final loss");
+    if bands {
+        s += &format!("{:>17} ", format!("{:.0} % interval", 100.0 * level));
+    }
+    s += &format!("{:>9} ", "vs best");
+    if probs {
+        s += &format!("{:>10} ", "P(beats 1)");
+    }
+    s += &format!("{:>6}  {}\n", "extrap", "schedule");
     for (i, c) in ranked.iter().take(top).enumerate() {
         let ex = match c.extrapolation {
             Some(true) => "yes",
             Some(false) => "no",
             None => "?",
         };
+        s += &format!("{:>4} {:>10.5} ", i + 1, c.final_loss_pred);
+        if let (Some(lo), Some(hi)) = (c.lo, c.hi) {
+            s += &format!("{:>17} ", format!("{lo:.4}–{hi:.4}"));
+        }
+        s += &format!("{:>+9.5} ", c.final_loss_pred - best);
+        if probs {
+            let p = match (i, c.p_beats_best, c.indistinct) {
+                (0, ..) => "–".to_string(),
+                (_, Some(p), Some(true)) => format!("{:.0} % ≈", 100.0 * p),
+                (_, Some(p), _) => format!("{:.0} %", 100.0 * p),
+                _ => "?".into(),
+            };
+            s += &format!("{p:>10} ");
+        }
+        s += &format!("{ex:>6}  {}\n", c.spec);
+    }
+    if probs {
         s += &format!(
-            "{:>4} {:>10.5} {:>+9.5} {:>6}  {}\n",
-            i + 1,
-            c.final_loss_pred,
-            c.final_loss_pred - best,
-            ex,
-            c.spec
+            "P(beats 1): share of {} parameter draws in which the candidate ends below rank 1; ≈: \
+             at least {:.0} %, not told apart from rank 1\n",
+            planner::DRAWS,
+            100.0 * planner::INDISTINCT
         );
     }
     if ranked.len() > top {

@@ -39,6 +39,9 @@ pub(super) struct PredictArgs {
     /// Print {"predictions": [...]} as JSON.
     #[arg(long)]
     json: bool,
+    /// Central level of the forecast intervals (lo, hi), from the fit's calibration.
+    #[arg(long, default_value_t = crate::interval::DEFAULT_LEVEL)]
+    level: f64,
 }
 
 impl PredictArgs {
@@ -111,7 +114,12 @@ pub(super) fn run(a: PredictArgs) -> Result<()> {
             steps
         }
     };
-    let preds = predict::predict(law, &m.params, &sched, &steps, size)?;
+    let level = crate::interval::check_level(a.level)?;
+    let intervals = m
+        .record()
+        .and_then(|r| crate::interval::Source::of(r, level));
+    let preds =
+        predict::predict_with_intervals(law, &m.params, &sched, &steps, size, intervals.as_ref())?;
     let mut warnings: Vec<String> = m.trust_warning().into_iter().collect();
     // The whole schedule, so that the warmup is judged by where the LR really peaks, not by
     // the last requested step.
@@ -128,11 +136,19 @@ pub(super) fn run(a: PredictArgs) -> Result<()> {
             .map(|r| format!("extrapolation: {r}")),
     );
     print_warnings(&warnings);
+    let no_interval = intervals
+        .is_none()
+        .then(|| crate::interval::Source::missing(m.record()));
+    if let (Some(why), false) = (no_interval, a.json) {
+        eprintln!("note: no intervals: {why}");
+    }
     if a.json {
         println!(
             "{}",
             to_json(&json!({
                 "predictions": preds,
+                "level": intervals.map(|_| level),
+                "no_interval": no_interval,
                 "fit_trustworthy": m.trustworthy(),
                 "warnings": warnings,
             }))?

@@ -32,10 +32,10 @@ pub struct Bootstrap {
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a tiny, well-studied generator. Resampling needs
 /// uniform indices and reproducibility, not cryptographic quality.
-struct SplitMix64(u64);
+pub(crate) struct SplitMix64(pub u64);
 
 impl SplitMix64 {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -46,6 +46,17 @@ impl SplitMix64 {
     /// Uniform in `0..n` (Lemire's multiply-shift; the bias is < n/2^64).
     fn below(&mut self, n: usize) -> usize {
         ((self.next() as u128 * n as u128) >> 64) as usize
+    }
+
+    /// Uniform in (0, 1): 53 random bits, never 0.
+    pub(crate) fn unit(&mut self) -> f64 {
+        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box–Muller; one of the pair is dropped, simplicity over speed).
+    pub(crate) fn normal(&mut self) -> f64 {
+        let (u, v) = (self.unit(), self.unit());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
     }
 }
 

@@ -36,16 +36,30 @@ impl Predicted {
     }
 }
 
-/// Relative standard error of each parameter (`SE(p)/|p|`, infinite where neither the data nor
-/// a prior move the prediction), from the Jacobian of the log residuals at `params` (`at`, one per run). A prior on
-/// ln p adds its precision 1/log_sd² (Laplace's approximation), so a parameter the data leave
-/// flat but a stated prior holds is reported with the prior's error, not as undetermined.
-pub fn relative_standard_errors(
+/// The Gauss–Newton precision of the parameters at the optimum, in coordinates scaled by |p|
+/// (so its inverse is relative), with the residual scale it used.
+struct Precision {
+    scaled: DMatrix<f64>,
+    scale: Vec<f64>,
+    sigma: f64,
+    /// RMS of the residuals averaged in blocks of [`NOISE_BLOCKS`] per run: the smooth misfit.
+    misfit: f64,
+}
+
+/// Blocks per run the misfit is measured on: enough to follow a misfit's shape, few enough
+/// that a block of a per-step log averages its noise away.
+const NOISE_BLOCKS: usize = 50;
+
+/// The precision of the log-residual least-squares problem at `params` (`at`, one per run),
+/// a prior on ln p adding its precision 1/log_sd² (Laplace's approximation). `None` with no
+/// more points than parameters.
+fn precision(
     params: &[f64],
     at: &[Predicted],
     losses: &[&[f64]],
     priors: &[Prior],
-) -> Vec<f64> {
+    correlated: bool,
+) -> Option<Precision> {
     let k = params.len();
     // Columns scaled by |p_j|, so the errors come out relative; a parameter at 0 keeps scale 1.
     let scale: Vec<f64> = params
@@ -53,9 +67,24 @@ pub fn relative_standard_errors(
         .map(|p| if p.abs() > 1e-300 { p.abs() } else { 1.0 })
         .collect();
     let mut jtj = DMatrix::<f64>::zeros(k, k);
-    let (mut ss, mut n) = (0.0, 0usize);
+    let (mut ss, mut n, mut lag1) = (0.0, 0usize, 0.0);
+    let (mut block_ss, mut blocks) = (0.0, 0usize);
     for (p, loss) in at.iter().zip(losses) {
         let (pred, jac) = (&p.pred, &p.jac);
+        let mut previous: Option<f64> = None;
+        let size = pred.len().div_ceil(NOISE_BLOCKS).max(1);
+        for chunk in (0..pred.len()).collect::<Vec<_>>().chunks(size) {
+            let r: Vec<f64> = chunk
+                .iter()
+                .filter(|&&i| pred[i] > 0.0 && pred[i].is_finite())
+                .map(|&i| loss[i].ln() - pred[i].ln())
+                .collect();
+            if !r.is_empty() {
+                let m = r.iter().sum::<f64>() / r.len() as f64;
+                block_ss += m * m;
+                blocks += 1;
+            }
+        }
         for i in 0..pred.len() {
             if !(pred[i] > 0.0 && pred[i].is_finite()) {
                 continue;
@@ -63,6 +92,8 @@ pub fn relative_standard_errors(
             let r = loss[i].ln() - pred[i].ln();
             ss += r * r;
             n += 1;
+            lag1 += previous.map_or(0.0, |q| q * r);
+            previous = Some(r);
             let row: Vec<f64> = (0..k)
                 .map(|j| jac[i * k + j] * scale[j] / pred[i])
                 .collect();
@@ -77,14 +108,55 @@ pub fn relative_standard_errors(
         }
     }
     if n <= k {
-        return vec![f64::INFINITY; k];
+        return None;
     }
-    let sigma2 = (ss / (n - k) as f64).max(RESIDUAL_FLOOR * RESIDUAL_FLOOR);
-    let mut precision = jtj / sigma2;
+    let sigma = (ss / (n - k) as f64).sqrt().max(RESIDUAL_FLOOR);
+    // Loss-curve residuals are not independent: a smooth misfit leaves long runs of one sign,
+    // and n correlated points carry the information of n(1 − ρ)/(1 + ρ) independent ones
+    // (lag-1 autocorrelation ρ, AR(1)). Without this the Laplace errors of a fit to a dense
+    // log are too small by the square root of that factor.
+    // Identification (relative_standard_errors) keeps the independent-residual precision its
+    // ±100 % threshold was set with; forecast intervals (laplace) use the honest one.
+    let rho = if ss > 0.0 && correlated {
+        (lag1 / ss).clamp(0.0, 0.999)
+    } else {
+        0.0
+    };
+    let inflation = (1.0 + rho) / (1.0 - rho);
+    let mut scaled = jtj / (sigma * sigma * inflation);
     for p in priors {
-        precision[(p.param, p.param)] += 1.0 / (p.log_sd * p.log_sd);
+        scaled[(p.param, p.param)] += 1.0 / (p.log_sd * p.log_sd);
     }
-    let eig = SymmetricEigen::new(precision);
+    let misfit = if blocks > 0 {
+        (block_ss / blocks as f64)
+            .sqrt()
+            .clamp(RESIDUAL_FLOOR, sigma)
+    } else {
+        sigma
+    };
+    Some(Precision {
+        scaled,
+        scale,
+        sigma,
+        misfit,
+    })
+}
+
+/// Relative standard error of each parameter (`SE(p)/|p|`, infinite where neither the data nor
+/// a prior move the prediction), from the Jacobian of the log residuals at `params` (`at`, one
+/// per run). A prior on ln p adds its precision, so a parameter the data leave flat but a
+/// stated prior holds is reported with the prior's error, not as undetermined.
+pub fn relative_standard_errors(
+    params: &[f64],
+    at: &[Predicted],
+    losses: &[&[f64]],
+    priors: &[Prior],
+) -> Vec<f64> {
+    let k = params.len();
+    let Some(p) = precision(params, at, losses, priors, false) else {
+        return vec![f64::INFINITY; k];
+    };
+    let eig = SymmetricEigen::new(p.scaled);
     let top = eig.eigenvalues.iter().copied().fold(0.0f64, f64::max);
     (0..k)
         .map(|j| {
@@ -102,6 +174,80 @@ pub fn relative_standard_errors(
             var.sqrt()
         })
         .collect()
+}
+
+/// The Laplace (Gauss–Newton) approximation of the parameters' uncertainty at the optimum:
+/// what a forecast's parameter interval is computed from, at any point, without refitting.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Laplace {
+    /// Covariance of the natural parameters, in the law's order. Directions the data leave
+    /// flat get the variance of the smallest eigenvalue kept (1e-12 of the largest), so a
+    /// forecast that depends on them gets a huge interval instead of a silent zero.
+    pub covariance: Vec<Vec<f64>>,
+    /// The fit's smooth misfit: the RMS of its log residuals averaged in 50 blocks per run
+    /// (floored at [`RESIDUAL_FLOOR`]), the scale the model-error part of an interval is
+    /// measured in.
+    pub residual_sd: f64,
+    /// The point-to-point noise left: √(RMS² − misfit²) of the log residuals.
+    #[serde(default)]
+    pub noise_sd: f64,
+}
+
+/// [`Laplace`] at `params`; `None` when there are no more points than parameters.
+pub fn laplace(
+    params: &[f64],
+    at: &[Predicted],
+    losses: &[&[f64]],
+    priors: &[Prior],
+) -> Option<Laplace> {
+    let k = params.len();
+    let p = precision(params, at, losses, priors, true)?;
+    let eig = SymmetricEigen::new(p.scaled);
+    let top = eig.eigenvalues.iter().copied().fold(0.0f64, f64::max);
+    if !(top > 0.0 && top.is_finite()) {
+        return None;
+    }
+    let floor = 1e-12 * top;
+    let mut covariance = vec![vec![0.0; k]; k];
+    for (m, &lambda) in eig.eigenvalues.iter().enumerate() {
+        let inv = 1.0 / lambda.max(floor);
+        for (a, row) in covariance.iter_mut().enumerate() {
+            for (b, cell) in row.iter_mut().enumerate() {
+                *cell += eig.eigenvectors[(a, m)]
+                    * eig.eigenvectors[(b, m)]
+                    * inv
+                    * p.scale[a]
+                    * p.scale[b];
+            }
+        }
+    }
+    Some(Laplace {
+        covariance,
+        residual_sd: p.misfit,
+        noise_sd: (p.sigma * p.sigma - p.misfit * p.misfit).max(0.0).sqrt(),
+    })
+}
+
+impl Laplace {
+    /// Standard deviation of ln(prediction) at one point, from the prediction and its
+    /// Jacobian row (natural parameters).
+    pub fn log_sd(&self, pred: f64, jac_row: &[f64]) -> f64 {
+        if pred.is_nan() || pred <= 0.0 {
+            return f64::INFINITY;
+        }
+        let g: Vec<f64> = jac_row.iter().map(|j| j / pred).collect();
+        let mut var = 0.0;
+        for (a, ga) in g.iter().enumerate() {
+            for (b, gb) in g.iter().enumerate() {
+                var += ga * self.covariance[a][b] * gb;
+            }
+        }
+        if var.is_finite() {
+            var.max(0.0).sqrt()
+        } else {
+            f64::INFINITY
+        }
+    }
 }
 
 #[cfg(test)]

@@ -62,6 +62,10 @@ pub struct FitOptions {
     /// turns them on unless `--no-prior`.
     #[serde(default)]
     pub priors: bool,
+    /// Start the optimiser here only (natural parameters), instead of the law's starts: a
+    /// refit of a log that grew by a few points (`watch`) starts from the last optimum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_start: Option<Vec<f64>>,
 }
 
 /// The weighting the command line fits a law with unless told otherwise: `Runs` for schedule
@@ -130,6 +134,7 @@ impl Default for FitOptions {
             skip_fraction: 0.0,
             run_weighting: RunWeighting::default(),
             priors: false,
+            warm_start: None,
         }
     }
 }
@@ -321,6 +326,7 @@ pub fn fit_with_progress(
 pub fn domain_of(law: &dyn Law, runs: &[Run]) -> Domain {
     use crate::law::areas::{annealing_area, forward_area};
     let (mut s1_max, mut s2_max, mut last) = (0.0f64, f64::NEG_INFINITY, 0i64);
+    let mut s2_min = f64::INFINITY;
     for r in runs {
         let lr = law.effective_lr(&r.lr);
         let s1 = forward_area(&lr);
@@ -329,6 +335,7 @@ pub fn domain_of(law: &dyn Law, runs: &[Run]) -> Domain {
             if let Some(i) = usize::try_from(s).ok().filter(|&i| i < s1.len()) {
                 s1_max = s1_max.max(s1[i]);
                 s2_max = s2_max.max(s2[i]);
+                s2_min = s2_min.min(s2[i]);
                 last = last.max(s);
             }
         }
@@ -344,6 +351,7 @@ pub fn domain_of(law: &dyn Law, runs: &[Run]) -> Domain {
         s1_max,
         // Warmup makes S2 negative, and a run that never anneals keeps it so.
         s2_max: if s2_max.is_finite() { s2_max } else { 0.0 },
+        s2_min: s2_min.is_finite().then_some(s2_min),
         last_step_max: last,
         params,
     }
@@ -426,6 +434,9 @@ pub fn fit_table_with_progress(
 pub fn expand_constrained(record: &mut FitRecord, c: &crate::law::constrained::Constrained) {
     let free: Vec<f64> = c.param_names().iter().map(|n| record.params[*n]).collect();
     let full = c.expand(&free);
+    if let Some(l) = &mut record.laplace {
+        l.covariance = expand_covariance(&l.covariance, &free, &|p| c.expand(p));
+    }
     let inner = c.inner();
     record.params = inner
         .param_names()
@@ -445,6 +456,40 @@ pub fn expand_constrained(record: &mut FitRecord, c: &crate::law::constrained::C
             b.intervals.insert(name.to_string(), iv);
         }
     }
+}
+
+/// The covariance of parameters `expand(free)` from that of `free`, through the expansion's
+/// Jacobian (central differences: `--fix` and `--tie` are linear or nearly so).
+fn expand_covariance(
+    cov: &[Vec<f64>],
+    free: &[f64],
+    expand: &dyn Fn(&[f64]) -> Vec<f64>,
+) -> Vec<Vec<f64>> {
+    let m = expand(free).len();
+    let k = free.len();
+    let mut e = vec![vec![0.0; k]; m];
+    for j in 0..k {
+        let h = 1e-6 * free[j].abs().max(1e-6);
+        let (mut up, mut down) = (free.to_vec(), free.to_vec());
+        up[j] += h;
+        down[j] -= h;
+        let (fu, fd) = (expand(&up), expand(&down));
+        for i in 0..m {
+            e[i][j] = (fu[i] - fd[i]) / (2.0 * h);
+        }
+    }
+    (0..m)
+        .map(|a| {
+            (0..m)
+                .map(|b| {
+                    (0..k)
+                        .flat_map(|i| (0..k).map(move |j| (i, j)))
+                        .map(|(i, j)| e[a][i] * cov[i][j] * e[b][j])
+                        .sum()
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// A case bootstrap requested with a fit.
@@ -516,7 +561,10 @@ pub fn fit_set_with_progress(
     let objective = HuberLogObjective::new(law, &points, options.huber_delta).with_priors(&priors);
     let data_for_starts: Vec<(&Features, &[f64])> =
         feats.iter().zip(set.losses.iter().copied()).collect();
-    let starts = law.starts(&data_for_starts);
+    let starts = match &options.warm_start {
+        Some(w) if w.len() == k => vec![w.clone()],
+        _ => law.starts(&data_for_starts),
+    };
     let result =
         multistart::multi_start_with_progress(&objective, &starts, &options.optimizer, on_start)
             .ok_or_else(|| Error::failed("every fit start failed to produce a finite objective"))?;
@@ -685,6 +733,9 @@ pub fn fit_set_with_progress(
         table_domain: None,
         bootstrap: None,
         selection: None,
+        laplace: identify::laplace(&best.params, &at_best, &set.losses, &priors),
+        calibration: None,
+        calibration_by_task: Vec::new(),
         losscast_version: env!("CARGO_PKG_VERSION").to_string(),
     })
 }

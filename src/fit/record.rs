@@ -71,6 +71,19 @@ pub struct FitRecord {
     /// How `--law auto` chose this law: the backtest on the fit runs, every competitor's means.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection: Option<crate::backtest::select::Selection>,
+    /// The parameters' Laplace covariance and the fit's residual scale: the parameter part of
+    /// every forecast interval. Absent for records written before intervals existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub laplace: Option<super::identify::Laplace>,
+    /// How forecast error grows beyond the fit, calibrated on a backtest of the fit runs: the
+    /// model-error part of every forecast interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<crate::interval::ErrorModel>,
+    /// The same calibration per backtest task, where a task had two folds: a forecast of a
+    /// schedule inside the fit's range, of a longer run, of the rest of a run and of a larger
+    /// model err differently, and each uses its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calibration_by_task: Vec<crate::interval::ErrorModel>,
     pub losscast_version: String,
 }
 
@@ -80,6 +93,10 @@ pub struct FitRecord {
 pub struct Domain {
     pub s1_max: f64,
     pub s2_max: f64,
+    /// The smallest S2 at a fit point (warmup makes it negative): with `s2_max`, how much
+    /// annealing the fit watched. Absent in records written before intervals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s2_min: Option<f64>,
     pub last_step_max: i64,
     /// Smallest and largest model size among the fit runs, when they carry one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -180,12 +180,29 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
     let opened = open_input(path, formats::SNIFF_BYTES)?;
     let format = formats::detect_file(path, &opened.head);
     let bytes = opened.read_all(path)?;
+    read_log_parsed(path, format, &bytes, opts)
+}
+
+/// [`read_log`] of bytes already read from the file at `path` (named in messages and used to
+/// recognise the format): `watch` reads a growing log itself and hands over only its complete
+/// records.
+pub fn read_log_bytes(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<RunLog> {
+    let head = &bytes[..bytes.len().min(formats::SNIFF_BYTES)];
+    read_log_parsed(path, formats::detect_file(path, head), bytes, opts)
+}
+
+fn read_log_parsed(
+    path: &Path,
+    format: Option<formats::Format>,
+    bytes: &[u8],
+    opts: &ReadOptions,
+) -> Result<RunLog> {
     match format {
         None | Some(formats::Format::Csv) => {}
-        Some(_) => return read_series_log(path, formats::from_bytes(path, &bytes)?, opts),
+        Some(_) => return read_series_log(path, formats::from_bytes(path, bytes)?, opts),
     }
-    let sha256 = sha256_hex(&bytes);
-    let text = csv_text::CsvText::new(path, &bytes)?;
+    let sha256 = sha256_hex(bytes);
+    let text = csv_text::CsvText::new(path, bytes)?;
     let raw = text.frame()?;
     let header = header_of(&raw);
 

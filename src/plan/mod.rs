@@ -31,6 +31,100 @@ pub struct Candidate {
     /// S1 and S2 at the last step, with the law's conventions.
     pub s1: f64,
     pub s2: f64,
+    /// The forecast interval of the final loss, when the fit carries a calibration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lo: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hi: Option<f64>,
+    /// Share of parameter draws (the fit's Laplace approximation) in which this candidate ends
+    /// lower than the top-ranked one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_beats_best: Option<f64>,
+    /// The draws cannot tell it from the top-ranked one: it beats it in at least
+    /// [`INDISTINCT`] of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indistinct: Option<bool>,
+}
+
+/// A candidate that beats the top-ranked one in this share of draws or more cannot be told
+/// apart from it (a one-sided 5 % test).
+pub const INDISTINCT: f64 = 0.05;
+
+/// Parameter draws `plan` compares candidates on.
+pub const DRAWS: usize = 1000;
+
+/// Intervals and probabilities for ranked candidates: each final loss's interval from the
+/// fit's calibration, and, over [`DRAWS`] seeded parameter draws, how often each candidate
+/// ends below the top-ranked one. The law's own error is not in the probabilities: a schedule
+/// law misjudges similar schedules alike, so it moves candidates together, and the draws
+/// compare what the fit does not pin down.
+pub fn add_uncertainty(
+    law: &dyn Law,
+    params: &[f64],
+    ranked: &mut [Candidate],
+    intervals: &crate::interval::Source,
+    model_size: Option<f64>,
+    seed: u64,
+) -> Result<()> {
+    let lrs: Vec<Vec<f64>> = ranked
+        .iter()
+        .map(|c| {
+            let sched = schedule::parse(&c.spec, Path::new(""))?;
+            Ok(sched.lr_array(sched.total_steps() as usize + 1))
+        })
+        .collect::<Result<_>>()?;
+    let features: Vec<crate::law::Features> = lrs
+        .iter()
+        .map(|lr| {
+            law.features(&Curve {
+                lr,
+                steps: &[lr.len() as i64 - 1],
+                params: model_size,
+                end: None,
+            })
+        })
+        .collect::<Result<_>>()?;
+    for ((c, lr), f) in ranked.iter_mut().zip(&lrs).zip(&features) {
+        let at = intervals.distances(law, lr, &[lr.len() as i64 - 1], model_size);
+        let b = intervals.bands(law, params, f, &at)[0];
+        (c.lo, c.hi) = (Some(b.lo), Some(b.hi));
+    }
+    let valid = |p: &[f64]| crate::law::check_params(law, p).is_ok();
+    let Some(draws) =
+        crate::interval::parameter_draws(intervals.laplace, params, DRAWS, seed, &valid)
+    else {
+        return Ok(());
+    };
+    let finals: Vec<Vec<f64>> = draws
+        .par_iter()
+        .map(|p| {
+            features
+                .iter()
+                .map(|f| {
+                    let mut out = [0.0];
+                    law.predict(p, f, &mut out);
+                    out[0]
+                })
+                .collect()
+        })
+        .collect();
+    let usable: Vec<&Vec<f64>> = finals
+        .iter()
+        .filter(|v| v.iter().all(|x| x.is_finite()))
+        .collect();
+    if usable.is_empty() {
+        return Ok(());
+    }
+    for (i, c) in ranked.iter_mut().enumerate() {
+        let p = if i == 0 {
+            0.5
+        } else {
+            usable.iter().filter(|v| v[i] < v[0]).count() as f64 / usable.len() as f64
+        };
+        c.p_beats_best = Some(p);
+        c.indistinct = Some(i == 0 || p >= INDISTINCT);
+    }
+    Ok(())
 }
 
 /// The final-step loss of a per-step LR array, and its S1, S2.
@@ -105,6 +199,10 @@ pub fn rank(
                 reasons,
                 s1,
                 s2,
+                lo: None,
+                hi: None,
+                p_beats_best: None,
+                indistinct: None,
             })
         })
         .collect::<Result<_>>()?;
@@ -197,6 +295,7 @@ pub fn predicted_curve(
 
 /// The plan figure: the `top` best candidates and, if given, a free-form schedule (its LR array,
 /// predicted final loss and whether it extrapolates).
+#[allow(clippy::too_many_arguments)]
 pub fn figure(
     law: &dyn Law,
     params: &[f64],
@@ -205,24 +304,57 @@ pub fn figure(
     model_size: Option<f64>,
     top: usize,
     free: Option<(&[f64], f64, bool)>,
+    intervals: Option<&crate::interval::Source>,
 ) -> Result<crate::plot::plan::PlanPlot> {
     use crate::plot::plan::{PlanCurve, PlanPlot};
     let from = frame.warmup.max(frame.total / 50) as usize;
     let mut curves = Vec::new();
+    // The band of one curve, at the curve's own steps.
+    let band = |lr: &[f64], loss: &[(f64, f64)]| -> Result<Option<Vec<(f64, f64, f64)>>> {
+        let Some(iv) = intervals else {
+            return Ok(None);
+        };
+        let steps: Vec<i64> = loss.iter().map(|p| p.0 as i64).collect();
+        let f = law.features(&Curve {
+            lr,
+            steps: &steps,
+            params: model_size,
+            end: None,
+        })?;
+        let at = iv.distances(law, lr, &steps, model_size);
+        let b = iv.bands(law, params, &f, &at);
+        Ok(Some(
+            steps
+                .iter()
+                .zip(b)
+                .map(|(&s, b)| (s as f64, b.lo, b.hi))
+                .collect(),
+        ))
+    };
     for c in ranked.iter().take(top) {
         let sched = schedule::parse(&c.spec, Path::new(""))?;
         let lr = sched.lr_array(frame.total as usize + 1);
+        let loss = predicted_curve(law, params, &lr, model_size, from, 400)?;
+        let p = c
+            .p_beats_best
+            .filter(|_| !std::ptr::eq(c, &ranked[0]))
+            .map_or(String::new(), |p| {
+                format!("  P(beats #1) {:.0} %", 100.0 * p)
+            });
         curves.push(PlanCurve {
-            label: format!("{:.4}  {}", c.final_loss_pred, short_spec(&c.spec)),
-            loss: predicted_curve(law, params, &lr, model_size, from, 400)?,
+            label: format!("{:.4}  {}{p}", c.final_loss_pred, short_spec(&c.spec)),
+            band: band(&lr, &loss)?,
+            loss,
             lr,
             extrapolation: c.extrapolation == Some(true),
         });
     }
     if let Some((lr, loss, extrapolation)) = free {
+        let curve = predicted_curve(law, params, lr, model_size, from, 400)?;
         curves.push(PlanCurve {
             label: format!("{loss:.4}  free-form"),
-            loss: predicted_curve(law, params, lr, model_size, from, 400)?,
+            band: band(lr, &curve)?,
+            loss: curve,
             lr: lr.to_vec(),
             extrapolation,
         });
@@ -230,11 +362,15 @@ pub fn figure(
     let size = model_size.map_or(String::new(), |n| format!(", N = {n:.3e}"));
     Ok(PlanPlot {
         title: format!(
-            "{} plan: {} steps, peak {:e}, warmup {}{size} (dashed: extrapolation)",
+            "{} plan: {} steps, peak {:e}, warmup {}{size} (dashed: extrapolation{})",
             law.name(),
             frame.total,
             frame.peak,
-            frame.warmup
+            frame.warmup,
+            intervals.map_or(String::new(), |iv| format!(
+                "; bands: {:.0} % intervals",
+                100.0 * iv.level
+            ))
         ),
         curves,
     })

@@ -83,6 +83,8 @@ struct Forecast {
     run: usize,
     predicted: Vec<(f64, f64)>,
     residuals: Vec<(f64, f64)>,
+    /// (step, lo, hi) of the forecast interval, for forecasts of test runs.
+    band: Option<Vec<(f64, f64, f64)>>,
 }
 
 /// What a plot shows; built from models and runs.
@@ -162,6 +164,7 @@ impl FitPlot {
                         .map(|(&s, (&y, &p))| (s as f64, y - p))
                         .collect(),
                     predicted: dense.iter().map(|&s| s as f64).zip(pred_dense).collect(),
+                    band: None,
                 });
             }
             let stride = (run.lr.len() / 600).max(1);
@@ -212,6 +215,46 @@ impl FitPlot {
         } else {
             PALETTE[f.model % PALETTE.len()]
         }
+    }
+
+    /// Bands around the forecasts of the test runs (a single model's plot), from the fit's
+    /// calibrated intervals, at the forecast curve's own steps.
+    pub fn add_bands(
+        &mut self,
+        law: &dyn Law,
+        params: &[f64],
+        runs: &[Run],
+        intervals: &crate::interval::Source,
+    ) -> Result<()> {
+        for f in &mut self.forecasts {
+            let run = &runs[f.run];
+            if run.role != Role::Test {
+                continue;
+            }
+            let steps: Vec<i64> = f.predicted.iter().map(|p| p.0 as i64).collect();
+            let feats = law
+                .features(&Curve {
+                    lr: &run.lr,
+                    steps: &steps,
+                    params: run.params,
+                    end: run.end,
+                })
+                .map_err(|e| Error::input(format!("run '{}': {e}", run.name)))?;
+            let at = intervals.distances(law, &run.lr, &steps, run.params);
+            let b = intervals.bands(law, params, &feats, &at);
+            f.band = Some(
+                steps
+                    .iter()
+                    .zip(b)
+                    .map(|(&s, b)| (s as f64, b.lo, b.hi))
+                    .collect(),
+            );
+        }
+        self.title.push_str(&format!(
+            " (bands: {:.0} % intervals)",
+            100.0 * intervals.level
+        ));
+        Ok(())
     }
 
     /// Draw to `path`; the extension (`.png` or `.svg`) picks the format.
@@ -285,6 +328,22 @@ impl Figure for FitPlot {
                         });
                     }
                 }
+            }
+        }
+        // Bands under the curves, clipped to the axis so a wide early band does not flatten it.
+        for f in &self.forecasts {
+            if let Some(band) = &f.band {
+                let clip = |v: f64| v.clamp(y_lo, y_hi);
+                let mut outline: Vec<(f64, f64)> =
+                    band.iter().map(|&(x, _, hi)| (x, clip(hi))).collect();
+                outline.extend(band.iter().rev().map(|&(x, lo, _)| (x, clip(lo))));
+                let color = self.forecast_color(f);
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        outline,
+                        color.mix(0.15).filled(),
+                    )))
+                    .map_err(err)?;
             }
         }
         let mut law_labelled = vec![false; self.models.len()];
@@ -597,6 +656,19 @@ pub(crate) fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 /// Convenience: build and save in one call.
 pub fn plot_fit(law: &dyn Law, params: &[f64], runs: &[Run], path: &Path) -> Result<()> {
     FitPlot::new(law, params, runs)?.save(path)
+}
+
+/// [`plot_fit`] with the test runs' forecasts banded by the fit's intervals.
+pub fn plot_fit_with_bands(
+    law: &dyn Law,
+    params: &[f64],
+    runs: &[Run],
+    intervals: &crate::interval::Source,
+    path: &Path,
+) -> Result<()> {
+    let mut p = FitPlot::new(law, params, runs)?;
+    p.add_bands(law, params, runs, intervals)?;
+    p.save(path)
 }
 
 /// Several fitted laws over the same runs, one colour per law.

@@ -13,6 +13,8 @@ pub struct PlanCurve {
     /// LR at every step (drawn thinned).
     pub lr: Vec<f64>,
     pub extrapolation: bool,
+    /// (step, lo, hi) of the forecast interval, drawn as a translucent band.
+    pub band: Option<Vec<(f64, f64, f64)>>,
 }
 
 pub struct PlanPlot {
@@ -38,8 +40,25 @@ impl Figure for PlanPlot {
             .iter()
             .filter_map(|c| c.loss.first().map(|p| p.0))
             .fold(x_max, f64::min);
+        // The axis follows the curves; bands are clipped to it rather than squashing the curves
+        // when an early, far-from-the-fit band is wide.
         let (y_lo, y_hi) = range(self.curves.iter().flat_map(|c| c.loss.iter().map(|p| p.1)));
         let mut chart = step_panel(&top, (x_min, x_max), (y_lo, y_hi), "predicted loss")?;
+        for (i, c) in self.curves.iter().enumerate() {
+            let color = PALETTE[i % PALETTE.len()];
+            if let Some(band) = &c.band {
+                let clip = |v: f64| v.clamp(y_lo, y_hi);
+                let mut outline: Vec<(f64, f64)> =
+                    band.iter().map(|&(x, _, hi)| (x, clip(hi))).collect();
+                outline.extend(band.iter().rev().map(|&(x, lo, _)| (x, clip(lo))));
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        outline,
+                        color.mix(0.15).filled(),
+                    )))
+                    .map_err(err)?;
+            }
+        }
         for (i, c) in self.curves.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             let style = color.stroke_width(2);

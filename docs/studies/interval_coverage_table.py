@@ -1,0 +1,16 @@
+"""The coverage table of `interval_coverage.sh`'s JSON outputs, as Markdown."""
+import json, os, sys
+
+d = sys.argv[1]
+print("| data | task | method | folds | points in | finals in | mean half-width |")
+print("|---|---|---|---|---|---|---|")
+for f in sorted(os.listdir(d)):
+    if not f.endswith(".json"):
+        continue
+    try:
+        b = json.load(open(os.path.join(d, f)))
+    except Exception:
+        continue
+    for c in b.get("calibration", []):
+        print(f"| {f[:-5]} | {c['task']} | {c['method']} | {c['folds']} | {c['point_coverage']:.0%} | "
+              f"{c['final_coverage']:.0%} | {c['mean_half_width']:.2%} |")
