@@ -137,7 +137,15 @@ pub fn fit_summary(rec: &FitRecord, names: &[&str]) -> String {
             let _ = writeln!(s, "collapse: {n}");
         }
     }
-    if let Some(c) = &rec.calibration {
+    if let Some(c) = rec.calibration.as_ref().filter(|c| c.folds == 0) {
+        let _ = writeln!(
+            s,
+            "intervals: the fit runs are too short to backtest; intervals use the open data's \
+             calibration of this law (90 % multiplier {}), which transfers unevenly between \
+             data sets: treat them as rough",
+            short(c.multiplier(0.9).unwrap_or(f64::NAN))
+        );
+    } else if let Some(c) = &rec.calibration {
         let tasks: Vec<&str> = c.tasks.iter().map(|t| t.name()).collect();
         let _ = writeln!(
             s,

@@ -251,6 +251,25 @@ fn open_data(law: &str) -> (f64, f64, [f64; 9]) {
 }
 
 impl ErrorModel {
+    /// The open data's calibration of schedule law `law`, for fit runs too short to backtest
+    /// (fewer than two folds even when cut at fractions of their span). It transfers unevenly
+    /// between data sets (`docs/studies/interval-design.md`), so it is used only where nothing
+    /// else is, and says so: `folds` is 0 and `floored` true.
+    pub fn open_data(law: &str) -> ErrorModel {
+        let (ratio, s2, q) = open_data(law);
+        ErrorModel {
+            distance: Distance::S1,
+            slope: ratio,
+            s2_slope: s2,
+            multipliers: LEVELS.iter().copied().zip(q).collect(),
+            points: 0,
+            finals: 0,
+            folds: 0,
+            tasks: Vec::new(),
+            floored: true,
+        }
+    }
+
     /// Never narrower than the open data's calibration of `law`: for a calibration whose own
     /// backtest could only cut a run short of where it is now (a single run, or one in
     /// progress), whose folds are easier than the forecast it is asked for.

@@ -12,5 +12,7 @@ for f in sorted(os.listdir(d)):
     except Exception:
         continue
     for c in b.get("calibration", []):
+        w = c["mean_half_width"]
+        width = "no interval" if w is None else f"{w:.2%}"
         print(f"| {f[:-5]} | {c['task']} | {c['method']} | {c['folds']} | {c['point_coverage']:.0%} | "
-              f"{c['final_coverage']:.0%} | {c['mean_half_width']:.2%} |")
+              f"{c['final_coverage']:.0%} | {width} |")

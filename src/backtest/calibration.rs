@@ -301,9 +301,9 @@ fn law_of(method: &str) -> &str {
 /// Calibrate intervals for a fit of `law_name` with `options` on the fit runs of `runs`: the
 /// tasks `fit --law auto` would pose on them, this one method, every fold pooled. A single run,
 /// or runs that offer fewer than two such folds, are cut at fractions of their logged span
-/// instead, and the result is floored by the open data's calibration, since
-/// those folds are easier than forecasting the rest of the run. `Ok(None)` when even that
-/// gives fewer than two folds.
+/// instead, and the result is floored by the open data's calibration, since those folds are
+/// easier than forecasting the rest of the run. When even that gives fewer than two folds, a
+/// schedule law gets the open data's calibration and a joint law `Ok(None)`.
 pub fn self_calibrate(
     runs: &[Run],
     law_name: &str,
@@ -321,7 +321,14 @@ pub fn self_calibrate(
     // of its steps would fit the warmup transient and forecast far worse than the full fit.
     let inner = fit_runs.len() == 1 || super::splits_for(&fit_runs, &tasks, false).0.len() < 2;
     if inner && super::splits_for(&fit_runs, &tasks, true).0.len() < 2 {
-        return Ok(None);
+        // Too short to backtest. A schedule law falls back on the open data's calibration;
+        // a size forecast from two sizes has nothing to go on, and gets no interval.
+        let schedule_law = fit_runs.iter().all(|r| r.params.is_none())
+            || !crate::law::build(law_name, options.law.clone())?.uses_model_size();
+        return Ok(schedule_law.then(|| Calibrated {
+            pooled: ErrorModel::open_data(law_of(law_name)),
+            by_task: Vec::new(),
+        }));
     }
     let plan = Plan {
         tasks: tasks.clone(),
