@@ -280,12 +280,23 @@ fn demo_runs_end_to_end() {
         "fits/demo-mpl400-annealing.json",
         "plots/demo-tissue2024-annealing.png",
         "plots/demo-mpl400-annealing.png",
-        "fits/demo-mpl400-multipower.json",
+        "fits/demo-mpl400-compare-multipower.json",
+        "fits/demo-mpl400-compare-annealing.json",
         "plots/demo-mpl400-compare.png",
         "plots/demo-backtest-schedule.png",
+        "plots/demo-plan.png",
     ] {
         assert!(dir.path().join(f).is_file(), "{f}");
     }
+    // Step 2's fit keeps its intervals (compare's fits do not overwrite it), so the forecast of
+    // step 3 and the plan of step 7 carry them.
+    let rec: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("fits/demo-mpl400-annealing.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(rec["calibration"]["multipliers"].is_array(), "{rec}");
+    assert!(out.contains("step,lr,loss_pred,lo,hi"), "{out}");
+    assert!(out.contains("P(beats 1)"), "{out}");
 }
 
 /// Bad input: a clear message naming the file (and line), exit code 2, and no output file left.

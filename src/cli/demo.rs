@@ -152,7 +152,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
     print!("{}", compare::table(&result));
     let mut fitted = Vec::new();
     for row in &result.rows {
-        let out = a.fits.join(format!("demo-mpl400-{}.json", row.law));
+        // Not demo-mpl400-annealing.json: that is step 2's fit, with its intervals, which the
+        // plan of step 7 reads.
+        let out = a.fits.join(format!("demo-mpl400-compare-{}.json", row.law));
         row.record.save(&out)?;
         println!("wrote {}", out.display());
         let law = row.record.build_law()?;
