@@ -294,3 +294,82 @@ fn free_form_under_the_multi_power_law_improves_on_the_best_family_member() {
     let gain = v["free"]["gain_over_best_family"].as_f64().unwrap();
     assert!(gain >= 0.0, "{}", v["free"]);
 }
+
+/// `plan`'s probabilities come from the fit's parameter uncertainty: a fit to the first third
+/// of one cosine run cannot tell close decay lengths apart (each beats the top one in a share
+/// of the draws, and is marked), while every candidate carries a final-loss interval around
+/// its forecast.
+#[test]
+fn candidates_a_short_fit_cannot_separate_are_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = data("mpl/csv_400/cosine_24000.csv");
+    losscast_ok(
+        d,
+        &[
+            "fit",
+            log.to_str().unwrap(),
+            "--schedule",
+            "cosine:peak=3e-4,end=3e-5,warmup=2160,total=24000",
+            "--max-step",
+            "8000",
+            "--law",
+            "annealing",
+            "--out",
+            "short.json",
+        ],
+    );
+    let j = losscast_json(
+        d,
+        &[
+            "plan",
+            "--fit",
+            "short.json",
+            "--total",
+            "24000",
+            "--peak",
+            "3e-4",
+            "--warmup",
+            "2160",
+            "--grid",
+            "wsd:decay_frac=0.1..0.3/0.05,shape=cosine",
+            "--json",
+        ],
+    );
+    let c = j["candidates"].as_array().unwrap();
+    assert_eq!(c.len(), 5);
+    assert_eq!(j["level"], 0.9);
+    for x in c {
+        let (lo, hi, f) = (
+            x["lo"].as_f64().unwrap(),
+            x["hi"].as_f64().unwrap(),
+            x["final_loss_pred"].as_f64().unwrap(),
+        );
+        assert!(lo < f && f < hi, "{x}");
+    }
+    let p: Vec<f64> = c[1..]
+        .iter()
+        .map(|x| x["p_beats_best"].as_f64().unwrap())
+        .collect();
+    assert!(p.iter().all(|&p| p > 0.0 && p < 0.5), "{p:?}");
+    assert!(c[1]["indistinct"].as_bool().unwrap(), "{}", c[1]);
+    // The same seed gives the same probabilities.
+    let again = losscast_json(
+        d,
+        &[
+            "plan",
+            "--fit",
+            "short.json",
+            "--total",
+            "24000",
+            "--peak",
+            "3e-4",
+            "--warmup",
+            "2160",
+            "--grid",
+            "wsd:decay_frac=0.1..0.3/0.05,shape=cosine",
+            "--json",
+        ],
+    );
+    assert_eq!(again["candidates"], j["candidates"]);
+}

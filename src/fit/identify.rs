@@ -292,4 +292,48 @@ mod tests {
             );
         }
     }
+
+    /// With residuals that alternate in sign (no positive autocorrelation) the Laplace
+    /// covariance is the inverse of the precision the standard errors come from; a smooth
+    /// misfit (runs of one sign) widens it, and the misfit/noise split follows the residuals.
+    #[test]
+    fn the_laplace_covariance_agrees_with_the_standard_errors_and_widens_for_smooth_misfit() {
+        let law = build("annealing", LawOptions::default()).unwrap();
+        let s1: Vec<f64> = (1..=200).map(|i| 0.01 * i as f64).collect();
+        let s2: Vec<f64> = s1.iter().map(|x| (x - 1.0).max(0.0) * 0.3).collect();
+        let ln_s1: Vec<f64> = s1.iter().map(|x| x.ln()).collect();
+        let features = Features {
+            columns: vec![s1.clone(), s2, ln_s1],
+            aux: vec![],
+        };
+        let params = [2.5, 0.5, 0.5, 0.4];
+        let mut clean = vec![0.0; s1.len()];
+        law.predict(&params, &features, &mut clean);
+        let with = |f: &dyn Fn(usize) -> f64| -> Vec<f64> {
+            clean
+                .iter()
+                .enumerate()
+                .map(|(i, y)| y * (1.0 + f(i)))
+                .collect()
+        };
+        let alternating = with(&|i| if i % 2 == 0 { 1e-3 } else { -1e-3 });
+        let at = [Predicted::new(law.as_ref(), &params, &features)];
+        let rel = relative_standard_errors(&params, &at, &[alternating.as_slice()], &[]);
+        let l = laplace(&params, &at, &[alternating.as_slice()], &[]).unwrap();
+        for j in 0..4 {
+            let sd = l.covariance[j][j].sqrt() / params[j];
+            assert!(
+                (sd - rel[j]).abs() <= 1e-6 * rel[j],
+                "{j}: {sd} vs {}",
+                rel[j]
+            );
+        }
+        // Alternating residuals average out in blocks: noise, not misfit.
+        assert!(l.noise_sd > 5.0 * l.residual_sd, "{l:?}");
+        // The same size of residual as a slow wave: misfit, and wider parameters.
+        let wave = with(&|i| 1e-3 * (i as f64 / 30.0).sin());
+        let w = laplace(&params, &at, &[wave.as_slice()], &[]).unwrap();
+        assert!(w.residual_sd > 5.0 * w.noise_sd, "{w:?}");
+        assert!(w.covariance[0][0] > 4.0 * l.covariance[0][0]);
+    }
 }
