@@ -82,7 +82,6 @@ fn distance_kind(tasks: &[Task]) -> Distance {
 /// The check for every task and method with two or more scored folds; the fold-out intervals
 /// are written into the folds' residuals.
 pub fn check(tasks: &[Task], methods: &[String], folds: &mut [FoldScore]) -> Vec<Calibration> {
-    let mut out = Vec::new();
     for &task in tasks {
         for method in methods {
             let mine: Vec<usize> = (0..folds.len())
@@ -98,8 +97,6 @@ pub fn check(tasks: &[Task], methods: &[String], folds: &mut [FoldScore]) -> Vec
                 .iter()
                 .map(|&i| scored(task, &folds[i].residuals))
                 .collect();
-            let (mut inside, mut n, mut width) = (0usize, 0usize, 0.0);
-            let (mut finals_inside, mut finals) = (0usize, 0usize);
             for (h, &fi) in mine.iter().enumerate() {
                 let others: Vec<Scored> = points
                     .iter()
@@ -134,33 +131,12 @@ pub fn check(tasks: &[Task], methods: &[String], folds: &mut [FoldScore]) -> Vec
                         p.noise_sd,
                         at,
                     );
-                    let hit = b.lo <= r.observed && r.observed <= b.hi;
                     (r.lo, r.hi) = (Some(b.lo), Some(b.hi));
-                    inside += usize::from(hit);
-                    n += 1;
-                    width += (b.hi / r.predicted).ln();
-                    if p.is_final {
-                        finals += 1;
-                        finals_inside += usize::from(hit);
-                    }
                 }
             }
-            if n == 0 || finals == 0 {
-                continue;
-            }
-            out.push(Calibration {
-                task,
-                method: method.clone(),
-                folds: mine.len(),
-                level: DEFAULT_LEVEL,
-                point_coverage: inside as f64 / n as f64,
-                final_coverage: finals_inside as f64 / finals as f64,
-                mean_half_width: width / n as f64,
-                nested: false,
-            });
         }
     }
-    out
+    tally(tasks, methods, folds, false)
 }
 
 /// Draw a fold's intervals as `fit` would have: calibrated by a backtest of the fold's fit runs
@@ -204,10 +180,20 @@ pub fn nest(fold: &mut FoldScore, split: &super::Split, method: &Method) {
     }
 }
 
-/// Coverage of the intervals already drawn on the folds' residuals (by [`nest`]), per task and
-/// method. Points without an interval count as not covered: a forecast with no interval does
-/// not hold one.
+/// Coverage of the intervals [`nest`] drew on the folds' residuals, per task and method.
 pub fn coverage(tasks: &[Task], methods: &[String], folds: &[FoldScore]) -> Vec<Calibration> {
+    tally(tasks, methods, folds, true)
+}
+
+/// Coverage of the intervals drawn on the folds' residuals, per task and method (fold-out
+/// checks need two folds). Points without an interval count as not covered: a forecast with
+/// no interval does not hold one.
+fn tally(
+    tasks: &[Task],
+    methods: &[String],
+    folds: &[FoldScore],
+    nested: bool,
+) -> Vec<Calibration> {
     let mut out = Vec::new();
     for &task in tasks {
         for method in methods {
@@ -215,6 +201,9 @@ pub fn coverage(tasks: &[Task], methods: &[String], folds: &[FoldScore]) -> Vec<
                 .iter()
                 .filter(|f| f.task == task && &f.method == method && !f.residuals.is_empty())
                 .collect();
+            if mine.len() < if nested { 1 } else { 2 } {
+                continue;
+            }
             let (mut inside, mut n, mut width, mut banded) = (0usize, 0usize, 0.0, 0usize);
             let (mut finals_inside, mut finals) = (0usize, 0usize);
             for f in &mine {
@@ -254,7 +243,7 @@ pub fn coverage(tasks: &[Task], methods: &[String], folds: &[FoldScore]) -> Vec<
                 } else {
                     f64::NAN
                 },
-                nested: true,
+                nested,
             });
         }
     }
