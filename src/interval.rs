@@ -555,12 +555,10 @@ pub fn model_for_point<'m>(
     by_task: &'m [ErrorModel],
     at: Beyond,
 ) -> &'m ErrorModel {
-    let order: &[Task] = match pooled.distance {
-        Distance::Size => &[Task::Size],
-        // Beyond the fit without a horizon model: cut runs forecast beyond their cut, the
-        // nearest measurement of error beyond the fit a backtest has.
-        Distance::S1 if at.ratio > 1.0 => &[Task::Horizon, Task::Truncate, Task::Schedule],
-        Distance::S1 => &[Task::Schedule, Task::Horizon],
+    let order = match pooled.distance {
+        Distance::Size => [Task::Size, Task::Size],
+        Distance::S1 if at.ratio > 1.0 => [Task::Horizon, Task::Schedule],
+        Distance::S1 => [Task::Schedule, Task::Horizon],
     };
     // A new run's forecast is closer to the other new-run task than to the pooled model,
     // which truncated runs' far larger errors dominate.
