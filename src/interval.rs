@@ -144,11 +144,21 @@ pub fn sigma(param_sd: f64, residual_sd: f64, noise_sd: f64, slopes: Slopes, at:
 /// The split-conformal quantile: the ⌈(n+1)·level⌉-th smallest score (the largest when n is
 /// too small for the level, which is then not attainable and is flagged by the caller).
 pub fn conformal_quantile(scores: &[f64], level: f64) -> Option<f64> {
+    quantile_of_sorted(&sorted_finite(scores), level)
+}
+
+/// The finite scores, sorted: what [`quantile_of_sorted`] reads, sorted once for every level.
+fn sorted_finite(scores: &[f64]) -> Vec<f64> {
     let mut s: Vec<f64> = scores.iter().copied().filter(|v| v.is_finite()).collect();
+    s.sort_by(f64::total_cmp);
+    s
+}
+
+/// [`conformal_quantile`] of scores already sorted by [`sorted_finite`].
+fn quantile_of_sorted(s: &[f64], level: f64) -> Option<f64> {
     if s.is_empty() {
         return None;
     }
-    s.sort_by(f64::total_cmp);
     let rank = ((s.len() + 1) as f64 * level).ceil() as usize;
     Some(s[rank.clamp(1, s.len()) - 1])
 }
@@ -183,13 +193,13 @@ fn scores(points: &[Scored], slopes: Slopes, finals_only: bool) -> Vec<f64> {
 /// Multipliers at every level in [`LEVELS`] for one slope: the larger of the quantile over all
 /// points and over the final points.
 fn multipliers(points: &[Scored], slopes: Slopes) -> Option<Vec<(f64, f64)>> {
-    let all = scores(points, slopes, false);
-    let finals = scores(points, slopes, true);
+    let all = sorted_finite(&scores(points, slopes, false));
+    let finals = sorted_finite(&scores(points, slopes, true));
     LEVELS
         .iter()
         .map(|&l| {
-            let q = conformal_quantile(&all, l)?;
-            let qf = conformal_quantile(&finals, l).unwrap_or(q);
+            let q = quantile_of_sorted(&all, l)?;
+            let qf = quantile_of_sorted(&finals, l).unwrap_or(q);
             Some((l, q.max(qf)))
         })
         .collect()

@@ -47,26 +47,43 @@ fn distance_of(task: Task, r: &Residual) -> f64 {
     }
 }
 
+/// Whether each residual is its run's last held-out point. Linear in the residuals: a
+/// held-out tail of a per-step log has tens of thousands of points.
+fn final_flags(residuals: &[Residual]) -> Vec<bool> {
+    let mut last: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for r in residuals {
+        let l = last.entry(r.run.as_str()).or_insert(r.step);
+        *l = (*l).max(r.step);
+    }
+    residuals
+        .iter()
+        .map(|r| last[r.run.as_str()] == r.step)
+        .collect()
+}
+
+/// The misfit scale of a residual's fit, floored where the fit had none.
+fn residual_sd(r: &Residual) -> f64 {
+    if r.residual_sd.is_finite() {
+        r.residual_sd
+    } else {
+        crate::fit::identify::RESIDUAL_FLOOR
+    }
+}
+
 /// A fold's residuals as the calibration scores them, each run's last point marked final.
 fn scored(task: Task, residuals: &[Residual]) -> Vec<Scored> {
     residuals
         .iter()
-        .filter(|r| r.observed > 0.0 && r.predicted > 0.0)
-        .map(|r| Scored {
+        .zip(final_flags(residuals))
+        .filter(|(r, _)| r.observed > 0.0 && r.predicted > 0.0)
+        .map(|(r, is_final)| Scored {
             log_err: (r.observed / r.predicted).ln(),
             param_sd: r.param_sd,
-            residual_sd: if r.residual_sd.is_finite() {
-                r.residual_sd
-            } else {
-                crate::fit::identify::RESIDUAL_FLOOR
-            },
+            residual_sd: residual_sd(r),
             noise_sd: r.noise_sd,
             distance: distance_of(task, r),
             s2_excess: if task == Task::Size { 0.0 } else { r.s2_excess },
-            is_final: residuals
-                .iter()
-                .filter(|o| o.run == r.run)
-                .all(|o| o.step <= r.step),
+            is_final,
         })
         .collect()
 }
@@ -170,12 +187,14 @@ pub fn nest(fold: &mut FoldScore, split: &super::Split, method: &Method) {
             },
         };
         let model = cal.for_point(fold.task == Task::Truncate, at);
-        let sd = if r.residual_sd.is_finite() {
-            r.residual_sd
-        } else {
-            crate::fit::identify::RESIDUAL_FLOOR
-        };
-        let b = model.band(DEFAULT_LEVEL, r.predicted, r.param_sd, sd, r.noise_sd, at);
+        let b = model.band(
+            DEFAULT_LEVEL,
+            r.predicted,
+            r.param_sd,
+            residual_sd(r),
+            r.noise_sd,
+            at,
+        );
         (r.lo, r.hi) = (Some(b.lo), Some(b.hi));
     }
 }
@@ -207,7 +226,7 @@ fn tally(
             let (mut inside, mut n, mut width, mut banded) = (0usize, 0usize, 0.0, 0usize);
             let (mut finals_inside, mut finals) = (0usize, 0usize);
             for f in &mine {
-                for r in &f.residuals {
+                for (r, is_final) in f.residuals.iter().zip(final_flags(&f.residuals)) {
                     let hit = match (r.lo, r.hi) {
                         (Some(lo), Some(hi)) => {
                             banded += 1;
@@ -218,11 +237,7 @@ fn tally(
                     };
                     inside += usize::from(hit);
                     n += 1;
-                    if f.residuals
-                        .iter()
-                        .filter(|o| o.run == r.run)
-                        .all(|o| o.step <= r.step)
-                    {
+                    if is_final {
                         finals += 1;
                         finals_inside += usize::from(hit);
                     }
