@@ -31,3 +31,6 @@ pub mod size_table;
 pub mod watch;
 
 pub use error::{Error, Result};
+
+/// This build's version, as fit records cite it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -11,7 +11,7 @@ use crate::fit::{self, FitOptions};
 use crate::law::{self, LawOptions};
 use crate::manifest::Role;
 use crate::output::{self, Kind, Output};
-use crate::runs::{self, Run};
+use crate::runs::Run;
 use std::path::PathBuf;
 
 pub(super) fn fit_auto(a: &FitArgs, given: Given) -> Result<()> {
@@ -52,7 +52,10 @@ pub(super) fn fit_auto(a: &FitArgs, given: Given) -> Result<()> {
         .into_iter()
         .filter(|s| s.role == Role::Fit)
         .collect();
-    let runs: Vec<Run> = specs.iter().map(runs::load).collect::<Result<_>>()?;
+    let runs: Vec<Run> = specs
+        .iter()
+        .map(super::embedded::load_run)
+        .collect::<Result<_>>()?;
     print_run_warnings(&runs);
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
@@ -81,14 +84,14 @@ pub(super) fn fit_auto(a: &FitArgs, given: Given) -> Result<()> {
     }
     record.save(&out)?;
     if a.json {
-        println!("{}", to_json(&record)?);
+        outln!("{}", to_json(&record)?);
     } else {
-        print!("{}", report::table(&table));
-        println!("--law auto chose {}\n", method.name);
+        out!("{}", report::table(&table));
+        outln!("--law auto chose {}\n", method.name);
         // The law as fitted: one that learned from the fit runs (collapse) names its own.
         let fitted = record.build_law()?;
-        print!("{}", cli_format::fit_summary(&record, fitted.param_names()));
+        out!("{}", cli_format::fit_summary(&record, fitted.param_names()));
     }
-    eprintln!("wrote {}", out.display());
+    errln!("wrote {}", out.display());
     Ok(())
 }

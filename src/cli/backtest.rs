@@ -5,10 +5,10 @@ use super::{to_json, write_outputs};
 use crate::backtest::{self, report, Method, Plan, Task};
 use crate::error::{Error, Result};
 use crate::law::LawOptions;
-use crate::manifest::{self, RunSpec};
+use crate::manifest::RunSpec;
 use crate::output::{self, Kind, Output};
 use crate::plot;
-use crate::runs::{self, Run};
+use crate::runs::Run;
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -84,7 +84,7 @@ pub fn run(a: BacktestArgs) -> Result<()> {
     if let Some(dup) = a.laws.iter().find(|l| !seen.insert(l.trim())) {
         return Err(Error::input(format!("--laws names {dup} twice")));
     }
-    let specs = manifest::load(&a.manifest)?;
+    let specs = super::embedded::manifest_specs(&a.manifest)?;
     let stem = a
         .manifest
         .file_stem()
@@ -113,7 +113,10 @@ pub fn run(a: BacktestArgs) -> Result<()> {
         outs.push(Output::new("--residuals", p, Kind::Text));
     }
     output::check(&outs, &inputs)?;
-    let runs: Vec<Run> = specs.iter().map(runs::load).collect::<Result<_>>()?;
+    let runs: Vec<Run> = specs
+        .iter()
+        .map(super::embedded::load_run)
+        .collect::<Result<_>>()?;
     print_run_warnings(&runs);
     let law_options = LawOptions {
         lambda: a.lambda,
@@ -190,9 +193,9 @@ pub fn run(a: BacktestArgs) -> Result<()> {
         write_outputs(&files)?;
     }
     if a.json {
-        println!("{}", to_json(&result)?);
+        outln!("{}", to_json(&result)?);
     } else {
-        print!("{}", report::table(&result));
+        out!("{}", report::table(&result));
     }
     Ok(())
 }

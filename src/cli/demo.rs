@@ -79,7 +79,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         }
     }
 
-    println!("== 1. Tissue et al. reference points, warmup counted at peak (laws.md §1)");
+    outln!("== 1. Tissue et al. reference points, warmup counted at peak (laws.md §1)");
     let law = law::build(
         "annealing",
         LawOptions {
@@ -95,14 +95,14 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let rec = fit::fit(law.as_ref(), &tissue, &options)?;
     let out = a.fits.join("demo-tissue2024-annealing.json");
     rec.save(&out)?;
-    print!("{}", cli_format::fit_summary(&rec, law.param_names()));
-    println!("wrote {}", out.display());
+    out!("{}", cli_format::fit_summary(&rec, law.param_names()));
+    outln!("wrote {}", out.display());
     let params = rec.param_vector(law.as_ref())?;
     let png = a.plots.join("demo-tissue2024-annealing.png");
     plot::plot_fit(law.as_ref(), &params, &tissue, &png)?;
-    println!("wrote {}\n", png.display());
+    outln!("wrote {}\n", png.display());
 
-    println!("== 2. Multi-Power-Law 400M runs: fit on 3 schedules, forecast 6 others (laws.md §2)");
+    outln!("== 2. Multi-Power-Law 400M runs: fit on 3 schedules, forecast 6 others (laws.md §2)");
     let law = law::build("annealing", LawOptions::default())?;
     let mpl = load(&data.join("mpl400.toml"))?;
     let options = FitOptions {
@@ -118,12 +118,12 @@ pub fn run(a: DemoArgs) -> Result<()> {
     }
     let out = a.fits.join("demo-mpl400-annealing.json");
     rec.save(&out)?;
-    print!("{}", cli_format::fit_summary(&rec, law.param_names()));
-    println!("wrote {}", out.display());
+    out!("{}", cli_format::fit_summary(&rec, law.param_names()));
+    outln!("wrote {}", out.display());
     let params = rec.param_vector(law.as_ref())?;
     let (per_run, fit_mean, test_mean) = fit::evaluate(law.as_ref(), &params, &mpl)?;
-    println!("\nheld-out evaluation:");
-    print!(
+    outln!("\nheld-out evaluation:");
+    out!(
         "{}",
         cli_format::metrics_table(&per_run, fit_mean.as_ref(), test_mean.as_ref())
     );
@@ -132,31 +132,31 @@ pub fn run(a: DemoArgs) -> Result<()> {
         Some(iv) => plot::plot_fit_with_bands(law.as_ref(), &params, &mpl, &iv, &png)?,
         None => plot::plot_fit(law.as_ref(), &params, &mpl, &png)?,
     }
-    println!("wrote {}", png.display());
+    outln!("wrote {}", png.display());
 
     let spec = "wsd:peak=3e-4,end=3e-5,warmup=2160,total=72000,decay_start=64800,shape=sqrt";
-    println!("\n== 3. Forecast of a run not trained: {spec}");
+    outln!("\n== 3. Forecast of a run not trained: {spec}");
     let sched = schedule::parse(spec, Path::new(""))?;
     let steps = predict::parse_steps("8000:72000:8000")?;
     let iv = crate::interval::Source::of(&rec, crate::interval::DEFAULT_LEVEL);
     let preds =
         predict::predict_with_intervals(law.as_ref(), &params, &sched, &steps, None, iv.as_ref())?;
-    print!("{}", predict::to_csv(&preds));
+    out!("{}", predict::to_csv(&preds));
 
-    println!(
+    outln!(
         "\n== 4. Which law forecasts these runs best? annealing vs Multi-Power Law (laws.md §2)"
     );
     let laws = ["annealing".to_string(), "multipower".to_string()];
     // The papers' recipe (every point once), so the table matches laws.md §2.
     let result = compare::compare(&laws, &mpl, &LawOptions::default(), Some("points"), false)?;
-    print!("{}", compare::table(&result));
+    out!("{}", compare::table(&result));
     let mut fitted = Vec::new();
     for row in &result.rows {
         // Not demo-mpl400-annealing.json: that is step 2's fit, with its intervals, which the
         // plan of step 7 reads.
         let out = a.fits.join(format!("demo-mpl400-compare-{}.json", row.law));
         row.record.save(&out)?;
-        println!("wrote {}", out.display());
+        outln!("wrote {}", out.display());
         let law = row.record.build_law()?;
         let params = row.record.param_vector(law.as_ref())?;
         fitted.push((law, params));
@@ -164,11 +164,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let models = plot::Model::from_laws(&fitted);
     let png = a.plots.join("demo-mpl400-compare.png");
     plot::plot_models(&models, &mpl, &png)?;
-    println!("wrote {}", png.display());
+    outln!("wrote {}", png.display());
 
-    println!(
-        "\n== 5. Compute-optimal scaling from IsoFLOP sweeps (Porian et al. 2024, tuned setup)"
-    );
+    outln!("\n== 5. Compute-optimal scaling from IsoFLOP sweeps (Porian et al. 2024, tuned setup)");
     let columns = TableColumns {
         c: Some("flops".into()),
         rows_where:
@@ -189,7 +187,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         ("cubic", &rec.result.cubic),
     ] {
         if let Some(sc) = sc {
-            println!(
+            outln!(
                 "{shape:<9} N_opt ∝ C^{:.3}, D_opt ∝ C^{:.3} over {} budgets (paper: N_opt ∝ C^0.497)",
                 sc.n_opt.exponent, sc.d_opt.exponent, sc.n_opt.budgets
             );
@@ -197,7 +195,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     }
     let out = a.fits.join("demo-isoflop.json");
     rec.save(&out)?;
-    println!("wrote {}", out.display());
+    outln!("wrote {}", out.display());
     let png = a.plots.join("demo-isoflop.png");
     plot::save_figure(
         &plot::isoflop::IsoflopPlot {
@@ -206,9 +204,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
         },
         &png,
     )?;
-    println!("wrote {}", png.display());
+    outln!("wrote {}", png.display());
 
-    println!(
+    outln!(
         "\n== 6. A larger model's curves from smaller ones: joint-additive fitted on the 25M and \
          100M runs forecasts all nine 400M curves (laws.md §4). Two sizes cannot determine the \
          size exponent, so it is fixed at Chinchilla's 0.34."
@@ -219,7 +217,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let all = load(&data.join("mpl_joint.toml"))?;
     let folds = crate::rollout::rollout_runs(&joint, &all, &FitOptions::default(), 1, &|_| {})?;
     let f = &folds[0];
-    println!(
+    outln!(
         "fold 1: fit on {} runs of {} sizes; held-out 400M curves: mean R² {:.4}, MAE {:.4}, \
          PredE {:.4}, WorstE {:.4}",
         f.fit_runs,
@@ -237,8 +235,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let full = joint.expand(&f.param_vector);
     let png = a.plots.join("demo-mpl-joint-rollout.png");
     plot::plot_fit(joint.inner(), &full, &held, &png)?;
-    println!("wrote {}", png.display());
-    println!(
+    outln!("wrote {}", png.display());
+    outln!(
         "   The same forecast by scaling collapse: each schedule's shape from the 25M and 100M \
          curves, times a final-loss anchor fitted through it (alpha held near Chinchilla's 0.34)."
     );
@@ -255,18 +253,16 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let params = rec.param_vector(learned.as_ref())?;
     let (_, _, test) = crate::fit::evaluate(learned.as_ref(), &params, &all)?;
     if let Some(m) = test {
-        println!(
+        outln!(
             "   collapse, held-out 400M curves: mean R² {:.4}, MAE {:.4}, PredE {:.4}, WorstE {:.4}",
             m.r2, m.mae, m.pred_e, m.worst_e
         );
     }
     let png = a.plots.join("demo-mpl-collapse.png");
     plot::plot_fit(learned.as_ref(), &params, &held, &png)?;
-    println!("wrote {}", png.display());
+    outln!("wrote {}", png.display());
 
-    println!(
-        "\n== 7. Plan a 24 000-step 400M run: rank schedules under the annealing fit of step 2"
-    );
+    outln!("\n== 7. Plan a 24 000-step 400M run: rank schedules under the annealing fit of step 2");
     let rec = crate::fit::FitRecord::load(&a.fits.join("demo-mpl400-annealing.json"))?;
     let law = rec.build_law()?;
     let params = rec.param_vector(law.as_ref())?;
@@ -287,7 +283,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         crate::plan::add_uncertainty(law.as_ref(), &params, &mut ranked, iv, None, 1)?;
     }
     for (i, c) in ranked.iter().take(5).enumerate() {
-        println!(
+        outln!(
             "{:>2}. {:.5}{}{}{}  {}",
             i + 1,
             c.final_loss_pred,
@@ -319,14 +315,14 @@ pub fn run(a: DemoArgs) -> Result<()> {
         iv.as_ref(),
     )?;
     plot::save_figure(&figure, &png)?;
-    println!("wrote {}", png.display());
-    println!(
+    outln!("wrote {}", png.display());
+    outln!(
         "   (full table, grids and a free-form schedule: losscast plan --fit {} --total 24000 \
          --peak 3e-4 --warmup 2160 --free)",
         a.fits.join("demo-mpl400-annealing.json").display()
     );
 
-    println!(
+    outln!(
         "\n== 8. How well would the annealing law have forecast these runs? Backtest on the nine \
          400M curves: leave each schedule out, and fit the shorter runs to forecast the longer"
     );
@@ -344,7 +340,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     };
     let b = crate::backtest::run(&mpl, &plan, &|_, _| {})?;
     for s in &b.summary {
-        println!(
+        outln!(
             "{:<9} {} folds: mean PredE {:.3} %, last-point error {:.3} %",
             s.task.name(),
             s.folds,
@@ -355,9 +351,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
     if let Some(fig) = crate::backtest::report::figure(&b, crate::backtest::Task::Schedule) {
         let png = a.plots.join("demo-backtest-schedule.png");
         plot::save_figure(&fig, &png)?;
-        println!("wrote {}", png.display());
+        outln!("wrote {}", png.display());
     }
-    println!(
+    outln!(
         "   (every law, task and fold: losscast backtest --manifest {})",
         data.join("mpl400.toml").display()
     );

@@ -48,17 +48,17 @@ pub(super) fn run(a: InspectArgs) -> Result<()> {
         check_fit(r, path);
     }
     if a.json {
-        println!("{}", to_json(&json!({ "inputs": reports }))?);
+        outln!("{}", to_json(&json!({ "inputs": reports }))?);
         return Ok(());
     }
     for r in &reports {
-        println!("{}  [{}]", r.path, r.format.name());
+        outln!("{}  [{}]", r.path, r.format.name());
         if !r.files.is_empty() {
-            println!("  files: {}", r.files.join(", "));
+            outln!("  files: {}", r.files.join(", "));
         }
         for run in &r.runs {
             let uses = |s: &Option<String>| s.clone().unwrap_or_else(|| "none".into());
-            println!(
+            outln!(
                 "  run {}  (fit loss: {}, LR: {})",
                 run.name,
                 uses(&run.loss),
@@ -69,18 +69,18 @@ pub(super) fn run(a: InspectArgs) -> Result<()> {
                     (Some(f), Some(l)) => format!("steps {f}..{l}"),
                     _ => "no finite points".into(),
                 };
-                println!("    {:<40} {:>7} points  {range}", s.name, s.points);
+                outln!("    {:<40} {:>7} points  {range}", s.name, s.points);
             }
         }
-        println!(
+        outln!(
             "  LR covering every step the loss needs: {}",
             if r.lr_complete { "yes" } else { "no" }
         );
         if let Some(t) = r.tokens_per_step {
-            println!("  tokens per step: {t}");
+            outln!("  tokens per step: {t}");
         }
         for w in &r.warnings {
-            println!("  warning: {w}");
+            outln!("  warning: {w}");
         }
     }
     Ok(())

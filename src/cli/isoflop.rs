@@ -71,9 +71,9 @@ pub(super) fn run(a: IsoflopArgs) -> Result<()> {
     }
     super::write_outputs(&files)?;
     if a.json {
-        println!("{}", to_json(&rec)?);
+        outln!("{}", to_json(&rec)?);
     } else {
-        print!("{}", summary(&rec));
+        out!("{}", summary(&rec));
     }
     Ok(())
 }

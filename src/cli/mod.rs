@@ -1,6 +1,10 @@
 //! The command line: parse flags, call one library function, print its value for people or as
 //! JSON. No numerics live here.
 
+#[macro_use]
+pub mod console;
+pub mod embedded;
+
 mod applies;
 mod auto;
 mod backtest;
@@ -19,14 +23,14 @@ use crate::compare;
 use crate::error::{Error, Result};
 use crate::fit::bootstrap::Bootstrap;
 use crate::fit::{self, FitOptions};
-use crate::ingest::table::{read_table, TableColumns, TableFilters};
+use crate::ingest::table::{TableColumns, TableFilters};
 use crate::ingest::{ColumnNames, ReadOptions};
 use crate::law::constrained::{parse_fixed, parse_tied, Constrained};
 use crate::law::{self, Law, LawKind, LawOptions, TablePoints};
 use crate::manifest::{self, RunSpec};
 use crate::output::{self, Kind, Output};
 use crate::plot;
-use crate::runs::{self, Run};
+use crate::runs::Run;
 use applies::Given;
 use clap::{Args, Parser, Subcommand};
 use model::{print_run_warnings, print_warnings, Fitted, ModelArgs};
@@ -141,13 +145,29 @@ struct RunSource {
 impl RunSource {
     fn specs(&self) -> Result<Vec<RunSpec>> {
         match (&self.manifest, &self.file) {
-            (Some(m), _) => manifest::load(m),
+            (Some(m), _) => embedded::manifest_specs(m),
             (None, Some(f)) => {
                 let select = self
                     .select
                     .as_deref()
                     .map(ReadOptions::parse_select)
                     .transpose()?;
+                let read = ReadOptions {
+                    names: ColumnNames {
+                        step: self.step_col.clone(),
+                        loss: self.loss_col.clone(),
+                        lr: self.lr_col.clone(),
+                    },
+                    select: select.clone(),
+                    lr_shift: self.lr_shift,
+                };
+                if let Some(mut specs) = embedded::specs(f, &read, self.schedule.as_deref()) {
+                    for s in &mut specs {
+                        s.min_step = self.min_step;
+                        s.max_step = self.max_step;
+                    }
+                    return Ok(specs);
+                }
                 Ok(vec![RunSpec {
                     schedule: self.schedule.clone(),
                     min_step: self.min_step,
@@ -173,7 +193,7 @@ impl RunSource {
         let runs: Vec<Run> = self
             .specs()?
             .iter()
-            .map(runs::load)
+            .map(embedded::load_run)
             .collect::<Result<_>>()?;
         print_run_warnings(&runs);
         Ok(runs)
@@ -333,7 +353,7 @@ fn load_table(
 ) -> Result<(crate::ingest::table::RunTable, String)> {
     match (&source.file, &source.manifest) {
         (Some(file), _) => Ok((
-            read_table(file, &table.columns(source.loss_col.clone()))?,
+            embedded::read_table(file, &table.columns(source.loss_col.clone()))?,
             file.display().to_string(),
         )),
         (None, Some(m)) => {
@@ -342,7 +362,7 @@ fn load_table(
                     "--where selects rows of a table file; with a manifest, list the runs instead",
                 ));
             }
-            let specs = manifest::load(m)?;
+            let specs = embedded::manifest_specs(m)?;
             Ok((
                 crate::size_table::table_from_runs(m, &specs)?,
                 m.display().to_string(),
@@ -412,6 +432,10 @@ pub(super) struct EvalArgs {
     /// Print the metrics as JSON.
     #[arg(long)]
     json: bool,
+    /// With --json: add each run's curve (steps, observed and predicted loss, and the
+    /// interval bounds where the fit has them), for plotting elsewhere.
+    #[arg(long, requires = "json", conflicts_with = "rollout")]
+    curves: bool,
 }
 
 #[derive(Args)]
@@ -463,16 +487,36 @@ struct PlotArgs {
     out: PathBuf,
 }
 
-/// Run the command line; returns the process exit code.
+/// Run the command line of this process; returns the process exit code.
 pub fn run() -> i32 {
-    use clap::{CommandFactory, FromArgMatches};
+    run_with(std::env::args_os())
+}
+
+/// Run the command line given by `args` (the first is the program name, as in `argv`) as the
+/// binary does, with Ctrl-C handling; the Python module's console script calls this with
+/// `sys.argv`.
+pub fn run_with<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
     // A signal mid-write must not leave a temp output behind. 130 is the shell's code for an
     // interrupted command.
     let _ = ctrlc::set_handler(|| {
         output::remove_staged();
         std::process::exit(130);
     });
-    let matches = match Cli::command().try_get_matches() {
+    execute(args)
+}
+
+/// Parse and run one command; errors are printed through the console and become exit codes.
+fn execute<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = match Cli::command().try_get_matches_from(args) {
         Ok(m) => m,
         Err(e) => return usage_error(e),
     };
@@ -484,7 +528,7 @@ pub fn run() -> i32 {
     match dispatch(cli.command, given) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("losscast: error: {e}");
+            errln!("losscast: error: {e}");
             e.exit_code()
         }
     }
@@ -498,7 +542,11 @@ fn usage_error(e: clap::Error) -> i32 {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = e.print();
+            if console::capturing() {
+                out!("{}", e.render());
+            } else {
+                let _ = e.print();
+            }
             if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
                 2
             } else {
@@ -506,7 +554,7 @@ fn usage_error(e: clap::Error) -> i32 {
             }
         }
         _ => {
-            eprint!("losscast: {}", e.render());
+            console::write_err(format_args!("losscast: {}", e.render()));
             2
         }
     }
@@ -686,11 +734,11 @@ fn cmd_fit(a: FitArgs, given: Given) -> Result<()> {
     let law = built.as_ref();
     record.save(&out)?;
     if a.json {
-        println!("{}", to_json(&record)?);
+        outln!("{}", to_json(&record)?);
     } else {
-        print!("{}", cli_format::fit_summary(&record, law.param_names()));
+        out!("{}", cli_format::fit_summary(&record, law.param_names()));
     }
-    eprintln!("wrote {}", out.display());
+    errln!("wrote {}", out.display());
     Ok(())
 }
 
@@ -703,7 +751,7 @@ fn calibrate_intervals(
     options: &FitOptions,
 ) {
     if fit_law.constrained.is_some() {
-        eprintln!(
+        errln!(
             "note: no forecast intervals: --fix/--tie fits are not calibrated (the backtest \
              refits the named law)"
         );
@@ -728,11 +776,11 @@ fn calibrate_intervals(
     bar.finish_and_clear();
     match found {
         Ok(Some(c)) => c.store(rec),
-        Ok(None) => eprintln!(
+        Ok(None) => errln!(
             "note: no forecast intervals: the fit runs offer fewer than two backtest folds \
              (a second run, or a longer one, gives them)"
         ),
-        Err(e) => eprintln!("note: no forecast intervals: calibrating them failed: {e}"),
+        Err(e) => errln!("note: no forecast intervals: calibrating them failed: {e}"),
     }
 }
 
@@ -829,7 +877,7 @@ fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
         })
         .collect::<Result<_>>()?;
     if a.json {
-        let runs_json: Vec<_> = per_run
+        let mut runs_json: Vec<serde_json::Value> = per_run
             .iter()
             .zip(&held)
             .map(|(r, h)| {
@@ -841,7 +889,12 @@ fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
                 })
             })
             .collect();
-        println!(
+        if a.curves {
+            for (j, run) in runs_json.iter_mut().zip(&runs) {
+                j["curve"] = curve_json(law.as_ref(), params, run, intervals.as_ref())?;
+            }
+        }
+        outln!(
             "{}",
             to_json(&json!({
                 "law": law.name(),
@@ -853,8 +906,8 @@ fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
             }))?
         );
     } else {
-        println!("{}", plot::title_for(law.as_ref(), params));
-        print!(
+        outln!("{}", plot::title_for(law.as_ref(), params));
+        out!(
             "{}",
             cli_format::metrics_table(&per_run, fit_mean.as_ref(), test_mean.as_ref())
         );
@@ -865,7 +918,7 @@ fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
             .collect();
         if !shown.is_empty() {
             let n = shown.len() as f64;
-            println!(
+            outln!(
                 "90 % intervals on the test runs: {:.0} % of points inside, {} of {} final \
                  points; mean half-width {:.3} %",
                 100.0 * shown.iter().map(|(_, h)| h.points_in).sum::<f64>() / n,
@@ -876,6 +929,36 @@ fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A run's observed points beside the law's prediction at each, with the interval bounds where
+/// the fit has a calibration (`eval --curves`).
+fn curve_json(
+    law: &dyn Law,
+    params: &[f64],
+    run: &Run,
+    intervals: Option<&crate::interval::Source>,
+) -> Result<serde_json::Value> {
+    let feats = law
+        .features(&law::Curve {
+            lr: &run.lr,
+            steps: &run.steps,
+            params: run.params,
+            end: run.end,
+        })
+        .map_err(|e| Error::input(format!("run '{}': {e}", run.name)))?;
+    let mut predicted = vec![0.0; run.steps.len()];
+    law.predict(params, &feats, &mut predicted);
+    let mut curve = json!({
+        "step": run.steps, "observed": run.loss, "predicted": predicted,
+    });
+    if let Some(iv) = intervals {
+        let at = iv.distances(law, &run.lr, &run.steps, run.params);
+        let bands = iv.bands(law, params, &feats, &at);
+        curve["lo"] = json!(bands.iter().map(|b| b.lo).collect::<Vec<_>>());
+        curve["hi"] = json!(bands.iter().map(|b| b.hi).collect::<Vec<_>>());
+    }
+    Ok(curve)
 }
 
 fn cmd_plot(a: PlotArgs, given: Given) -> Result<()> {
@@ -930,12 +1013,12 @@ fn cmd_plot(a: PlotArgs, given: Given) -> Result<()> {
         }
         _ => plot::plot_models(&models, &runs, &a.out)?,
     }
-    eprintln!("wrote {}", a.out.display());
+    errln!("wrote {}", a.out.display());
     Ok(())
 }
 
 fn cmd_compare(a: CompareArgs) -> Result<()> {
-    let specs = manifest::load(&a.manifest)?;
+    let specs = embedded::manifest_specs(&a.manifest)?;
     let stem = a
         .manifest
         .file_stem()
@@ -967,7 +1050,10 @@ fn cmd_compare(a: CompareArgs) -> Result<()> {
     if let Some(dup) = a.laws.iter().find(|l| !seen.insert(l.trim())) {
         return Err(Error::input(format!("--laws names {dup} twice")));
     }
-    let runs: Vec<Run> = specs.iter().map(runs::load).collect::<Result<_>>()?;
+    let runs: Vec<Run> = specs
+        .iter()
+        .map(embedded::load_run)
+        .collect::<Result<_>>()?;
     print_run_warnings(&runs);
     let options = LawOptions {
         lambda: a.lambda,
@@ -987,9 +1073,9 @@ fn cmd_compare(a: CompareArgs) -> Result<()> {
         write_outputs(&files)?;
     }
     if a.json {
-        println!("{}", to_json(&result)?);
+        outln!("{}", to_json(&result)?);
     } else {
-        print!("{}", compare::table(&result));
+        out!("{}", compare::table(&result));
     }
     Ok(())
 }
@@ -1038,7 +1124,7 @@ fn plot_table(a: &PlotArgs, law: &dyn Law, params: &[f64], boot: Option<&Bootstr
             quantities,
         };
         plot::save_figure(&fig, &a.out)?;
-        eprintln!("wrote {}", a.out.display());
+        errln!("wrote {}", a.out.display());
         return Ok(());
     }
     let (table, _) = load_table(&a.source, &a.table, law.name())?;
@@ -1107,7 +1193,7 @@ fn plot_table(a: &PlotArgs, law: &dyn Law, params: &[f64], boot: Option<&Bootstr
             plot::save_figure(&fig, &a.out)?;
         }
     }
-    eprintln!("wrote {}", a.out.display());
+    errln!("wrote {}", a.out.display());
     Ok(())
 }
 
@@ -1122,7 +1208,7 @@ pub(super) fn write_outputs(files: &[(&Path, Vec<u8>)]) -> Result<()> {
     let refs: Vec<(&Path, &[u8])> = files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
     output::write_all(&refs)?;
     for (p, _) in files {
-        eprintln!("wrote {}", p.display());
+        errln!("wrote {}", p.display());
     }
     Ok(())
 }

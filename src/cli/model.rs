@@ -135,7 +135,7 @@ impl ModelArgs {
                 .fit
                 .iter()
                 .map(|path| {
-                    let rec = FitRecord::load(path)?;
+                    let rec = super::embedded::read_fit(path)?;
                     let law = rec
                         .build_law()
                         .map_err(|e| Error::file(path, e.to_string()))?;
@@ -193,7 +193,7 @@ impl ModelArgs {
 /// Print reader warnings on stderr, one line each, so they reach a user who pipes stdout.
 pub(super) fn print_warnings(warnings: &[String]) {
     for w in warnings {
-        eprintln!("losscast: warning: {w}");
+        errln!("losscast: warning: {w}");
     }
 }
 
@@ -201,7 +201,7 @@ pub(super) fn print_warnings(warnings: &[String]) {
 pub(super) fn print_run_warnings(runs: &[crate::runs::Run]) {
     for r in runs {
         for w in &r.warnings {
-            eprintln!("losscast: warning: run '{}': {w}", r.name);
+            errln!("losscast: warning: run '{}': {w}", r.name);
         }
     }
 }

@@ -3,7 +3,6 @@
 
 use super::to_json;
 use crate::error::{Error, Result};
-use crate::fit::FitRecord;
 use crate::law::LawKind;
 use crate::output::{self, Kind, Output};
 use crate::plan::free::{self, FreeOptions};
@@ -95,7 +94,7 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
         outs.push(Output::new("--free-out", p, Kind::Text));
     }
     output::check(&outs, std::slice::from_ref(&a.fit))?;
-    let rec = FitRecord::load(&a.fit)?;
+    let rec = super::embedded::read_fit(&a.fit)?;
     let law = rec
         .build_law()
         .map_err(|e| Error::file(&a.fit, e.to_string()))?;
@@ -156,7 +155,7 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
         Some(iv) => {
             planner::add_uncertainty(law.as_ref(), &params, &mut ranked, iv, a.params, a.seed)?
         }
-        None if !a.json => eprintln!(
+        None if !a.json => errln!(
             "note: no intervals or probabilities: {}",
             crate::interval::Source::missing(Some(&rec))
         ),
@@ -221,7 +220,7 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
                 "termination": f.termination,
             })
         });
-        println!(
+        outln!(
             "{}",
             to_json(&json!({
                 "law": law.name(),
@@ -239,9 +238,9 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
         );
         return Ok(());
     }
-    print!("{}", table(&ranked, a.top, level));
+    out!("{}", table(&ranked, a.top, level));
     if let Some(u) = unranked.first() {
-        println!(
+        outln!(
             "not ranked: {} candidate(s) without a finite positive forecast (--json lists them), e.g. {}: \
              {}",
             unranked.len(),
@@ -249,21 +248,22 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
             u.reason
         );
     }
-    println!("best: {}", best.spec);
+    outln!("best: {}", best.spec);
     if best.extrapolation == Some(true) {
         match ranked.iter().find(|c| c.extrapolation == Some(false)) {
-            Some(c) => println!(
+            Some(c) => outln!(
                 "best within the fit runs' range: {} ({:.4}); the law extrapolates to the best",
-                c.spec, c.final_loss_pred
+                c.spec,
+                c.final_loss_pred
             ),
-            None => println!("every candidate extrapolates beyond the fit runs"),
+            None => outln!("every candidate extrapolates beyond the fit runs"),
         }
     }
     if domain.is_none() {
-        println!("(the fit file has no domain; refit to mark extrapolations)");
+        outln!("(the fit file has no domain; refit to mark extrapolations)");
     }
     if let Some((f, ex, reasons)) = &free {
-        println!(
+        outln!(
             "free-form: predicted final loss {:.5}, {:+.5} vs the best family member ({} \
              iterations, {}){}; {}",
             f.final_loss_pred,

@@ -140,10 +140,10 @@ pub(super) fn run(a: PredictArgs) -> Result<()> {
         .is_none()
         .then(|| crate::interval::Source::missing(m.record()));
     if let (Some(why), false) = (no_interval, a.json) {
-        eprintln!("note: no intervals: {why}");
+        errln!("note: no intervals: {why}");
     }
     if a.json {
-        println!(
+        outln!(
             "{}",
             to_json(&json!({
                 "predictions": preds,
@@ -157,9 +157,9 @@ pub(super) fn run(a: PredictArgs) -> Result<()> {
     match &a.out {
         Some(path) => {
             output::write_atomic(path, predict::to_csv(&preds).as_bytes())?;
-            eprintln!("wrote {} ({} steps)", path.display(), preds.len());
+            errln!("wrote {} ({} steps)", path.display(), preds.len());
         }
-        None if !a.json => print!("{}", predict::to_csv(&preds)),
+        None if !a.json => out!("{}", predict::to_csv(&preds)),
         None => {}
     }
     Ok(())
@@ -233,7 +233,7 @@ fn predict_table(a: &PredictArgs, m: &Fitted) -> Result<()> {
                 json!({"n": a.n[i], "d": a.d[i], "loss_pred": pred[i], "lo": lo, "hi": hi})
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             to_json(&json!({
                 "predictions": rows,
@@ -245,10 +245,10 @@ fn predict_table(a: &PredictArgs, m: &Fitted) -> Result<()> {
         let level = boot.map_or(String::new(), |b| {
             format!("  ({:.0} % bootstrap interval)", b.level * 100.0)
         });
-        println!("{:>12} {:>12} {:>10}{level}", "N", "D", "loss_pred");
+        outln!("{:>12} {:>12} {:>10}{level}", "N", "D", "loss_pred");
         for i in 0..a.n.len() {
             let iv = intervals[i].map_or(String::new(), |[l, h]| format!("  [{l:.5}, {h:.5}]"));
-            println!(
+            outln!(
                 "{:>12.4e} {:>12.4e} {:>10}{iv}",
                 a.n[i],
                 a.d[i],
@@ -299,7 +299,7 @@ pub(super) fn run_optimal(a: OptimalArgs) -> Result<()> {
         v["intervals"] = serde_json::Value::Object(intervals);
         v["fit_trustworthy"] = json!(m.trustworthy());
         v["warnings"] = json!(warnings);
-        println!("{}", to_json(&v)?);
+        outln!("{}", to_json(&v)?);
     } else {
         let iv = |k: &str| {
             intervals
@@ -307,19 +307,19 @@ pub(super) fn run_optimal(a: OptimalArgs) -> Result<()> {
                 .and_then(|v| Some((v[0].as_f64()?, v[1].as_f64()?)))
                 .map_or(String::new(), |(l, h)| format!("   [{l:.4e}, {h:.4e}]"))
         };
-        println!("compute            {:.4e} FLOP", opt.compute);
-        println!(
+        outln!("compute            {:.4e} FLOP", opt.compute);
+        outln!(
             "N_opt              {:.4e} parameters{}",
             opt.n_opt,
             iv("n_opt")
         );
-        println!("D_opt              {:.4e} tokens{}", opt.d_opt, iv("d_opt"));
-        println!(
+        outln!("D_opt              {:.4e} tokens{}", opt.d_opt, iv("d_opt"));
+        outln!(
             "tokens per param   {:.4e}{}",
             opt.tokens_per_param,
             iv("tokens_per_param")
         );
-        println!(
+        outln!(
             "predicted loss     {}{}",
             cli_format::fixed(opt.loss_pred, 5),
             iv("loss_pred")

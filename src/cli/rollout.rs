@@ -49,7 +49,7 @@ pub(super) fn run(a: &EvalArgs) -> Result<()> {
     bar.finish_and_clear();
     fewer_folds(a.folds, folds.len());
     if a.json {
-        println!(
+        outln!(
             "{}",
             to_json(&json!({
                 "law": name,
@@ -61,7 +61,7 @@ pub(super) fn run(a: &EvalArgs) -> Result<()> {
             }))?
         );
     } else {
-        print!(
+        out!(
             "{}",
             summary(
                 name,
@@ -176,7 +176,7 @@ fn run_auto(a: &EvalArgs) -> Result<()> {
         fewer_folds(a.folds, r.folds.len());
     }
     if a.json {
-        println!(
+        outln!(
             "{}",
             to_json(&json!({
                 "path": origin,
@@ -188,7 +188,7 @@ fn run_auto(a: &EvalArgs) -> Result<()> {
             }))?
         );
     } else {
-        print!(
+        out!(
             "{}",
             auto_summary(
                 &file.display().to_string(),
@@ -366,12 +366,12 @@ fn run_params(a: &EvalArgs) -> Result<()> {
         .map(|(p, _)| p.display().to_string())
         .collect();
     if a.json {
-        println!(
+        outln!(
             "{}",
             to_json(&json!({ "law": name, "folds": folds, "plots": plots }))?
         );
     } else {
-        print!("{}", params_summary(name, runs.len(), &folds));
+        out!("{}", params_summary(name, runs.len(), &folds));
     }
     Ok(())
 }
@@ -455,7 +455,7 @@ pub(super) fn run_shape(a: &EvalArgs) -> Result<()> {
     let mean = |f: fn(&ShapeFold) -> f64| folds.iter().map(f).sum::<f64>() / folds.len() as f64;
     let (mean_plain, mean_trend) = (mean(|f| f.pred_e_mean), mean(|f| f.pred_e_trend));
     if a.json {
-        println!(
+        outln!(
             "{}",
             to_json(&json!({
                 "folds": folds,
@@ -466,17 +466,22 @@ pub(super) fn run_shape(a: &EvalArgs) -> Result<()> {
         );
         return Ok(());
     }
-    println!(
+    outln!(
         "shape rollout: per schedule, the largest size's curve from the smaller sizes' normalised \
          shape, anchored at its own final loss (the shape's error alone)"
     );
-    println!(
+    outln!(
         "{:<28} {:>12} {:>7} {:>11} {:>11} {:>11}",
-        "held out", "horizon", "points", "PredE mean", "PredE trend", "max spread"
+        "held out",
+        "horizon",
+        "points",
+        "PredE mean",
+        "PredE trend",
+        "max spread"
     );
     for f in &folds {
         let spread = f.spread.iter().copied().fold(0.0, f64::max);
-        println!(
+        outln!(
             "{:<28} {:>12} {:>7} {:>10.3}% {:>10.3}% {:>10.3}%",
             f.held_out,
             f.horizon,
@@ -486,7 +491,7 @@ pub(super) fn run_shape(a: &EvalArgs) -> Result<()> {
             100.0 * spread
         );
     }
-    println!(
+    outln!(
         "{:<28} {:>12} {:>7} {:>10.3}% {:>10.3}%",
         "mean",
         "",

@@ -10,6 +10,7 @@ mod columns;
 pub mod condition;
 mod csv_text;
 pub mod formats;
+pub mod memory;
 pub mod table;
 pub mod tfevents;
 
@@ -351,7 +352,11 @@ fn read_log_parsed(
 /// A log in a trainer's own format: the chosen loss series (`--loss TAG`, `eval`, or the
 /// training loss) of the chosen run, with the LR series (`--lr TAG` or the one the log names as
 /// LR) at its own steps.
-fn read_series_log(path: &Path, log: formats::SeriesLog, opts: &ReadOptions) -> Result<RunLog> {
+pub(crate) fn read_series_log(
+    path: &Path,
+    log: formats::SeriesLog,
+    opts: &ReadOptions,
+) -> Result<RunLog> {
     if let Some(step) = &opts.names.step {
         return Err(Error::file(
             path,

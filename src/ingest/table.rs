@@ -93,7 +93,7 @@ fn find(
 enum Source<'a> {
     Csv(CsvText<'a>, DataFrame),
     Jsonl(Vec<(usize, serde_json::Map<String, serde_json::Value>)>),
-    /// Typed columns; errors name the row (Parquet has no lines).
+    /// Typed columns (a Parquet file, or a frame handed over in memory); errors name the row.
     Parquet(DataFrame),
 }
 
@@ -267,6 +267,26 @@ pub fn read_table(path: &Path, cols: &TableColumns) -> Result<RunTable> {
     let bytes = read_bytes(path)?;
     let sha256 = sha256_hex(&bytes);
     let source = Source::open(path, &bytes)?;
+    read_source(path, sha256, &source, cols)
+}
+
+/// A table of runs handed over in memory (`ingest::memory`), read as a Parquet file with the
+/// same columns; `path` is the label messages and the record name it by.
+pub fn read_table_frame(
+    path: &Path,
+    frame: &super::memory::MemFrame,
+    cols: &TableColumns,
+) -> Result<RunTable> {
+    let df = frame.to_polars(path)?;
+    read_source(path, frame.sha256(), &Source::Parquet(df), cols)
+}
+
+fn read_source(
+    path: &Path,
+    sha256: String,
+    source: &Source,
+    cols: &TableColumns,
+) -> Result<RunTable> {
     let header = source.header();
     let listing = header.join(", ");
     let missing = |what: &str, given: &Option<String>, names: &[&str], flag: &str| match given {

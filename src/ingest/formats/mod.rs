@@ -8,7 +8,7 @@
 mod dirs;
 mod hf;
 mod mlflow;
-mod rows;
+pub(crate) mod rows;
 mod text;
 mod wandb;
 
@@ -35,6 +35,8 @@ pub enum Format {
     Csv,
     Jsonl,
     Parquet,
+    /// Columns handed over in memory (`ingest::memory`), never detected from bytes.
+    Frame,
 }
 
 impl Format {
@@ -54,6 +56,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Jsonl => "jsonl",
             Format::Parquet => "parquet",
+            Format::Frame => "frame",
         }
     }
 }
@@ -414,6 +417,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
         Format::WandbHistory => rows::parse_wandb_history(path, bytes)?,
         Format::WandbChart => wandb::parse_chart(path, bytes)?,
         Format::Mlflow => unreachable!("MLflow logs are folders"),
+        Format::Frame => unreachable!("frames are not detected from bytes"),
         Format::LlmcMainLog | Format::LlmcStdout | Format::Megatron | Format::Nanogpt => {
             text::parse(path, format, bytes)?
         }

@@ -209,8 +209,31 @@ pub(super) fn parse_parquet(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
     let df = ParquetReader::new(std::io::Cursor::new(bytes))
         .finish()
         .map_err(|e| Error::file(path, format!("not a readable Parquet file: {e}")))?;
-    let header = header_of(&df);
-    let step_col = step_column(path, &header)?;
+    parse_frame(path, &df, None, Format::Parquet)
+}
+
+/// A typed frame (a Parquet file's, or one handed over in memory): the step column (`step`, or
+/// found by name) and every numeric column a series; nulls are absent points.
+pub(crate) fn parse_frame(
+    path: &Path,
+    df: &DataFrame,
+    step: Option<&str>,
+    format: Format,
+) -> Result<SeriesLog> {
+    let header = header_of(df);
+    let step_col = match step {
+        Some(s) if header.iter().any(|h| h == s) => s.to_string(),
+        Some(s) => {
+            return Err(Error::file(
+                path,
+                format!(
+                    "missing step column '{s}'; columns are: {}",
+                    header.join(", ")
+                ),
+            ))
+        }
+        None => step_column(path, &header)?,
+    };
     let as_f64 = |name: &str| -> Result<Vec<Option<f64>>> {
         let c = df
             .column(name)
@@ -255,7 +278,7 @@ pub(super) fn parse_parquet(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
             }
         }
     }
-    let mut log = SeriesLog::of(Format::Parquet, run);
+    let mut log = SeriesLog::of(format, run);
     if !text_cols.is_empty() {
         log.warnings.push(format!(
             "non-numeric column(s) skipped, not metrics: {}",
