@@ -228,6 +228,33 @@ fn bad_frames_and_flags_give_the_cli_errors() {
         one_run("<f>", two, Some(COSINE_SPEC)),
     );
     assert_eq!(ok.code, 0, "{}", ok.stderr);
+    // Two runs in one frame, told apart only by a text column: refused, not merged.
+    let mut doubled = cosine_frame();
+    for (name, col) in &mut doubled.columns {
+        match col {
+            MemColumn::I64(v) => v.extend(v.clone()),
+            MemColumn::F64(v) => v.extend(v.clone()),
+            MemColumn::Text(_) => unreachable!("{name}"),
+        }
+    }
+    doubled.columns.push((
+        "run".into(),
+        MemColumn::Text(
+            (0..2 * n)
+                .map(|i| Some(if i < n { "a" } else { "b" }.into()))
+                .collect(),
+        ),
+    ));
+    let out = call(
+        args(&["fit", "<f>", "--no-intervals"]),
+        one_run("<f>", doubled, Some(COSINE_SPEC)),
+    );
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("several runs in one frame"),
+        "{}",
+        out.stderr
+    );
     // clap's refusal of an unknown flag is captured too.
     let out = call(
         args(&["fit", "x.csv", "--max-pointz", "3"]),

@@ -219,6 +219,11 @@ def test_bad_input_raises_with_the_cli_message(tmp_path):
         losscast.fit(COSINE, schedule=COSINE_SPEC, max_pointz=1)
     with pytest.raises(losscast.BadInput, match="by='nope': no such column"):
         losscast.fit(pd.read_csv(COSINE), by="nope")
+    two_runs = pd.concat(
+        [pd.read_csv(COSINE).assign(run="cosine"), pd.read_csv(CONSTANT).assign(run="constant")]
+    )
+    with pytest.raises(losscast.BadInput, match="several runs in one frame"):
+        losscast.fit(two_runs, schedule=COSINE_SPEC)  # forgot by="run"
     no_loss = pd.DataFrame({"step": [1, 2, 3], "accuracy": [0.1, 0.2, 0.3]})
     with pytest.raises(losscast.BadInput, match="<pandas DataFrame>"):
         losscast.fit(no_loss, schedule=COSINE_SPEC)

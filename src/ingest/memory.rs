@@ -149,6 +149,42 @@ fn select_rows(path: &Path, df: &DataFrame, column: &str, value: &str) -> Result
         .map_err(|e| Error::file(path, format!("select: {e}")))
 }
 
+/// A frame whose steps go back (or repeat) beside a text column is several runs in one frame (a
+/// long frame with a `run` column), not a resumed run: read as one log, the hygiene would sort
+/// the runs' points together and keep the last of each step from whichever run came last.
+fn refuse_mixed_runs(path: &Path, df: &DataFrame, opts: &ReadOptions) -> Result<()> {
+    let header = super::header_of(df);
+    let step = opts
+        .names
+        .step
+        .clone()
+        .or_else(|| super::columns::find_step(&header));
+    let Some(step) = step else { return Ok(()) };
+    let Ok(col) = df.column(&step).and_then(|c| c.cast(&DataType::Float64)) else {
+        return Ok(());
+    };
+    let Ok(values) = col.f64() else { return Ok(()) };
+    let steps: Vec<f64> = values.iter().flatten().collect();
+    let repeats = steps.windows(2).filter(|w| w[1] <= w[0]).count();
+    let text: Vec<String> = header
+        .iter()
+        .filter(|h| df.column(h).is_ok_and(|c| c.dtype() == &DataType::String))
+        .cloned()
+        .collect();
+    if repeats > 0 && !text.is_empty() {
+        return Err(Error::file(
+            path,
+            format!(
+                "steps go back or repeat {repeats} time(s) and the frame has text column(s) \
+                 {}: several runs in one frame? Split it into runs (by=COLUMN in Python) or \
+                 keep one with select=COLUMN=VALUE",
+                text.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A log from an in-memory frame: `select` keeps the rows of one run (any column), `step`
 /// names the step column (else found by name), then the loss and LR series are chosen as in
 /// any log.
@@ -157,6 +193,7 @@ pub fn read_log(path: &Path, frame: &MemFrame, opts: &ReadOptions) -> Result<Run
     if let Some((column, value)) = &opts.select {
         df = select_rows(path, &df, column, value)?;
     }
+    refuse_mixed_runs(path, &df, opts)?;
     let mut log = formats::rows::parse_frame(path, &df, opts.names.step.as_deref(), Format::Frame)?;
     log.sha256 = frame.sha256();
     let series_opts = ReadOptions {

@@ -279,13 +279,15 @@ def fit(
     ['A', 'C', 'L0', 'alpha']
     """
     src = _source(data, manifest, schedule=schedule, by=by, roles=roles, params=params, name=name)
+    # The read options travel with the source, so evaluate() and plot() read the runs alike.
+    read = _flags({"loss": loss, "lr": lr, "select": select, "step_col": step})
+    src = _Source(src.args + read, src.frames, src.like, src.manifest, src.label)
     out = options.pop("out", None)
     options.pop("json", None)
-    read = {"loss": loss, "lr": lr, "select": select, "step_col": step}
     with tempfile.TemporaryDirectory(prefix="losscast-") as tmp:
         path = os.fspath(out) if out is not None else os.path.join(tmp, "fit.json")
         summary = _run(
-            ["fit", *src.args, f"--law={law}", *_flags(read), *_flags(options), f"--out={path}"],
+            ["fit", *src.args, f"--law={law}", *_flags(options), f"--out={path}"],
             src.frames,
         )
         with open(path, encoding="utf-8") as fh:
@@ -359,12 +361,19 @@ class Fit:
 
     @property
     def metrics(self) -> Any:
-        """Per-run metrics of the fit (R², MAE, RMSE, PredE, WorstE), as a frame."""
+        """Per-run metrics of the fit (R², MAE, RMSE, PredE, WorstE), as a frame.
+
+        >>> f.metrics[["name", "pred_e"]]   # doctest: +SKIP
+        """
         rows = self.record["metrics"]["runs"]
         return _frames.records_frame(rows, self._like())
 
     def to_json(self, path: str | os.PathLike) -> None:
-        """Write the fit file (the same bytes as ``losscast fit --out``), atomically."""
+        """Write the fit file (the same bytes as ``losscast fit --out``), atomically: a temp
+        file beside it, then a rename, so a crash never leaves half a record.
+
+        >>> f.to_json("fits/cosine.json")   # then: losscast predict --fit fits/cosine.json ...  # doctest: +SKIP
+        """
         path = os.fspath(path)
         folder = os.path.dirname(os.path.abspath(path))
         fd, tmp = tempfile.mkstemp(prefix=".losscast-", suffix=".tmp", dir=folder)
@@ -468,7 +477,7 @@ class Fit:
             )
         )
 
-    def _runs(self, data: Any, manifest: Any, source: Mapping[str, Any]) -> _Source:
+    def _runs(self, data: Any, manifest: Any, source: dict[str, Any]) -> _Source:
         read = {k: source.pop(k, None) for k in ("loss", "lr", "select")}
         if data is None and manifest is None:
             if self._source is None:
@@ -483,7 +492,10 @@ class Fit:
         return _Source(src.args + extra, src.frames, src.like, src.manifest, src.label)
 
     def plan(self, total: int, peak: float, **options: Any) -> Any:
-        """Rank LR schedules by predicted final loss (``losscast plan``); see `losscast.plan`."""
+        """Rank LR schedules by predicted final loss (``losscast plan``); see `losscast.plan`.
+
+        >>> f.plan(total=24000, peak=3e-4, warmup=2160, families=["wsd", "cosine"]).head()  # doctest: +SKIP
+        """
         return plan(self, total=total, peak=peak, **options)
 
     def plot(self, ax: Any = None, data: Any = None, *, manifest: Any = None, **source: Any) -> Any:
