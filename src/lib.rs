@@ -24,6 +24,7 @@ pub mod output;
 pub mod plan;
 pub mod plot;
 pub mod predict;
+pub mod report;
 pub mod rollout;
 pub mod runs;
 pub mod schedule;

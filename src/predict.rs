@@ -201,3 +201,46 @@ mod tests {
         assert!(steps.windows(2).all(|w| w[1] - w[0] == 100));
     }
 }
+
+/// A run's observed points beside a law's prediction at each, with the interval bounds where
+/// the fit has a calibration: what `eval --curves` prints and `report` draws.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct RunCurve {
+    pub step: Vec<i64>,
+    pub observed: Vec<f64>,
+    pub predicted: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lo: Option<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hi: Option<Vec<f64>>,
+}
+
+/// [`RunCurve`] of `run` under `params`.
+pub fn run_curve(
+    law: &dyn Law,
+    params: &[f64],
+    run: &crate::runs::Run,
+    intervals: Option<&crate::interval::Source>,
+) -> Result<RunCurve> {
+    let feats = law
+        .features(&Curve {
+            lr: &run.lr,
+            steps: &run.steps,
+            params: run.params,
+            end: run.end,
+        })
+        .map_err(|e| Error::input(format!("run '{}': {e}", run.name)))?;
+    let mut predicted = vec![0.0; run.steps.len()];
+    law.predict(params, &feats, &mut predicted);
+    let bands = intervals.map(|iv| {
+        let at = iv.distances(law, &run.lr, &run.steps, run.params);
+        iv.bands(law, params, &feats, &at)
+    });
+    Ok(RunCurve {
+        step: run.steps.clone(),
+        observed: run.loss.clone(),
+        predicted,
+        lo: bands.as_ref().map(|b| b.iter().map(|x| x.lo).collect()),
+        hi: bands.as_ref().map(|b| b.iter().map(|x| x.hi).collect()),
+    })
+}

@@ -36,30 +36,32 @@ pub fn capturing() -> bool {
 
 #[doc(hidden)]
 pub fn write_out(args: std::fmt::Arguments) {
-    let captured = CAPTURE.with(|c| match c.borrow_mut().as_mut() {
-        Some(cap) => {
-            let _ = cap.stdout.write_fmt(args);
-            true
-        }
-        None => false,
-    });
-    if !captured {
-        // A closed pipe (`losscast predict | head`) is not an error worth a panic.
-        let _ = std::io::stdout().lock().write_fmt(args);
-    }
+    write(args, false);
 }
 
 #[doc(hidden)]
 pub fn write_err(args: std::fmt::Arguments) {
+    write(args, true);
+}
+
+fn write(args: std::fmt::Arguments, to_err: bool) {
     let captured = CAPTURE.with(|c| match c.borrow_mut().as_mut() {
         Some(cap) => {
-            let _ = cap.stderr.write_fmt(args);
+            let buf = if to_err {
+                &mut cap.stderr
+            } else {
+                &mut cap.stdout
+            };
+            let _ = buf.write_fmt(args);
             true
         }
         None => false,
     });
-    if !captured {
+    // A closed pipe (`losscast predict | head`) is not an error worth a panic.
+    if !captured && to_err {
         let _ = std::io::stderr().lock().write_fmt(args);
+    } else if !captured {
+        let _ = std::io::stdout().lock().write_fmt(args);
     }
 }
 

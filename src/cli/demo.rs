@@ -357,5 +357,28 @@ pub fn run(a: DemoArgs) -> Result<()> {
         "   (every law, task and fold: losscast backtest --manifest {})",
         data.join("mpl400.toml").display()
     );
+
+    outln!(
+        "\n== 9. One page of the 400M study: both laws, forecasts, a plan, provenance (open it \
+         in a browser; it loads nothing from the network)"
+    );
+    let page = a.plots.join("demo-report.html");
+    super::report::run(super::report::ReportArgs {
+        source: super::RunSource {
+            manifest: Some(data.join("mpl400.toml")),
+            ..Default::default()
+        },
+        fit: vec![
+            a.fits.join("demo-mpl400-annealing.json"),
+            a.fits.join("demo-mpl400-compare-multipower.json"),
+        ],
+        laws: Vec::new(),
+        backtest: false,
+        plan: Some("--total 24000 --peak 3e-4 --warmup 2160 --families wsd,cosine".into()),
+        forecast: vec![spec.to_string()],
+        title: Some("losscast demo: Multi-Power-Law 400M, annealing vs multipower".into()),
+        out: page.clone(),
+    })?;
+    outln!("wrote {}", page.display());
     Ok(())
 }

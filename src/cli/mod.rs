@@ -15,6 +15,7 @@ mod isoflop;
 mod model;
 mod plan;
 mod predict;
+mod report;
 mod rollout;
 mod watch;
 
@@ -99,6 +100,10 @@ enum Command {
     #[command(after_long_help = help::SCHEDULES)]
     #[command(allow_negative_numbers = true)]
     Watch(watch::WatchArgs),
+    /// Write one self-contained HTML page of a study: runs, fits, metrics, interactive charts
+    /// (zoom, hover, toggles), forecasts, backtest, plan and provenance; opens offline.
+    #[command(allow_negative_numbers = true)]
+    Report(report::ReportArgs),
     /// Run fit, eval, predict, plot and compare end to end on the bundled data.
     #[command(allow_negative_numbers = true)]
     Demo(demo::DemoArgs),
@@ -576,6 +581,7 @@ fn dispatch(cmd: Command, given: Given) -> Result<i32> {
         Command::Plan(a) => plan::run(a, given),
         Command::Inspect(a) => inspect::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Report(a) => report::run(a),
         Command::Watch(_) => unreachable!("dispatched above"),
     }
     .map(|()| 0)
@@ -891,7 +897,13 @@ fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
             .collect();
         if a.curves {
             for (j, run) in runs_json.iter_mut().zip(&runs) {
-                j["curve"] = curve_json(law.as_ref(), params, run, intervals.as_ref())?;
+                j["curve"] = serde_json::to_value(crate::predict::run_curve(
+                    law.as_ref(),
+                    params,
+                    run,
+                    intervals.as_ref(),
+                )?)
+                .map_err(|e| Error::failed(format!("cannot encode a curve: {e}")))?;
             }
         }
         outln!(
@@ -929,36 +941,6 @@ fn cmd_eval(a: EvalArgs, given: Given) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A run's observed points beside the law's prediction at each, with the interval bounds where
-/// the fit has a calibration (`eval --curves`).
-fn curve_json(
-    law: &dyn Law,
-    params: &[f64],
-    run: &Run,
-    intervals: Option<&crate::interval::Source>,
-) -> Result<serde_json::Value> {
-    let feats = law
-        .features(&law::Curve {
-            lr: &run.lr,
-            steps: &run.steps,
-            params: run.params,
-            end: run.end,
-        })
-        .map_err(|e| Error::input(format!("run '{}': {e}", run.name)))?;
-    let mut predicted = vec![0.0; run.steps.len()];
-    law.predict(params, &feats, &mut predicted);
-    let mut curve = json!({
-        "step": run.steps, "observed": run.loss, "predicted": predicted,
-    });
-    if let Some(iv) = intervals {
-        let at = iv.distances(law, &run.lr, &run.steps, run.params);
-        let bands = iv.bands(law, params, &feats, &at);
-        curve["lo"] = json!(bands.iter().map(|b| b.lo).collect::<Vec<_>>());
-        curve["hi"] = json!(bands.iter().map(|b| b.hi).collect::<Vec<_>>());
-    }
-    Ok(curve)
 }
 
 fn cmd_plot(a: PlotArgs, given: Given) -> Result<()> {

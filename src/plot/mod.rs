@@ -257,6 +257,23 @@ impl FitPlot {
         Ok(())
     }
 
+    /// Keep at most `n` evenly spaced markers per run (observed points and residuals): a page
+    /// that inlines the figure as SVG pays for every marker, and a few hundred show the curve.
+    pub fn thin_markers(&mut self, n: usize) {
+        fn keep(v: &mut Vec<(f64, f64)>, n: usize) {
+            if v.len() > n && n > 1 {
+                let last = v.len() - 1;
+                *v = (0..n).map(|i| v[i * last / (n - 1)]).collect();
+            }
+        }
+        for r in &mut self.runs {
+            keep(&mut r.observed, n);
+        }
+        for f in &mut self.forecasts {
+            keep(&mut f.residuals, n);
+        }
+    }
+
     /// Draw to `path`; the extension (`.png` or `.svg`) picks the format.
     pub fn save(&self, path: &Path) -> Result<()> {
         save_figure(self, path)
@@ -563,6 +580,28 @@ pub fn render_figure<F: Figure>(fig: &F, format: output::ImageFormat) -> Result<
     }
 }
 
+/// A figure as SVG text without the embedded font, for a page (`report`) that carries several
+/// figures and is read in a browser, which has fonts of its own: the font would add a megabyte
+/// to each. The text falls back to the page's sans-serif.
+pub fn render_figure_plain_svg<F: Figure>(fig: &F) -> Result<String> {
+    register_font();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        fig.draw(&root)
+            .and_then(|_| root.present().map_err(|e| e.to_string()))
+            .map_err(|e| Error::failed(format!("cannot draw plot: {e}")))?;
+    }
+    // Scale with the page, keeping the aspect ratio; inline SVG in HTML needs no namespace.
+    let svg = svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
+    // plotters writes a viewBox beside the fixed size; without the size the figure scales.
+    Ok(svg.replacen(
+        &format!("width=\"{}\" height=\"{}\" ", SIZE.0, SIZE.1),
+        "",
+        1,
+    ))
+}
+
 /// Draw a figure to `path`; the extension (`.png` or `.svg`) picks the format. Written through a
 /// temp file, so a failure leaves nothing behind.
 pub fn save_figure<F: Figure>(fig: &F, path: &Path) -> Result<()> {
@@ -601,7 +640,8 @@ fn embed_font(svg: &str) -> String {
     }
 }
 
-fn base64(bytes: &[u8]) -> String {
+/// RFC 4648 base64, for fonts in SVG and script hashes in report pages.
+pub fn base64(bytes: &[u8]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

@@ -556,6 +556,11 @@ class Fit:
 # --- studies over several runs -----------------------------------------------------------
 
 
+def _table_html(t: Any) -> str:
+    """A frame as notebooks show it (pandas and polars both render HTML)."""
+    return t._repr_html_() if hasattr(t, "_repr_html_") else html.escape(str(t))
+
+
 @dataclass
 class Comparison:
     """``losscast compare``: every law fitted on the fit runs and scored on the test runs."""
@@ -566,8 +571,7 @@ class Comparison:
     raw: dict[str, Any]
 
     def _repr_html_(self) -> str:
-        t = self.table
-        return t._repr_html_() if hasattr(t, "_repr_html_") else html.escape(str(t))
+        return _table_html(self.table)
 
 
 def compare(
@@ -626,8 +630,7 @@ class Backtest:
     raw: dict[str, Any]
 
     def _repr_html_(self) -> str:
-        t = self.table
-        return t._repr_html_() if hasattr(t, "_repr_html_") else html.escape(str(t))
+        return _table_html(self.table)
 
 
 def backtest(

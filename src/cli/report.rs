@@ -1,0 +1,286 @@
+//! `losscast report`: one self-contained HTML page of a study (runs, fits, metrics, interactive
+//! charts, forecasts, backtest, plan, provenance). The sections that other commands compute
+//! (backtest, plan, predict) are those commands run in-process, so the page says what they say.
+
+use super::embedded::{self, Inputs};
+use super::{FitLaw, RunSource};
+use crate::error::{Error, Result};
+use crate::fit::{self, FitOptions, FitRecord};
+use crate::law::{self, LawKind, LawOptions};
+use crate::output::{self, Kind, Output};
+use crate::report::html::{self, StaticFigure};
+use crate::report::{self, Flag, Forecast, ReportData, RunInfo};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub(super) struct ReportArgs {
+    #[command(flatten)]
+    pub(super) source: RunSource,
+    /// Fit files to report (repeat for several laws). Without --fit, each law of --laws is
+    /// fitted on the fit runs as `losscast fit` would, intervals included.
+    #[arg(long, conflicts_with = "laws")]
+    pub(super) fit: Vec<PathBuf>,
+    /// Laws to fit and report when no --fit is given, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub(super) laws: Vec<String>,
+    /// Add a backtest section: `losscast backtest --manifest M` on the study's runs.
+    #[arg(long, requires = "manifest")]
+    pub(super) backtest: bool,
+    /// Add a plan section under the first law's fit: the arguments of `losscast plan`, e.g.
+    /// "--total 24000 --peak 3e-4 --warmup 2160".
+    #[arg(long, allow_hyphen_values = true)]
+    pub(super) plan: Option<String>,
+    /// Add a forecast of this schedule under every law (repeatable), e.g.
+    /// cosine:peak=3e-4,end=3e-5,warmup=2160,total=72000.
+    #[arg(long)]
+    pub(super) forecast: Vec<String>,
+    /// The page's title (default: the manifest's or the log's name).
+    #[arg(long)]
+    pub(super) title: Option<String>,
+    /// The HTML file to write.
+    #[arg(long)]
+    pub(super) out: PathBuf,
+}
+
+/// Run a command of this CLI in-process (with `fits` registered by label) and keep its JSON and
+/// the warnings it printed.
+fn json_of(
+    args: Vec<String>,
+    fits: Vec<(String, String)>,
+) -> Result<(serde_json::Value, Vec<Flag>)> {
+    let what = args.get(1).cloned().unwrap_or_default();
+    let out = embedded::call(
+        args,
+        Inputs {
+            frames: Vec::new(),
+            fits,
+        },
+    );
+    if out.code != 0 {
+        let msg = out
+            .stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("losscast: error: "))
+            .unwrap_or(out.stderr.trim())
+            .to_string();
+        let e = format!("report: the {what} section: {msg}");
+        return Err(if out.code == 2 {
+            Error::input(e)
+        } else {
+            Error::failed(e)
+        });
+    }
+    let v = serde_json::from_str(&out.stdout)
+        .map_err(|e| Error::failed(format!("report: {what} printed no JSON: {e}")))?;
+    Ok((v, report::flags_from_stderr(&out.stderr)))
+}
+
+fn fit_law(name: &str, runs: &[crate::runs::Run]) -> Result<FitRecord> {
+    let base = law::build(name, LawOptions::default())?;
+    if base.kind() == LawKind::Table {
+        return Err(Error::input(format!(
+            "report fits loss-curve laws to runs; {name} is a size law: fit it to its table, \
+             then report it with --fit"
+        )));
+    }
+    let options = FitOptions {
+        law: base.options().clone(),
+        run_weighting: fit::weighting(None, base.as_ref()),
+        priors: true,
+        ..FitOptions::default()
+    };
+    let fl = FitLaw::new(base, None, None)?;
+    let mut rec = fit::fit(fl.law(), runs, &options)?;
+    super::calibrate_intervals(&mut rec, runs, &fl, &options);
+    Ok(rec)
+}
+
+pub(super) fn run(a: ReportArgs) -> Result<()> {
+    let mut inputs = a.fit.clone();
+    inputs.extend(a.source.input_paths()?);
+    output::check(&[Output::new("--out", &a.out, Kind::Text)], &inputs)?;
+    let runs = a.source.load()?;
+    let mut flags: Vec<Flag> = runs
+        .iter()
+        .flat_map(|r| {
+            r.warnings.iter().map(move |w| Flag {
+                level: "warning".into(),
+                text: format!("run '{}': {w}", r.name),
+            })
+        })
+        .collect();
+    let fits: Vec<(Option<String>, FitRecord)> = if a.fit.is_empty() {
+        let laws = if a.laws.is_empty() {
+            vec!["annealing".to_string()]
+        } else {
+            a.laws.clone()
+        };
+        laws.iter()
+            .map(|l| Ok((None, fit_law(l.trim(), &runs)?)))
+            .collect::<Result<_>>()?
+    } else {
+        a.fit
+            .iter()
+            .map(|p| Ok((Some(p.display().to_string()), embedded::read_fit(p)?)))
+            .collect::<Result<_>>()?
+    };
+    let mut laws = Vec::new();
+    let mut figures = Vec::new();
+    for (file, rec) in &fits {
+        let law = rec.build_law()?;
+        if law.kind() == LawKind::Table {
+            return Err(Error::input(format!(
+                "{}: a size-law fit; report draws loss-curve studies (a size law's figures: \
+                 losscast plot --kind parity|compute|frontier)",
+                file.as_deref().unwrap_or(&rec.law)
+            )));
+        }
+        let section = report::law_section(law.as_ref(), rec, file.clone(), &runs)?;
+        flags.extend(report::fit_flags(&section));
+        let params = rec.param_vector(law.as_ref())?;
+        // Without the bands: plotters draws a filled band as hundreds of small polygons, which
+        // would double the page; the interactive chart carries them.
+        let mut plot = crate::plot::FitPlot::new(law.as_ref(), &params, &runs)?;
+        plot.thin_markers(STATIC_MARKERS);
+        let svg = crate::plot::render_figure_plain_svg(&plot)?;
+        figures.push(vec![StaticFigure {
+            caption: format!(
+                "{}: observed points and predicted curves (the interactive chart adds the \
+                 forecast intervals)",
+                rec.law
+            ),
+            svg,
+        }]);
+        laws.push(section);
+    }
+    let label = |i: usize| format!("<fit {i}>");
+    let fit_texts: Vec<(String, String)> = fits
+        .iter()
+        .enumerate()
+        .map(|(i, (_, r))| {
+            Ok((
+                label(i),
+                String::from_utf8(r.to_bytes()?).unwrap_or_default(),
+            ))
+        })
+        .collect::<Result<_>>()?;
+    let mut forecasts = Vec::new();
+    for spec in &a.forecast {
+        let mut by_law = Vec::new();
+        for (i, text) in fit_texts.iter().enumerate() {
+            let (v, f) = json_of(
+                vec![
+                    "losscast".into(),
+                    "predict".into(),
+                    "--fit".into(),
+                    label(i),
+                    "--schedule".into(),
+                    spec.clone(),
+                    "--steps".into(),
+                    forecast_steps(spec)?,
+                    "--json".into(),
+                ],
+                vec![text.clone()],
+            )?;
+            flags.extend(f.into_iter().map(|mut x| {
+                x.text = format!("forecast {spec} ({}): {}", fits[i].1.law, x.text);
+                x
+            }));
+            by_law.push(v);
+        }
+        forecasts.push(Forecast {
+            schedule: spec.clone(),
+            by_law,
+        });
+    }
+    let backtest = match (&a.backtest, &a.source.manifest) {
+        (true, Some(m)) => {
+            let (v, f) = json_of(
+                vec![
+                    "losscast".into(),
+                    "backtest".into(),
+                    "--manifest".into(),
+                    m.display().to_string(),
+                    "--json".into(),
+                ],
+                Vec::new(),
+            )?;
+            flags.extend(f);
+            Some(v)
+        }
+        _ => None,
+    };
+    let plan = match &a.plan {
+        Some(text) => {
+            let mut args = vec![
+                "losscast".to_string(),
+                "plan".into(),
+                "--fit".into(),
+                label(0),
+            ];
+            args.extend(text.split_whitespace().map(String::from));
+            args.push("--json".into());
+            let (v, f) = json_of(args, vec![fit_texts[0].clone()])?;
+            flags.extend(f.into_iter().map(|mut x| {
+                x.text = format!("plan: {}", x.text);
+                x
+            }));
+            Some(v)
+        }
+        None => None,
+    };
+    let title = a
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("losscast study: {}", a.source.stem()));
+    let data = ReportData {
+        title,
+        losscast_version: crate::VERSION.to_string(),
+        command: std::env::args()
+            .map(|s| shell_word(&s))
+            .collect::<Vec<_>>()
+            .join(" "),
+        flags: report::sorted_flags(flags),
+        runs: runs.iter().map(RunInfo::of).collect(),
+        laws,
+        forecasts,
+        backtest,
+        plan,
+    };
+    let page = html::render(&data, &figures)?;
+    output::write_atomic(&a.out, page.as_bytes())?;
+    errln!(
+        "wrote {} ({} KB)",
+        a.out.display(),
+        page.len().div_ceil(1024)
+    );
+    Ok(())
+}
+
+/// About [`FORECAST_POINTS`] steps over a schedule, ending at its last step: enough for a curve.
+fn forecast_steps(spec: &str) -> Result<String> {
+    let sched = crate::schedule::parse(spec, std::path::Path::new(""))?;
+    let total = sched.total_steps() as i64;
+    let stride = (total / FORECAST_POINTS).max(1);
+    let first = (total % stride).max(stride);
+    Ok(format!("{first}:{total}:{stride}"))
+}
+
+/// Markers per run in the static (no-JavaScript) figure; the charts carry every point.
+const STATIC_MARKERS: usize = 60;
+
+/// How many points a forecast's curve carries on the page.
+const FORECAST_POINTS: i64 = 300;
+
+/// A word of the command line as a shell would need it quoted.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
