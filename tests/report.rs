@@ -194,6 +194,61 @@ fn a_hostile_run_name_is_text() {
 }
 
 #[test]
+fn a_size_law_page_has_parity_compute_and_isoflop() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let table = data("chinchilla/svg_extracted_data.csv");
+    let fit_file = d.join("ch.json");
+    losscast_ok(
+        d,
+        &[
+            "fit",
+            "--law",
+            "chinchilla",
+            table.to_str().unwrap(),
+            "--drop-top-loss",
+            "5",
+            "--out",
+            fit_file.to_str().unwrap(),
+        ],
+    );
+    let out = d.join("ch.html");
+    losscast_ok(
+        d,
+        &[
+            "report",
+            "--fit",
+            fit_file.to_str().unwrap(),
+            table.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let page = std::fs::read_to_string(&out).unwrap();
+    assert!(page.len() < 1 << 20);
+    assert!(!page.contains("http://") && !page.contains("https://"));
+    assert_eq!(nesting_problem(&page), None);
+    let v = embedded(&page);
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&fit_file).unwrap()).unwrap();
+    let z = &v["sizes"][0];
+    assert_eq!(z["record"], file);
+    // The fit's own points: Epoch's 240 after dropping the 5 highest losses (laws.md §3).
+    assert_eq!(z["loss"].as_array().unwrap().len(), 240);
+    assert_eq!(z["predicted"].as_array().unwrap().len(), 240);
+    assert!(z["frontier"]["c"].as_array().unwrap().len() > 10);
+    assert!(z["iso_n"].as_array().unwrap().len() >= 3);
+    assert!(!z["isoflop"]["Ok"]["budgets"].as_array().unwrap().is_empty());
+    // laws.md §3's optimum, as the parameter table shows it (six significant digits).
+    assert!(
+        page.contains("<td>1.81722</td>"),
+        "E = 1.81722 is not in the table"
+    );
+    for id in ["chart-parity-0", "chart-compute-0", "chart-isoflop-0"] {
+        assert!(page.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+}
+
+#[test]
 fn refusals_name_the_problem_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -214,6 +269,29 @@ fn refusals_name_the_problem_and_write_nothing() {
             ch.to_str().unwrap(),
         ],
     );
+    // A size law and a loss-curve law in one page.
+    let anneal = d.join("a.json");
+    losscast_ok(
+        d,
+        &["fit", "--manifest", m, "--out", anneal.to_str().unwrap()],
+    );
+    let r = losscast(
+        d,
+        &[
+            "report",
+            "--manifest",
+            m,
+            "--fit",
+            ch.to_str().unwrap(),
+            "--fit",
+            anneal.to_str().unwrap(),
+            "--out",
+            o,
+        ],
+    );
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("one report per kind of law"));
+    // A size law over a manifest of loss curves: the table reader says why not.
     let r = losscast(
         d,
         &[
@@ -227,7 +305,11 @@ fn refusals_name_the_problem_and_write_nothing() {
         ],
     );
     assert_eq!(r.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&r.stderr).contains("a size-law fit"));
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("a size law does not use"),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
     // A plan section with arguments plan refuses.
     let r = losscast(
         d,

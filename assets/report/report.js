@@ -165,7 +165,7 @@
       height: 170, series: series,
       scales: { x: { time: false, distr: logx ? 3 : 1 } },
       axes: [{ label: "step" }, { label: "learning rate", size: 80,
-        values: function (u, vals) { return vals.map(function (v) { return v === 0 ? "0" : v.toExponential(1); }); } }]
+        values: function (u, vals) { return vals.map(function (v) { return v === null ? "" : v === 0 ? "0" : v.toExponential(1); }); } }]
     }, align(tables), runOf, "law-" + i);
   }
 
@@ -216,6 +216,60 @@
     }, cols, [null, null, null, null], "plan");
   }
 
+  function sizeCharts(i, z) {
+    var lo = Math.min.apply(null, z.loss.concat(z.predicted));
+    var hi = Math.max.apply(null, z.loss.concat(z.predicted));
+    var parity = document.getElementById("chart-parity-" + i);
+    make(parity, {
+      height: 340,
+      series: [{ label: "observed loss" },
+        { label: "predicted", stroke: COLOURS[0], width: 0, paths: function () { return null; },
+          points: { show: true, size: 5, fill: COLOURS[0] + "b0", stroke: COLOURS[0] } },
+        { label: "predicted = observed", stroke: "#555", width: 1, spanGaps: true, points: { show: false } }],
+      scales: { x: { time: false } },
+      axes: [{ label: "observed loss (nats)" }, { label: "predicted loss (nats)", size: 70 }]
+    }, align([{ x: z.loss, ys: [z.predicted] }, { x: [lo, hi], ys: [[lo, hi]] }]), [null, null, null], "parity-" + i);
+    var compute = document.getElementById("chart-compute-" + i);
+    var series = [{ label: "C" },
+      { label: "observed", stroke: "#222", width: 0, paths: function () { return null; },
+        points: { show: true, size: 6, fill: "#222222a0", stroke: "#222" } }];
+    var tables = [{ x: z.c, ys: [z.loss] }];
+    z.iso_n.forEach(function (iso, k) {
+      series.push({ label: "N = " + fmt(iso.n, 3), stroke: colour(k + 1), width: 1.4, spanGaps: true, points: { show: false } });
+      tables.push({ x: iso.c, ys: [iso.loss] });
+    });
+    if (z.frontier) {
+      series.push({ label: "compute-optimal frontier", stroke: COLOURS[0], width: 2.4, dash: [6, 3], spanGaps: true,
+        points: { show: false } });
+      tables.push({ x: z.frontier.c, ys: [z.frontier.loss] });
+    }
+    // The observed losses set the loss axis; iso-N curves of small models leave it upwards.
+    var obsLo = Math.min.apply(null, z.loss), obsHi = Math.max.apply(null, z.loss);
+    var pad = 0.08 * (obsHi - obsLo);
+    make(compute, {
+      height: 360, series: series,
+      scales: { x: { time: false, distr: 3 }, y: { range: [obsLo - pad, obsHi + pad] } },
+      axes: [{ label: "compute C = 6ND (FLOP)", values: function (u, v) { return v.map(function (x) { return x === null ? "" : x.toExponential(0); }); } },
+        { label: "loss (nats)", size: 70 }]
+    }, align(tables), series.map(function () { return null; }), "compute-" + i);
+    var isoNode = document.getElementById("chart-isoflop-" + i);
+    if (isoNode && z.isoflop && z.isoflop.Ok) {
+      var bs = z.isoflop.Ok.budgets;
+      var s2 = [{ label: "N" }];
+      var t2 = bs.map(function (b, k) {
+        s2.push({ label: "C = " + fmt(b.compute, 3), stroke: colour(k), width: 1.2, spanGaps: true,
+          points: { show: true, size: 5, fill: colour(k) } });
+        return { x: b.n, ys: [b.loss] };
+      });
+      make(isoNode, {
+        height: 320, series: s2,
+        scales: { x: { time: false, distr: 3 } },
+        axes: [{ label: "model size N (parameters)", values: function (u, v) { return v.map(function (x) { return x === null ? "" : x.toExponential(0); }); } },
+          { label: "loss (nats)", size: 70 }]
+      }, align(t2), s2.map(function () { return null; }), "isoflop-" + i);
+    }
+  }
+
   function build() {
     charts.forEach(function (c) { c.u.destroy(); });
     charts = [];
@@ -226,6 +280,7 @@
       lrChart(i);
     });
     (data.forecasts || []).forEach(function (f, k) { forecastChart(k, f); });
+    (data.sizes || []).forEach(function (z, i) { sizeCharts(i, z); });
     planChart();
   }
 
@@ -249,7 +304,7 @@
     b.addEventListener("click", function () { toggle(r); });
     legend.appendChild(b);
   });
-  document.getElementById("controls").hidden = false;
+  document.getElementById("controls").hidden = data.runs.length === 0;
   document.getElementById("logx").addEventListener("change", function (e) { logx = e.target.checked; build(); });
   document.getElementById("logy").addEventListener("change", function (e) { logy = e.target.checked; build(); });
   build();

@@ -368,6 +368,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
             manifest: Some(data.join("mpl400.toml")),
             ..Default::default()
         },
+        table: Default::default(),
         fit: vec![
             a.fits.join("demo-mpl400-annealing.json"),
             a.fits.join("demo-mpl400-compare-multipower.json"),

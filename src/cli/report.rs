@@ -3,13 +3,13 @@
 //! (backtest, plan, predict) are those commands run in-process, so the page says what they say.
 
 use super::embedded::{self, Inputs};
-use super::{FitLaw, RunSource};
+use super::{load_table, FitLaw, RunSource, TableArgs};
 use crate::error::{Error, Result};
 use crate::fit::{self, FitOptions, FitRecord};
 use crate::law::{self, LawKind, LawOptions};
 use crate::output::{self, Kind, Output};
 use crate::report::html::{self, StaticFigure};
-use crate::report::{self, Flag, Forecast, ReportData, RunInfo};
+use crate::report::{self, Flag, Forecast, ReportData, RunInfo, TableInfo};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -17,6 +17,9 @@ use std::path::PathBuf;
 pub(super) struct ReportArgs {
     #[command(flatten)]
     pub(super) source: RunSource,
+    /// How a size-law fit's table is read (as at `fit`); its filters come from the fit file.
+    #[command(flatten)]
+    pub(super) table: TableArgs,
     /// Fit files to report (repeat for several laws). Without --fit, each law of --laws is
     /// fitted on the fit runs as `losscast fit` would, intervals included.
     #[arg(long, conflicts_with = "laws")]
@@ -100,17 +103,8 @@ pub(super) fn run(a: ReportArgs) -> Result<()> {
     let mut inputs = a.fit.clone();
     inputs.extend(a.source.input_paths()?);
     output::check(&[Output::new("--out", &a.out, Kind::Text)], &inputs)?;
-    let runs = a.source.load()?;
-    let mut flags: Vec<Flag> = runs
-        .iter()
-        .flat_map(|r| {
-            r.warnings.iter().map(move |w| Flag {
-                level: "warning".into(),
-                text: format!("run '{}': {w}", r.name),
-            })
-        })
-        .collect();
     let fits: Vec<(Option<String>, FitRecord)> = if a.fit.is_empty() {
+        let runs = a.source.load()?;
         let laws = if a.laws.is_empty() {
             vec!["annealing".to_string()]
         } else {
@@ -125,19 +119,35 @@ pub(super) fn run(a: ReportArgs) -> Result<()> {
             .map(|p| Ok((Some(p.display().to_string()), embedded::read_fit(p)?)))
             .collect::<Result<_>>()?
     };
+    let kinds: Vec<LawKind> = fits
+        .iter()
+        .map(|(_, r)| Ok(r.build_law()?.kind()))
+        .collect::<Result<_>>()?;
+    if kinds.iter().all(|k| *k == LawKind::Table) {
+        return size_report(&a, &fits);
+    }
+    if kinds.contains(&LawKind::Table) {
+        return Err(Error::input(
+            "one report per kind of law: size laws read a table of runs, loss-curve laws read \
+             runs' curves; report them separately",
+        ));
+    }
+    let runs = a.source.load()?;
+    let mut flags: Vec<Flag> = runs
+        .iter()
+        .flat_map(|r| {
+            r.warnings.iter().map(move |w| Flag {
+                level: "warning".into(),
+                text: format!("run '{}': {w}", r.name),
+            })
+        })
+        .collect();
     let mut laws = Vec::new();
     let mut figures = Vec::new();
     for (file, rec) in &fits {
         let law = rec.build_law()?;
-        if law.kind() == LawKind::Table {
-            return Err(Error::input(format!(
-                "{}: a size-law fit; report draws loss-curve studies (a size law's figures: \
-                 losscast plot --kind parity|compute|frontier)",
-                file.as_deref().unwrap_or(&rec.law)
-            )));
-        }
         let section = report::law_section(law.as_ref(), rec, file.clone(), &runs)?;
-        flags.extend(report::fit_flags(&section));
+        flags.extend(report::fit_flags(rec, file.as_deref()));
         let params = rec.param_vector(law.as_ref())?;
         // Without the bands: plotters draws a filled band as hundreds of small polygons, which
         // would double the page; the interactive chart carries them.
@@ -230,25 +240,37 @@ pub(super) fn run(a: ReportArgs) -> Result<()> {
         }
         None => None,
     };
-    let title = a
-        .title
-        .clone()
-        .unwrap_or_else(|| format!("losscast study: {}", a.source.stem()));
     let data = ReportData {
-        title,
+        title: title(&a),
         losscast_version: crate::VERSION.to_string(),
-        command: std::env::args()
-            .map(|s| shell_word(&s))
-            .collect::<Vec<_>>()
-            .join(" "),
+        command: command_line(),
         flags: report::sorted_flags(flags),
         runs: runs.iter().map(RunInfo::of).collect(),
         laws,
+        sizes: Vec::new(),
+        table: None,
         forecasts,
         backtest,
         plan,
     };
-    let page = html::render(&data, &figures)?;
+    write_page(&a, &data, &figures)
+}
+
+fn title(a: &ReportArgs) -> String {
+    a.title
+        .clone()
+        .unwrap_or_else(|| format!("losscast study: {}", a.source.stem()))
+}
+
+fn command_line() -> String {
+    std::env::args()
+        .map(|s| shell_word(&s))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn write_page(a: &ReportArgs, data: &ReportData, figures: &[Vec<StaticFigure>]) -> Result<()> {
+    let page = html::render(data, figures)?;
     output::write_atomic(&a.out, page.as_bytes())?;
     errln!(
         "wrote {} ({} KB)",
@@ -256,6 +278,87 @@ pub(super) fn run(a: ReportArgs) -> Result<()> {
         page.len().div_ceil(1024)
     );
     Ok(())
+}
+
+/// The page of size-law fits over their table of runs: parity, loss against compute with iso-N
+/// curves and the frontier, and the IsoFLOP analysis.
+fn size_report(a: &ReportArgs, fits: &[(Option<String>, FitRecord)]) -> Result<()> {
+    if a.backtest || a.plan.is_some() || !a.forecast.is_empty() {
+        return Err(Error::input(
+            "--backtest, --plan and --forecast are loss-curve sections; a size-law report has \
+             parity, compute and IsoFLOP sections",
+        ));
+    }
+    let mut flags = Vec::new();
+    let mut sizes = Vec::new();
+    let mut figures = Vec::new();
+    let mut info = None;
+    for (file, rec) in fits {
+        let law = rec.build_law()?;
+        let mut targs = a.table.clone();
+        if targs.rows_where.is_empty() {
+            if let Some(f) = &rec.options.table_filters {
+                targs.rows_where = f.rows_where.clone();
+            }
+        }
+        let (table, origin) = load_table(&a.source, &targs, law.name())?;
+        info.get_or_insert(TableInfo {
+            path: origin,
+            sha256: table.sha256.clone(),
+            rows: table.n.len(),
+            notes: table.notes.clone(),
+        });
+        let section = report::size::section(law.as_ref(), rec, file.clone(), &table)?;
+        flags.extend(report::fit_flags(rec, file.as_deref()));
+        if let Err(why) = &section.isoflop {
+            flags.push(Flag {
+                level: "note".into(),
+                text: format!("{}: no IsoFLOP analysis: {why}", rec.law),
+            });
+        }
+        let params = rec.param_vector(law.as_ref())?;
+        let title = crate::plot::title_for(law.as_ref(), &params);
+        let parity = crate::plot::parity::ParityPlot {
+            title: title.clone(),
+            n: section.n.clone(),
+            observed: section.loss.clone(),
+            predicted: section.predicted.clone(),
+        };
+        let compute = crate::plot::size::ComputePlot {
+            title,
+            law: law.as_ref(),
+            params: &params,
+            n: &section.n,
+            d: &section.d,
+            loss: &section.loss,
+            samples: None,
+        };
+        figures.push(vec![
+            StaticFigure {
+                caption: format!("{}: predicted against observed loss", rec.law),
+                svg: crate::plot::render_figure_plain_svg(&parity)?,
+            },
+            StaticFigure {
+                caption: format!("{}: loss against compute, iso-N curves", rec.law),
+                svg: crate::plot::render_figure_plain_svg(&compute)?,
+            },
+        ]);
+        sizes.push(section);
+    }
+    let data = ReportData {
+        title: title(a),
+        losscast_version: crate::VERSION.to_string(),
+        command: command_line(),
+        flags: report::sorted_flags(flags),
+        runs: Vec::new(),
+        laws: Vec::new(),
+        sizes,
+        table: info,
+        forecasts: Vec::new(),
+        backtest: None,
+        plan: None,
+    };
+    write_page(a, &data, &figures)
 }
 
 /// About [`FORECAST_POINTS`] steps over a schedule, ending at its last step: enough for a curve.

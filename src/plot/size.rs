@@ -40,7 +40,8 @@ fn log_range(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
 }
 
 /// Representative sizes for iso-N curves: every size when there are few, else quantiles.
-fn representative_sizes(n: &[f64], k: usize) -> Vec<f64> {
+/// Up to `k` model sizes spread over the table's size groups, for iso-N curves.
+pub fn representative_sizes(n: &[f64], k: usize) -> Vec<f64> {
     let s: Vec<f64> = crate::rollout::size_groups(n)
         .iter()
         .map(|g| n[g[0]])

@@ -146,8 +146,7 @@ fn runs_html(data: &ReportData) -> String {
 
 /// Parameters with their 90 % interval: the bootstrap's percentile interval where the fit has
 /// one, else the Laplace covariance's normal interval.
-fn params_html(s: &LawSection) -> String {
-    let rec = &s.record;
+fn params_html(rec: &crate::fit::FitRecord) -> String {
     let law = rec.build_law().ok();
     let names: Vec<String> = match &law {
         Some(l) => l.param_names().iter().map(|n| n.to_string()).collect(),
@@ -229,8 +228,7 @@ fn params_html(s: &LawSection) -> String {
     )
 }
 
-fn fit_facts_html(s: &LawSection) -> String {
-    let r = &s.record;
+fn fit_facts_html(r: &crate::fit::FitRecord) -> String {
     format!(
         "<p class=\"facts\">Objective (Huber on log residuals) <b>{}</b> over {} points; \
          {}converged{}; <b>{:.0} %</b> of {} starts reached the best optimum; {}.</p>",
@@ -449,6 +447,99 @@ fn forecasts_html(data: &ReportData) -> String {
     s
 }
 
+fn size_html(i: usize, s: &super::size::SizeSection, figs: Option<&Vec<StaticFigure>>) -> String {
+    let mut out = format!(
+        "<section class=\"size\" id=\"size-{i}\"><h2>Size law: {}</h2>",
+        esc(&s.law)
+    );
+    out.push_str(&fit_facts_html(&s.record));
+    out.push_str(&params_html(&s.record));
+    {
+        let m = &s.record.metrics.fit_mean;
+        out.push_str(&format!(
+            "<p>Over the {} fitted points: R² {}, MAE {} (loss), PredE {}, WorstE {}.</p>",
+            s.loss.len(),
+            format::sig(m.r2, 5),
+            format::sig(m.mae, 3),
+            format::percent_column(&[m.pred_e])[0],
+            format::percent_column(&[m.worst_e])[0]
+        ));
+    }
+    out.push_str(&format!(
+        "<h3>Predicted against observed loss</h3><div class=\"chart\" id=\"chart-parity-{i}\">\
+         </div><h3>Loss against compute C = 6ND: iso-N curves{}</h3><div class=\"chart\" \
+         id=\"chart-compute-{i}\"></div>",
+        if s.frontier.is_some() {
+            " and the compute-optimal frontier"
+        } else {
+            ""
+        }
+    ));
+    match &s.isoflop {
+        Ok(iso) => {
+            out.push_str(
+                "<h3>IsoFLOP analysis</h3><p>The points grouped into compute budgets; a \
+                 parabola in ln N around each budget's lowest loss gives N_opt, and N_opt ∝ \
+                 C^a across budgets.</p>",
+            );
+            let rows: Vec<serde_json::Value> = iso
+                .budgets
+                .iter()
+                .map(|b| {
+                    serde_json::json!({
+                        "compute": b.compute, "points": b.n.len(),
+                        "n_opt": b.parabola.as_ref().and_then(|p| p.n_opt),
+                        "loss_opt": b.parabola.as_ref().and_then(|p| p.loss_opt),
+                        "why": b.parabola.as_ref().and_then(|p| p.reason.clone()),
+                    })
+                })
+                .collect();
+            out.push_str(&json_table(
+                &rows,
+                &[
+                    ("compute", "budget C (FLOP)"),
+                    ("points", "points"),
+                    ("n_opt", "N_opt"),
+                    ("loss_opt", "loss at N_opt"),
+                    ("why", "no optimum because"),
+                ],
+            ));
+            if let Some(sc) = &iso.parabola {
+                out.push_str(&format!(
+                    "<p>N_opt ∝ C^<b>{}</b>{} and D_opt ∝ C^<b>{}</b> over {} budgets (R² {}).</p>",
+                    format::sig(sc.n_opt.exponent, 4),
+                    sc.n_opt
+                        .exponent_stderr
+                        .map_or(String::new(), |e| format!(" ± {}", format::sig(e, 2))),
+                    format::sig(sc.d_opt.exponent, 4),
+                    sc.n_opt.budgets,
+                    format::sig(sc.n_opt.r2, 4)
+                ));
+            }
+            out.push_str(&format!(
+                "<div class=\"chart\" id=\"chart-isoflop-{i}\"></div>"
+            ));
+        }
+        Err(why) => out.push_str(&format!(
+            "<h3>IsoFLOP analysis</h3><p>None: {}</p>",
+            esc(why)
+        )),
+    }
+    if let Some(figs) = figs {
+        out.push_str("<noscript>");
+        for f in figs {
+            out.push_str(&format!(
+                "<figure class=\"static\">{}<figcaption>{}</figcaption></figure>",
+                f.svg,
+                esc(&f.caption)
+            ));
+        }
+        out.push_str("</noscript>");
+    }
+    out.push_str("</section>");
+    out
+}
+
 fn provenance_html(data: &ReportData) -> String {
     let mut s = String::from("<section id=\"provenance\"><h2>Provenance</h2>");
     s.push_str(&format!(
@@ -467,19 +558,33 @@ fn provenance_html(data: &ReportData) -> String {
             ]
         })
         .collect();
-    s.push_str(&table(&["run", "path", "sha256"], &rows, "prov"));
+    if !rows.is_empty() {
+        s.push_str(&table(&["run", "path", "sha256"], &rows, "prov"));
+    }
+    if let Some(t) = &data.table {
+        s.push_str(&table(
+            &["table", "sha256"],
+            &[vec![
+                format!("<code>{}</code>", esc(&t.path)),
+                format!("<code>{}</code>", esc(&t.sha256)),
+            ]],
+            "prov",
+        ));
+    }
     let fits: Vec<Vec<String>> = data
         .laws
         .iter()
-        .map(|l| {
+        .map(|l| (&l.law, &l.fit_file, &l.record))
+        .chain(data.sizes.iter().map(|l| (&l.law, &l.fit_file, &l.record)))
+        .map(|(law, fit_file, record)| {
             vec![
-                esc(&l.law),
-                l.fit_file
+                esc(law),
+                fit_file
                     .as_deref()
                     .map_or("fitted for this report".into(), |f| {
                         format!("<code>{}</code>", esc(f))
                     }),
-                esc(&l.record.losscast_version),
+                esc(&record.losscast_version),
             ]
         })
         .collect();
@@ -500,22 +605,39 @@ pub fn render(data: &ReportData, figures: &[Vec<StaticFigure>]) -> Result<String
     );
     let mut body = String::new();
     body.push_str(&format!(
-        "<header><h1>{}</h1><p class=\"sub\">losscast {} · {} run(s) · {}</p></header>",
+        "<header><h1>{}</h1><p class=\"sub\">losscast {} · {} · {}</p></header>",
         esc(&data.title),
         esc(&data.losscast_version),
-        data.runs.len(),
+        match &data.table {
+            Some(t) => format!("a table of {} runs", t.rows),
+            None => format!("{} run(s)", data.runs.len()),
+        },
         esc(&data
             .laws
             .iter()
             .map(|l| l.law.as_str())
+            .chain(data.sizes.iter().map(|l| l.law.as_str()))
             .collect::<Vec<_>>()
             .join(", "))
     ));
     body.push_str("<section id=\"trust\"><h2>Trust</h2>");
     body.push_str(&flags_html(&data.flags));
     body.push_str("</section>");
-    body.push_str("<section id=\"runs\"><h2>Runs</h2>");
-    body.push_str(&runs_html(data));
+    match &data.table {
+        Some(t) => {
+            body.push_str("<section id=\"runs\"><h2>Table of runs</h2>");
+            body.push_str(&format!(
+                "<p><code>{}</code>: {} rows. {}</p>",
+                esc(&t.path),
+                t.rows,
+                esc(&t.notes.join("; "))
+            ));
+        }
+        None => {
+            body.push_str("<section id=\"runs\"><h2>Runs</h2>");
+            body.push_str(&runs_html(data));
+        }
+    }
     body.push_str("</section>");
     body.push_str(
         "<div id=\"controls\" class=\"controls\" hidden><label><input type=\"checkbox\" \
@@ -530,8 +652,8 @@ pub fn render(data: &ReportData, figures: &[Vec<StaticFigure>]) -> Result<String
             "<section class=\"law\" id=\"law-{i}\"><h2>Law: {}</h2>",
             esc(&s.law)
         ));
-        body.push_str(&fit_facts_html(s));
-        body.push_str(&params_html(s));
+        body.push_str(&fit_facts_html(&s.record));
+        body.push_str(&params_html(&s.record));
         body.push_str(&format!(
             "<h3>Metrics per run{}</h3>",
             if tested {
@@ -559,6 +681,9 @@ pub fn render(data: &ReportData, figures: &[Vec<StaticFigure>]) -> Result<String
             body.push_str("</noscript>");
         }
         body.push_str("</section>");
+    }
+    for (i, s) in data.sizes.iter().enumerate() {
+        body.push_str(&size_html(i, s, figures.get(i)));
     }
     body.push_str(&forecasts_html(data));
     if let Some(b) = &data.backtest {

@@ -9,6 +9,7 @@
 
 pub mod format;
 pub mod html;
+pub mod size;
 
 use crate::error::Result;
 use crate::fit::{FitRecord, RunMetrics};
@@ -31,6 +32,12 @@ pub struct ReportData {
     pub flags: Vec<Flag>,
     pub runs: Vec<RunInfo>,
     pub laws: Vec<LawSection>,
+    /// Size-law fits over their table of runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sizes: Vec<size::SizeSection>,
+    /// The table of runs a size-law study reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<TableInfo>,
     /// Forecasts of schedules asked for with `--forecast`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub forecasts: Vec<Forecast>,
@@ -40,6 +47,15 @@ pub struct ReportData {
     /// `plan --json` under the first law's fit, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<serde_json::Value>,
+}
+
+/// A size-law study's table of runs, for the page's runs section and provenance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableInfo {
+    pub path: String,
+    pub sha256: String,
+    pub rows: usize,
+    pub notes: Vec<String>,
 }
 
 /// One line of the trust panel.
@@ -189,10 +205,9 @@ pub fn law_section(
 
 /// What the trust panel says of a fit: not trustworthy (why), unidentified parameters,
 /// parameters at a bound, missing intervals.
-pub fn fit_flags(section: &LawSection) -> Vec<Flag> {
-    let r = &section.record;
+pub fn fit_flags(r: &FitRecord, fit_file: Option<&str>) -> Vec<Flag> {
     let mut out = Vec::new();
-    let who = match &section.fit_file {
+    let who = match fit_file {
         Some(f) => format!("{} ({f})", r.law),
         None => r.law.clone(),
     };

@@ -5,7 +5,7 @@
 const assert = require("node:assert/strict");
 const { chromium } = require("playwright-core");
 
-const [page400, pageXss, screenshot] = process.argv.slice(2);
+const [page400, pageXss, screenshot, pageSize] = process.argv.slice(2);
 
 async function open(browser, file) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
@@ -18,7 +18,8 @@ async function open(browser, file) {
   });
   page.on("dialog", (d) => { problems.dialogs += 1; d.dismiss(); });
   await page.goto("file://" + file);
-  await page.waitForFunction(() => window.losscastReport && window.losscastReport.charts_now().length > 0);
+  await page.waitForFunction(() => window.losscastReport && window.losscastReport.charts_now().length > 0,
+    null, { timeout: 10000 });
   return { page, problems };
 }
 
@@ -83,6 +84,14 @@ function inked(page, id) {
     assert.equal(xss.problems.dialogs, 0, "a dialog opened");
     assert.deepEqual(xss.problems.errors, [], "console errors");
     assert.deepEqual(xss.problems.requests, [], "network requests");
+    // A size law's page: parity, compute and IsoFLOP charts, no errors, no requests.
+    const size = await open(browser, pageSize);
+    for (const id of ["chart-parity-0", "chart-compute-0", "chart-isoflop-0"]) {
+      const n = await inked(size.page, id);
+      assert.ok(n > 500, `chart ${id} drew ${n} pixels`);
+    }
+    assert.deepEqual(size.problems.errors, [], "console errors (size page)");
+    assert.deepEqual(size.problems.requests, [], "network requests (size page)");
     console.log(`browser test: ${ids.length} charts drew, hover, toggle, log axes, XSS name as text; screenshot ${screenshot}`);
   } finally {
     await browser.close();

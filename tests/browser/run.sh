@@ -27,6 +27,10 @@ path = "$PWD/data/mpl/csv_400/cosine_24000.csv"
 schedule = "cosine:peak=3e-4,end=3e-5,warmup=2160,total=24000"
 TOML
 cargo run --quiet -- report --manifest "$out/xss.toml" --out "$out/xss.html"
+cargo run --quiet -- fit --law chinchilla data/chinchilla/svg_extracted_data.csv --drop-top-loss 5 \
+    --out "$out/chinchilla.json" >/dev/null
+cargo run --quiet -- report --fit "$out/chinchilla.json" data/chinchilla/svg_extracted_data.csv \
+    --out "$out/chinchilla.html"
 mkdir -p plots
 CHROMIUM="$chromium" NODE_PATH="$node_dir/node_modules" node tests/browser/report.test.cjs \
-    "$out/mpl400.html" "$out/xss.html" plots/report-screenshot.png
+    "$out/mpl400.html" "$out/xss.html" plots/report-screenshot.png "$out/chinchilla.html"
