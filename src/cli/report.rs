@@ -28,7 +28,7 @@ pub(super) struct ReportArgs {
     #[arg(long, value_delimiter = ',')]
     pub(super) laws: Vec<String>,
     /// Add a backtest section: `losscast backtest --manifest M` on the study's runs.
-    #[arg(long, requires = "manifest")]
+    #[arg(long)]
     pub(super) backtest: bool,
     /// Add a plan section under the first law's fit: the arguments of `losscast plan`, e.g.
     /// "--total 24000 --peak 3e-4 --warmup 2160".
@@ -100,6 +100,11 @@ fn fit_law(name: &str, runs: &[crate::runs::Run]) -> Result<FitRecord> {
 }
 
 pub(super) fn run(a: ReportArgs) -> Result<()> {
+    if a.backtest && a.source.manifest.is_none() {
+        return Err(Error::input(
+            "--backtest holds out runs of a manifest: give --manifest M.toml",
+        ));
+    }
     let mut inputs = a.fit.clone();
     inputs.extend(a.source.input_paths()?);
     output::check(&[Output::new("--out", &a.out, Kind::Text)], &inputs)?;

@@ -447,6 +447,23 @@ fn forecasts_html(data: &ReportData) -> String {
     s
 }
 
+/// The static figures a reader without JavaScript sees in place of the charts.
+fn noscript_figures(figs: Option<&[StaticFigure]>) -> String {
+    let Some(figs) = figs else {
+        return String::new();
+    };
+    let mut out = String::from("<noscript>");
+    for f in figs {
+        out.push_str(&format!(
+            "<figure class=\"static\">{}<figcaption>{}</figcaption></figure>",
+            f.svg,
+            esc(&f.caption)
+        ));
+    }
+    out.push_str("</noscript>");
+    out
+}
+
 fn size_html(i: usize, s: &super::size::SizeSection, figs: Option<&Vec<StaticFigure>>) -> String {
     let mut out = format!(
         "<section class=\"size\" id=\"size-{i}\"><h2>Size law: {}</h2>",
@@ -525,17 +542,7 @@ fn size_html(i: usize, s: &super::size::SizeSection, figs: Option<&Vec<StaticFig
             esc(why)
         )),
     }
-    if let Some(figs) = figs {
-        out.push_str("<noscript>");
-        for f in figs {
-            out.push_str(&format!(
-                "<figure class=\"static\">{}<figcaption>{}</figcaption></figure>",
-                f.svg,
-                esc(&f.caption)
-            ));
-        }
-        out.push_str("</noscript>");
-    }
+    out.push_str(&noscript_figures(figs.map(Vec::as_slice)));
     out.push_str("</section>");
     out
 }
@@ -669,17 +676,7 @@ pub fn render(data: &ReportData, figures: &[Vec<StaticFigure>]) -> Result<String
              <h3>Residuals and LR schedule</h3><div class=\"chart\" id=\"chart-resid-{i}\"></div>\
              <div class=\"chart\" id=\"chart-lr-{i}\"></div>"
         ));
-        if let Some(figs) = figures.get(i) {
-            body.push_str("<noscript>");
-            for f in figs {
-                body.push_str(&format!(
-                    "<figure class=\"static\">{}<figcaption>{}</figcaption></figure>",
-                    f.svg,
-                    esc(&f.caption)
-                ));
-            }
-            body.push_str("</noscript>");
-        }
+        body.push_str(&noscript_figures(figures.get(i).map(Vec::as_slice)));
         body.push_str("</section>");
     }
     for (i, s) in data.sizes.iter().enumerate() {
