@@ -318,3 +318,24 @@ fn eval_curves_give_each_runs_points_and_predictions() {
             .all(|((l, h), p)| l.as_f64().unwrap() < *p && *p < h.as_f64().unwrap()));
     }
 }
+
+#[test]
+fn a_fit_file_read_back_is_the_same_record_to_the_last_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.json");
+    let fit = call(
+        args(&[
+            "fit",
+            "--manifest",
+            data("tissue2024.toml").to_str().unwrap(),
+            "--warmup-as-peak",
+            "--out",
+            out.to_str().unwrap(),
+        ]),
+        Inputs::default(),
+    );
+    assert_eq!(fit.code, 0, "{}", fit.stderr);
+    let written = std::fs::read(&out).unwrap();
+    let back = losscast::fit::FitRecord::load(&out).unwrap();
+    assert_eq!(back.to_bytes().unwrap(), written);
+}

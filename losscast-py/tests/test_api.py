@@ -302,6 +302,22 @@ def test_the_gil_is_released_during_a_fit():
     assert ticks > 0.3 * result["seconds"] / 0.0011
 
 
+def test_report_writes_one_page_with_the_fit_it_was_given(tmp_path):
+    f = losscast.fit(manifest=TISSUE, warmup_as_peak=True)
+    page = losscast.report(tmp_path / "tissue.html", manifest=TISSUE, fits=[f],
+                           forecast="cosine:peak=2e-4,end=0,warmup=500,total=40000",
+                           title="Tissue <reference>")
+    text = open(page, encoding="utf-8").read()
+    assert "<title>Tissue &lt;reference&gt;</title>" in text
+    start = text.index('<script type="application/json" id="losscast-data">')
+    data = json.loads(text[text.index(">", start) + 1 : text.index("</script>", start)])
+    assert data["laws"][0]["record"] == f.record
+    assert data["forecasts"][0]["by_law"][0]["predictions"][-1]["step"] == 40000
+    with pytest.raises(losscast.BadInput, match="backtest"):
+        losscast.report(tmp_path / "x.html", COSINE, schedule=COSINE_SPEC, backtest=True)
+    assert not (tmp_path / "x.html").exists()
+
+
 def test_console_script_is_the_cli(tmp_path):
     r = cli("--version")
     assert r.returncode == 0 and r.stdout.startswith("losscast ")

@@ -371,7 +371,11 @@ fn forecast_steps(spec: &str) -> Result<String> {
     let sched = crate::schedule::parse(spec, std::path::Path::new(""))?;
     let total = sched.total_steps() as i64;
     let stride = (total / FORECAST_POINTS).max(1);
-    let first = (total % stride).max(stride);
+    // Counted back from the last step, so the range ends on it.
+    let first = match total % stride {
+        0 => stride,
+        r => r,
+    };
     Ok(format!("{first}:{total}:{stride}"))
 }
 

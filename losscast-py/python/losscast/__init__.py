@@ -27,6 +27,7 @@ from ._api import (
     load_fit,
     plan,
     read_log,
+    report,
 )
 from ._errors import BadInput, FitFailed, LosscastWarning, UntrustworthyFit
 from ._native import __version__
@@ -47,4 +48,5 @@ __all__ = [
     "load_fit",
     "plan",
     "read_log",
+    "report",
 ]

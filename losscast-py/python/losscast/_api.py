@@ -692,3 +692,50 @@ def plan(fit: Fit | str | os.PathLike, *, total: int, peak: float, **options: An
         for c in out["candidates"]
     ]
     return _frames.records_frame(rows, f._like())
+
+
+def report(
+    out: str | os.PathLike,
+    data: Any = None,
+    *,
+    manifest: Any = None,
+    fits: Sequence["Fit | str | os.PathLike"] = (),
+    laws: Sequence[str] | str | None = None,
+    forecast: Sequence[str] | str | None = None,
+    plan: str | None = None,
+    backtest: bool = False,
+    title: str | None = None,
+    by: str | None = None,
+    schedule: Any = None,
+    roles: Mapping[str, str] | None = None,
+    params: Any = None,
+    **options: Any,
+) -> str:
+    """Write one self-contained HTML page of a study (``losscast report``): runs, fits,
+    metrics, interactive charts, forecasts, plan, backtest and provenance; it opens offline.
+    ``fits`` are `Fit` objects or fit files (default: fit each of ``laws``); ``plan`` is
+    ``plan``'s arguments as one string. Returns the path written.
+
+    >>> losscast.report("mpl400.html", manifest="data/mpl400.toml", fits=[f],
+    ...                 forecast="cosine:peak=3e-4,end=3e-5,warmup=2160,total=72000")  # doctest: +SKIP
+    """
+    src = _source(data, manifest, schedule=schedule, by=by, roles=roles, params=params)
+    if isinstance(laws, str):
+        laws = [laws]
+    if isinstance(forecast, str):
+        forecast = [forecast]
+    registered: list[tuple[str, str]] = []
+    fit_args: list[str] = []
+    for k, f in enumerate(fits):
+        if isinstance(f, Fit):
+            label = f"<fit {k}>"
+            registered.append((label, f._text))
+            fit_args.append(f"--fit={label}")
+        else:
+            fit_args.append(f"--fit={os.fspath(f)}")
+    opts = {"laws": laws, "forecast": None, "plan": plan, "backtest": backtest, "title": title}
+    extra = [f"--forecast={spec}" for spec in (forecast or [])]
+    path = os.fspath(out)
+    _run(["report", *src.args, *fit_args, *_flags(opts), *extra, *_flags(options), f"--out={path}"],
+         src.frames, registered)
+    return path
