@@ -155,7 +155,10 @@ fn the_mpl400_report_parses_loads_nothing_and_carries_the_records() {
     for run in v["runs"].as_array().unwrap() {
         assert!(page.contains(run["sha256"].as_str().unwrap()));
     }
-    assert!(v["command"].as_str().unwrap().contains("report --manifest"));
+    // The command that wrote the page, not the plan it ran inside.
+    let command = v["command"].as_str().unwrap();
+    assert!(command.contains("report --manifest"), "{command}");
+    assert!(command.contains("--forecast"), "{command}");
 }
 
 #[test]

@@ -313,6 +313,8 @@ def test_report_writes_one_page_with_the_fit_it_was_given(tmp_path):
     data = json.loads(text[text.index(">", start) + 1 : text.index("</script>", start)])
     assert data["laws"][0]["record"] == f.record
     assert data["forecasts"][0]["by_law"][0]["predictions"][-1]["step"] == 40000
+    # Provenance names the call that wrote the page, not the Python interpreter.
+    assert data["command"].startswith("losscast report --manifest")
     with pytest.raises(losscast.BadInput, match="backtest"):
         losscast.report(tmp_path / "x.html", COSINE, schedule=COSINE_SPEC, backtest=True)
     assert not (tmp_path / "x.html").exists()

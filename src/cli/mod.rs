@@ -514,6 +514,17 @@ where
     execute(args)
 }
 
+thread_local! {
+    // The arguments of the command running on this thread, for provenance (`report` records
+    // the command line that wrote it): the process's own, or those the Python module passed.
+    static COMMAND_LINE: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The arguments of the command running on this thread (the program name first).
+pub(crate) fn command_line() -> Vec<String> {
+    COMMAND_LINE.with(|c| c.borrow().clone())
+}
+
 /// Parse and run one command; errors are printed through the console and become exit codes.
 fn execute<I, T>(args: I) -> i32
 where
@@ -521,7 +532,14 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     use clap::{CommandFactory, FromArgMatches};
-    let matches = match Cli::command().try_get_matches_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    COMMAND_LINE.with(|c| {
+        *c.borrow_mut() = args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    });
+    let matches = match Cli::command().try_get_matches_from(&args) {
         Ok(m) => m,
         Err(e) => return usage_error(e),
     };

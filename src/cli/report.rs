@@ -100,6 +100,8 @@ fn fit_law(name: &str, runs: &[crate::runs::Run]) -> Result<FitRecord> {
 }
 
 pub(super) fn run(a: ReportArgs) -> Result<()> {
+    // Before the sections run other commands in-process, each with its own command line.
+    let command = command_line();
     if a.backtest && a.source.manifest.is_none() {
         return Err(Error::input(
             "--backtest holds out runs of a manifest: give --manifest M.toml",
@@ -129,7 +131,7 @@ pub(super) fn run(a: ReportArgs) -> Result<()> {
         .map(|(_, r)| Ok(r.build_law()?.kind()))
         .collect::<Result<_>>()?;
     if kinds.iter().all(|k| *k == LawKind::Table) {
-        return size_report(&a, &fits);
+        return size_report(&a, &fits, command);
     }
     if kinds.contains(&LawKind::Table) {
         return Err(Error::input(
@@ -248,7 +250,7 @@ pub(super) fn run(a: ReportArgs) -> Result<()> {
     let data = ReportData {
         title: title(&a),
         losscast_version: crate::VERSION.to_string(),
-        command: command_line(),
+        command,
         flags: report::sorted_flags(flags),
         runs: runs.iter().map(RunInfo::of).collect(),
         laws,
@@ -268,8 +270,9 @@ fn title(a: &ReportArgs) -> String {
 }
 
 fn command_line() -> String {
-    std::env::args()
-        .map(|s| shell_word(&s))
+    super::command_line()
+        .iter()
+        .map(|s| shell_word(s))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -287,7 +290,11 @@ fn write_page(a: &ReportArgs, data: &ReportData, figures: &[Vec<StaticFigure>]) 
 
 /// The page of size-law fits over their table of runs: parity, loss against compute with iso-N
 /// curves and the frontier, and the IsoFLOP analysis.
-fn size_report(a: &ReportArgs, fits: &[(Option<String>, FitRecord)]) -> Result<()> {
+fn size_report(
+    a: &ReportArgs,
+    fits: &[(Option<String>, FitRecord)],
+    command: String,
+) -> Result<()> {
     if a.backtest || a.plan.is_some() || !a.forecast.is_empty() {
         return Err(Error::input(
             "--backtest, --plan and --forecast are loss-curve sections; a size-law report has \
@@ -353,7 +360,7 @@ fn size_report(a: &ReportArgs, fits: &[(Option<String>, FitRecord)]) -> Result<(
     let data = ReportData {
         title: title(a),
         losscast_version: crate::VERSION.to_string(),
-        command: command_line(),
+        command,
         flags: report::sorted_flags(flags),
         runs: Vec::new(),
         laws: Vec::new(),
