@@ -334,3 +334,45 @@ fn refusals_name_the_problem_and_write_nothing() {
     );
     assert!(!Path::new(o).exists());
 }
+
+#[test]
+fn a_long_per_step_log_makes_a_small_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let log = d.join("long.csv");
+    let mut text = String::from("step,loss\n");
+    for s in 1..=60_000 {
+        text.push_str(&format!(
+            "{s},{:.6}\n",
+            2.5 + 3.0 / (s as f64 / 1000.0 + 1.0).sqrt()
+        ));
+    }
+    std::fs::write(&log, text).unwrap();
+    let out = d.join("long.html");
+    losscast_ok(
+        d,
+        &[
+            "report",
+            log.to_str().unwrap(),
+            "--schedule",
+            "cosine:peak=3e-4,end=3e-5,warmup=1000,total=60000",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let page = std::fs::read_to_string(&out).unwrap();
+    assert!(page.len() < 400_000, "{} bytes", page.len());
+    let v = embedded(&page);
+    let run = &v["runs"][0];
+    // Every point counted; at most 1500 drawn, the last among them, curve and points aligned.
+    assert_eq!(run["points"], 60_000);
+    assert_eq!(run["step"].as_array().unwrap().len(), 1500);
+    assert_eq!(run["step"].as_array().unwrap().last().unwrap(), 60_000);
+    assert_eq!(
+        v["laws"][0]["curves"][0]["predicted"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1500
+    );
+}

@@ -80,7 +80,8 @@ pub struct RunInfo {
     pub lr_source: LrSource,
     pub notes: Vec<String>,
     pub warnings: Vec<String>,
-    /// The observed points (after the fit's filters), once for every law.
+    /// The observed points (after the fit's filters), once for every law; at most
+    /// [`CHART_POINTS`] of them ([`shown`]).
     pub step: Vec<i64>,
     pub loss: Vec<f64>,
     /// The LR over the run, at most [`LR_POINTS`] steps, for the LR chart.
@@ -119,9 +120,29 @@ pub struct Curve {
     pub hi: Option<Vec<f64>>,
 }
 
+/// The points of a run the page carries: all of them up to [`CHART_POINTS`], else that many
+/// evenly spaced, the last included. A per-step log of 300 000 points would otherwise make a
+/// 12 MB page; metrics are computed on every point before this.
+pub fn shown(len: usize) -> Vec<usize> {
+    if len <= CHART_POINTS {
+        return (0..len).collect();
+    }
+    (0..CHART_POINTS)
+        .map(|i| i * (len - 1) / (CHART_POINTS - 1))
+        .collect()
+}
+
+/// At most this many points of a run go into the page's charts.
+pub const CHART_POINTS: usize = 1500;
+
+fn pick<T: Copy>(v: &[T], at: &[usize]) -> Vec<T> {
+    at.iter().map(|&i| v[i]).collect()
+}
+
 impl From<RunCurve> for Curve {
     fn from(c: RunCurve) -> Self {
-        let round = |v: Vec<f64>| v.into_iter().map(|x| round_sig(x, 7)).collect();
+        let at = shown(c.predicted.len());
+        let round = |v: Vec<f64>| pick(&v, &at).into_iter().map(|x| round_sig(x, 7)).collect();
         Curve {
             predicted: round(c.predicted),
             lo: c.lo.map(round),
@@ -158,8 +179,8 @@ impl RunInfo {
             lr_source: run.lr_source,
             notes: run.notes.clone(),
             warnings: run.warnings.clone(),
-            step: run.steps.clone(),
-            loss: run.loss.clone(),
+            step: pick(&run.steps, &shown(run.steps.len())),
+            loss: pick(&run.loss, &shown(run.loss.len())),
             // Six significant digits draw any schedule and halve the JSON.
             lr: lr_step
                 .iter()
