@@ -319,23 +319,26 @@ fn candidates_a_short_fit_cannot_separate_are_marked() {
             "short.json",
         ],
     );
-    let j = losscast_json(
-        d,
-        &[
-            "plan",
-            "--fit",
-            "short.json",
-            "--total",
-            "24000",
-            "--peak",
-            "3e-4",
-            "--warmup",
-            "2160",
-            "--grid",
-            "wsd:decay_frac=0.1..0.3/0.05,shape=cosine",
-            "--json",
-        ],
-    );
+    let plan = || {
+        losscast_json(
+            d,
+            &[
+                "plan",
+                "--fit",
+                "short.json",
+                "--total",
+                "24000",
+                "--peak",
+                "3e-4",
+                "--warmup",
+                "2160",
+                "--grid",
+                "wsd:decay_frac=0.1..0.3/0.05,shape=cosine",
+                "--json",
+            ],
+        )
+    };
+    let j = plan();
     let c = j["candidates"].as_array().unwrap();
     assert_eq!(c.len(), 5);
     assert_eq!(j["level"], 0.9);
@@ -354,22 +357,6 @@ fn candidates_a_short_fit_cannot_separate_are_marked() {
     assert!(p.iter().all(|&p| p > 0.0 && p < 0.5), "{p:?}");
     assert!(c[1]["indistinct"].as_bool().unwrap(), "{}", c[1]);
     // The same seed gives the same probabilities.
-    let again = losscast_json(
-        d,
-        &[
-            "plan",
-            "--fit",
-            "short.json",
-            "--total",
-            "24000",
-            "--peak",
-            "3e-4",
-            "--warmup",
-            "2160",
-            "--grid",
-            "wsd:decay_frac=0.1..0.3/0.05,shape=cosine",
-            "--json",
-        ],
-    );
+    let again = plan();
     assert_eq!(again["candidates"], j["candidates"]);
 }

@@ -62,14 +62,21 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    INPUTS.with(|r| *r.borrow_mut() = Some(Rc::new(inputs)));
-    let (code, Captured { stdout, stderr }) = console::capture(|| super::execute(args));
-    INPUTS.with(|r| *r.borrow_mut() = None);
+    let (code, Captured { stdout, stderr }) =
+        with_inputs(inputs, || console::capture(|| super::execute(args)));
     Outcome {
         code,
         stdout,
         stderr,
     }
+}
+
+/// Run `f` with `inputs` registered on this thread.
+fn with_inputs<T>(inputs: Inputs, f: impl FnOnce() -> T) -> T {
+    INPUTS.with(|r| *r.borrow_mut() = Some(Rc::new(inputs)));
+    let value = f();
+    INPUTS.with(|r| *r.borrow_mut() = None);
+    value
 }
 
 fn registered() -> Option<Rc<Inputs>> {
@@ -159,8 +166,5 @@ pub(super) fn read_fit(path: &PathBuf) -> Result<FitRecord> {
 /// A size law's table of runs as `fit --law chinchilla` reads it (a table file, or the frame
 /// registered under `path` in `inputs`), for callers that draw it.
 pub fn table(path: &Path, inputs: Inputs, cols: &TableColumns) -> Result<RunTable> {
-    INPUTS.with(|r| *r.borrow_mut() = Some(Rc::new(inputs)));
-    let table = read_table(path, cols);
-    INPUTS.with(|r| *r.borrow_mut() = None);
-    table
+    with_inputs(inputs, || read_table(path, cols))
 }

@@ -106,8 +106,7 @@ impl MemFrame {
     }
 }
 
-/// The rows of `df` whose `column` holds `value`: numerically when both are numbers, else as
-/// text. A frame has no lines, so errors name the label and the column.
+/// The rows of `df` whose `column` holds `value`, compared as `--where` compares. A frame has no lines, so errors name the label and the column.
 fn select_rows(path: &Path, df: &DataFrame, column: &str, value: &str) -> Result<DataFrame> {
     let col = df.column(column).map_err(|_| {
         Error::file(
@@ -118,27 +117,19 @@ fn select_rows(path: &Path, df: &DataFrame, column: &str, value: &str) -> Result
             ),
         )
     })?;
-    let wanted = value.parse::<f64>().ok();
-    let mask: Vec<bool> = match (col.dtype().is_primitive_numeric(), wanted) {
-        (true, Some(w)) => {
-            let cast = col
-                .cast(&DataType::Float64)
-                .map_err(|e| Error::file(path, format!("column '{column}': {e}")))?;
-            let v = cast
-                .f64()
-                .map_err(|e| Error::file(path, format!("column '{column}': {e}")))?;
-            v.iter().map(|x| x == Some(w)).collect()
-        }
-        _ => {
-            let cast = col
-                .cast(&DataType::String)
-                .map_err(|e| Error::file(path, format!("column '{column}': {e}")))?;
-            let v = cast
-                .str()
-                .map_err(|e| Error::file(path, format!("column '{column}': {e}")))?;
-            v.iter().map(|x| x.map(str::trim) == Some(value)).collect()
-        }
+    // `--where`'s equality: numeric when both sides are numbers ("1.0" selects 1), else text.
+    let cond = super::condition::Condition {
+        column: column.to_string(),
+        op: super::condition::Op::Eq,
+        value: value.to_string(),
     };
+    let cast = col
+        .cast(&DataType::String)
+        .map_err(|e| Error::file(path, format!("column '{column}': {e}")))?;
+    let cells = cast
+        .str()
+        .map_err(|e| Error::file(path, format!("column '{column}': {e}")))?;
+    let mask: Vec<bool> = cells.iter().map(|c| cond.matches(c)).collect();
     if !mask.iter().any(|m| *m) {
         return Err(Error::file(
             path,

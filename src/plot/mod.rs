@@ -261,10 +261,10 @@ impl FitPlot {
     /// that inlines the figure as SVG pays for every marker, and a few hundred show the curve.
     pub fn thin_markers(&mut self, n: usize) {
         fn keep(v: &mut Vec<(f64, f64)>, n: usize) {
-            if v.len() > n && n > 1 {
-                let last = v.len() - 1;
-                *v = (0..n).map(|i| v[i * last / (n - 1)]).collect();
-            }
+            *v = evenly_spaced(v.len(), n)
+                .into_iter()
+                .map(|i| v[i])
+                .collect();
         }
         for r in &mut self.runs {
             keep(&mut r.observed, n);
@@ -691,6 +691,15 @@ pub(crate) fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
     let pad = ((hi - lo) * 0.05).max(1e-9);
     (lo - pad, hi + pad)
+}
+
+/// Indices of at most `n` evenly spaced items of `len`, first and last included (all of them
+/// when there are no more than `n`): what a figure or a page shows of a long series.
+pub fn evenly_spaced(len: usize, n: usize) -> Vec<usize> {
+    if len <= n || n < 2 {
+        return (0..len).collect();
+    }
+    (0..n).map(|i| i * (len - 1) / (n - 1)).collect()
 }
 
 /// Convenience: build and save in one call.

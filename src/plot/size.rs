@@ -23,7 +23,7 @@ pub struct Samples<'a> {
 }
 
 /// Evenly spaced points in log space.
-fn geomspace(lo: f64, hi: f64, k: usize) -> Vec<f64> {
+pub fn geomspace(lo: f64, hi: f64, k: usize) -> Vec<f64> {
     (0..k)
         .map(|i| (lo.ln() + (hi.ln() - lo.ln()) * i as f64 / (k - 1) as f64).exp())
         .collect()

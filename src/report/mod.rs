@@ -124,12 +124,7 @@ pub struct Curve {
 /// evenly spaced, the last included. A per-step log of 300 000 points would otherwise make a
 /// 12 MB page; metrics are computed on every point before this.
 pub fn shown(len: usize) -> Vec<usize> {
-    if len <= CHART_POINTS {
-        return (0..len).collect();
-    }
-    (0..CHART_POINTS)
-        .map(|i| i * (len - 1) / (CHART_POINTS - 1))
-        .collect()
+    crate::plot::evenly_spaced(len, CHART_POINTS)
 }
 
 /// At most this many points of a run go into the page's charts.
@@ -161,12 +156,8 @@ pub struct Forecast {
 
 impl RunInfo {
     pub fn of(run: &Run) -> Self {
-        let last = run.lr.len().saturating_sub(1);
-        let stride = (last / LR_POINTS).max(1);
-        let mut lr_step: Vec<i64> = (0..=last).step_by(stride).map(|s| s as i64).collect();
-        if lr_step.last() != Some(&(last as i64)) {
-            lr_step.push(last as i64);
-        }
+        // The LR array is indexed by step, so the indices are the steps.
+        let lr_at = crate::plot::evenly_spaced(run.lr.len(), LR_POINTS);
         RunInfo {
             name: run.name.clone(),
             role: run.role,
@@ -182,11 +173,8 @@ impl RunInfo {
             step: pick(&run.steps, &shown(run.steps.len())),
             loss: pick(&run.loss, &shown(run.loss.len())),
             // Six significant digits draw any schedule and halve the JSON.
-            lr: lr_step
-                .iter()
-                .map(|&s| round_sig(run.lr[s as usize], 6))
-                .collect(),
-            lr_step,
+            lr: lr_at.iter().map(|&s| round_sig(run.lr[s], 6)).collect(),
+            lr_step: lr_at.iter().map(|&s| s as i64).collect(),
         }
     }
 }

@@ -46,12 +46,6 @@ pub struct Frontier {
     pub loss: Vec<f64>,
 }
 
-fn geomspace(lo: f64, hi: f64, k: usize) -> Vec<f64> {
-    (0..k)
-        .map(|i| (lo.ln() + (hi.ln() - lo.ln()) * i as f64 / (k - 1) as f64).exp())
-        .collect()
-}
-
 fn predict(law: &dyn Law, params: &[f64], n: &[f64], d: &[f64]) -> Result<Vec<f64>> {
     let f = law.table_features(&TablePoints { n, d })?;
     let mut out = vec![0.0; n.len()];
@@ -76,7 +70,7 @@ pub fn section(
         .c
         .iter()
         .fold((f64::INFINITY, 0.0f64), |(l, h), &c| (l.min(c), h.max(c)));
-    let grid = geomspace(clo / 2.0, chi * 2.0, 60);
+    let grid = crate::plot::size::geomspace(clo / 2.0, chi * 2.0, 60);
     let iso_n = crate::plot::size::representative_sizes(&table.n, 6)
         .into_iter()
         .map(|n| {
