@@ -9,6 +9,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from . import _frames, _native
+from ._errors import BadInput, LosscastWarning
+from ._sources import _source
 
 # Okabe–Ito: distinguishable in colour-blind vision and in greyscale print.
 _COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -48,8 +50,6 @@ def plot_fit(fit: Any, ax: Any, data: Any, manifest: Any, source: Mapping[str, A
 
 
 def _parity(fit: Any, ax: Any, data: Any, source: Mapping[str, Any]) -> Any:
-    from ._api import BadInput, LosscastWarning, _source
-
     if data is None:
         src = fit._source
         if src is None:
