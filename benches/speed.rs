@@ -227,7 +227,7 @@ fn main() {
                 .unwrap();
                 let fitted = record.build_law().unwrap();
                 let params = record.param_vector(fitted.as_ref()).unwrap();
-                let p = losscast::predict::predict(
+                let p = losscast::forecast::predict::predict(
                     fitted.as_ref(),
                     &params,
                     &target,
@@ -257,7 +257,7 @@ fn main() {
         let spec = "cosine:peak=6e-4,end=0,warmup=700,total=19552";
         let sched = losscast::schedule::parse(spec, Path::new("")).unwrap();
         let log = data("logs/llmc/SiddanthEmani_GPT-2-124M-CUDA__log124M_main.log");
-        let mut all = losscast::manifest::RunSpec::for_log(&log);
+        let mut all = losscast::runs::manifest::RunSpec::for_log(&log);
         all.schedule = Some(spec.into());
         let full = losscast::runs::load(&all).unwrap();
         // 19 552 logged steps; repeat the tail to reach 20 000 points of a longer run.
@@ -444,7 +444,7 @@ fn main() {
 
     // The exact Multi-Power-Law evaluation of one 72 000-step curve (546 points), in process.
     let mp = losscast::law::build("multipower", Default::default()).unwrap();
-    let cos72 = losscast::manifest::load(&mpl)
+    let cos72 = losscast::runs::manifest::load(&mpl)
         .unwrap()
         .into_iter()
         .find(|s| s.name == "cosine_72000")
@@ -677,7 +677,7 @@ fn main() {
     );
 
     // In process: the fit alone, data already loaded.
-    let runs: Vec<_> = losscast::manifest::load(&tissue)
+    let runs: Vec<_> = losscast::runs::manifest::load(&tissue)
         .unwrap()
         .iter()
         .map(|s| losscast::runs::load(s).unwrap())

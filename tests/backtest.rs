@@ -49,7 +49,7 @@ fn ranks_truth_first(truth_law: &str, truth: &[f64]) {
         .filter(|s| s.best)
         .map(|s| s.method.as_str())
         .collect();
-    let table = backtest::report::table(&b);
+    let table = losscast::cli::format::backtest_table(&b);
     assert_eq!(best, vec![truth_law], "{table}");
     assert_eq!(b.overall_best.as_deref(), Some(truth_law), "{table}");
     let loser = b.summary.iter().find(|s| !s.best).unwrap();

@@ -7,7 +7,7 @@ mod common;
 use common::data;
 use losscast::cli::embedded::{call, FrameRun, Inputs};
 use losscast::ingest::memory::{MemColumn, MemFrame};
-use losscast::manifest::Role;
+use losscast::runs::manifest::Role;
 use serde_json::Value;
 
 const COSINE_SPEC: &str = "cosine:peak=3e-4,end=3e-5,warmup=2160,total=24000";

@@ -11,10 +11,12 @@ mod common;
 use common::data;
 use losscast::error::Error;
 use losscast::fit::FitRecord;
+use losscast::forecast::predict;
 use losscast::ingest::condition::Condition;
 use losscast::ingest::table::{read_table, TableColumns};
 use losscast::ingest::{read_log, read_lr_array, ReadOptions};
-use losscast::{manifest, predict, runs, schedule};
+use losscast::runs::{self, manifest};
+use losscast::schedule;
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -238,7 +240,7 @@ proptest! {
         match predict::parse_steps(&text) {
             Ok(steps) => prop_assert!(
                 !steps.is_empty()
-                    && steps.iter().all(|&s| (0..=schedule::MAX_STEPS as i64).contains(&s))
+                    && steps.iter().all(|&s| (0..=losscast::base::limits::MAX_STEPS as i64).contains(&s))
             ),
             Err(e) => prop_assert_eq!(e.exit_code(), 2),
         }
@@ -313,7 +315,7 @@ proptest! {
         match read_lr_array(&path, None) {
             Ok((lr, _)) => prop_assert!(
                 lr.iter().all(|x| x.is_finite() && *x >= 0.0)
-                    && lr.len() as u64 <= schedule::MAX_STEPS + 1
+                    && lr.len() as u64 <= losscast::base::limits::MAX_STEPS + 1
             ),
             Err(e) => {
                 prop_assert_eq!(e.exit_code(), 2);

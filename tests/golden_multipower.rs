@@ -6,7 +6,7 @@ use common::load_manifest;
 use losscast::fit::objective::{FitPoints, HuberLogObjective};
 use losscast::fit::{self, FitOptions};
 use losscast::law::{self, LawOptions};
-use losscast::manifest::Role;
+use losscast::runs::manifest::Role;
 
 /// laws.md §2, "Published parameters and their test metrics".
 const PUBLISHED: [(&str, [f64; 7], [&str; 5]); 3] = [

@@ -4,7 +4,7 @@
 mod common;
 use common::{data, losscast};
 use losscast::ingest::table::{read_table, TableColumns};
-use losscast::isoflop::{analyse, IsoflopOptions};
+use losscast::sizes::isoflop::{analyse, IsoflopOptions};
 
 /// (conditions, paper's n_exponent) for each configuration of paper_fit_results.csv.
 fn paper_configs() -> Vec<(Vec<String>, f64)> {

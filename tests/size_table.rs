@@ -4,7 +4,7 @@
 mod common;
 
 use common::{data, losscast};
-use losscast::size_table::table_from_runs;
+use losscast::sizes::from_runs::table_from_runs;
 
 fn manifest(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
     let mut text = String::new();
@@ -35,7 +35,7 @@ fn logged(size: u32, step: i64) -> f64 {
 fn final_loss_and_listed_steps_become_rows() {
     let dir = tempfile::tempdir().unwrap();
     let m = manifest(dir.path(), "");
-    let specs = losscast::manifest::load(&m).unwrap();
+    let specs = losscast::runs::manifest::load(&m).unwrap();
     let t = table_from_runs(&m, &specs).unwrap();
     assert_eq!(t.n, vec![25e6, 100e6, 400e6]);
     assert_eq!(t.d, vec![23920.0 * 5e5; 3]);
@@ -46,7 +46,7 @@ fn final_loss_and_listed_steps_become_rows() {
     assert!(t.notes[0].contains("sha256"), "{:?}", t.notes);
 
     let m = manifest(dir.path(), "at_steps = [8048, 12016, 16112]");
-    let specs = losscast::manifest::load(&m).unwrap();
+    let specs = losscast::runs::manifest::load(&m).unwrap();
     let t = table_from_runs(&m, &specs).unwrap();
     assert_eq!(t.loss.len(), 9);
     assert_eq!(t.loss[4], logged(100, 12016));
@@ -55,12 +55,12 @@ fn final_loss_and_listed_steps_become_rows() {
 
     // Between two logged steps the loss is interpolated; outside them it is an error.
     let m = manifest(dir.path(), "at_steps = [8112]");
-    let specs = losscast::manifest::load(&m).unwrap();
+    let specs = losscast::runs::manifest::load(&m).unwrap();
     let t = table_from_runs(&m, &specs).unwrap();
     let (a, b) = (logged(25, 8048), logged(25, 8176));
     assert!((t.loss[0] - 0.5 * (a + b)).abs() < 1e-12);
     let m = manifest(dir.path(), "at_steps = [30000]");
-    let specs = losscast::manifest::load(&m).unwrap();
+    let specs = losscast::runs::manifest::load(&m).unwrap();
     let e = table_from_runs(&m, &specs).unwrap_err().to_string();
     assert!(
         e.contains("run 'm25': step 30000 is outside the logged steps"),

@@ -10,7 +10,7 @@ then counted per task on the left-out family.
 
 Usage: python3 interval_defaults.py RESIDUALS_DIR [--emit]
   (RESIDUALS_DIR holds the `backtest --residuals` CSVs named below; --emit prints the Rust table
-  of src/interval/defaults.rs, calibrated on every family.)
+  of `ErrorModel::open_data` in src/forecast/interval.rs, calibrated on every family.)
 """
 import csv, math, os, sys
 from collections import defaultdict

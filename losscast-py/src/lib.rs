@@ -8,7 +8,7 @@
 use losscast::cli::embedded::{self, FrameRun, Inputs};
 use losscast::ingest::memory::{MemColumn, MemFrame};
 use losscast::ingest::{self, ColumnNames, ReadOptions};
-use losscast::manifest::Role;
+use losscast::runs::manifest::Role;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;

@@ -14,9 +14,10 @@
 use super::engine::Residual;
 use super::{FoldScore, Method, Plan, Task};
 use crate::error::Result;
+use crate::fit::record::{Distance, ErrorModel};
 use crate::fit::FitOptions;
-use crate::interval::{self, Distance, ErrorModel, Scored, DEFAULT_LEVEL};
-use crate::manifest::Role;
+use crate::forecast::interval::{self, Scored, DEFAULT_LEVEL};
+use crate::runs::manifest::Role;
 use crate::runs::Run;
 use serde::Serialize;
 

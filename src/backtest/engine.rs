@@ -3,10 +3,10 @@
 //! a number printed by one command means the same as the same number printed by another.
 
 use crate::error::Result;
+use crate::fit::metrics::{self, Metrics};
 use crate::fit::{self, FitOptions, FitRecord, RunMetrics};
 use crate::law::Law;
-use crate::manifest::Role;
-use crate::metrics::{self, Metrics};
+use crate::runs::manifest::Role;
 use crate::runs::Run;
 use serde::Serialize;
 use std::time::Instant;
@@ -130,7 +130,7 @@ pub fn fit_and_score(
                 rel_err: (predicted - observed) / observed,
                 step_ratio: step as f64 / domain.last_step_max.max(1) as f64,
                 s1_ratio: s1.get(step as usize).copied().unwrap_or(f64::NAN) / domain.s1_max,
-                s2_excess: crate::interval::s2_excess(
+                s2_excess: crate::forecast::interval::s2_excess(
                     s2.get(step as usize).copied().unwrap_or(f64::NAN),
                     &domain,
                 ),

@@ -2,8 +2,9 @@
 //! Splits are pure data: the runs a fit may read (cut where the task says) and the runs or
 //! points it is scored on. Nothing here fits.
 
-use super::Task;
-use crate::rollout::size_groups;
+use super::{Skipped, Task};
+use crate::base::groups::size_groups;
+use crate::base::numbers::short_size;
 use crate::runs::Run;
 
 /// Runs whose last steps lie within this relative distance end at one horizon: manifests cut
@@ -26,13 +27,6 @@ pub struct Split {
     pub size: Option<f64>,
     pub fit: Vec<Run>,
     pub test: Vec<Run>,
-}
-
-/// Why a task offers no fold on these runs.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Skipped {
-    pub task: Task,
-    pub reason: String,
 }
 
 /// Runs grouped by model size (`params`); runs without a size form one group.
@@ -59,14 +53,6 @@ pub fn by_size(runs: &[Run]) -> Vec<(Option<f64>, Vec<&Run>)> {
 
 fn last_step(r: &Run) -> i64 {
     r.steps.last().copied().unwrap_or(0)
-}
-
-/// A model size for people: 2.85e9, not 2849804288.
-fn short_size(n: f64) -> String {
-    let s = format!("{n:.3e}");
-    let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
-    format!("{mantissa}e{exp}")
 }
 
 fn size_label(size: Option<f64>, multi: bool) -> String {
@@ -266,16 +252,4 @@ pub fn size(runs: &[Run], folds: usize) -> (Vec<Split>, Option<Skipped>) {
         ),
     });
     (out, skipped)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::short_size;
-
-    #[test]
-    fn sizes_print_short() {
-        assert_eq!(short_size(2849804288.0), "2.85e9");
-        assert_eq!(short_size(4e8), "4e8");
-        assert_eq!(short_size(247586304.0), "2.476e8");
-    }
 }

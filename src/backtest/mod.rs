@@ -7,9 +7,10 @@
 //! fits and scores one split, this module runs every (split, method) pair and summarises.
 
 pub mod calibration;
+pub mod compare;
 pub mod engine;
 pub mod folds;
-pub mod report;
+pub mod rollout;
 pub mod select;
 
 use crate::error::{Error, Result};
@@ -17,61 +18,18 @@ use crate::fit::{FitOptions, RunWeighting};
 use crate::law::{self, LawKind, LawOptions};
 use crate::runs::Run;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use serde::Serialize;
+use std::fmt::Write;
 
-pub use folds::{Skipped, Split};
+pub use crate::fit::record::{Skipped, Task, TaskSummary};
+pub use folds::Split;
 
-/// What a backtest hides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Task {
-    /// Leave one run of a size out: another schedule at a known size.
-    Schedule,
-    /// Fit the shorter runs of a size, forecast the longer ones.
-    Horizon,
-    /// Fit the first 25 % or 50 % of a run, forecast the rest ("my run is half done").
-    Truncate,
-    /// Fit the smaller models, forecast the larger ones' whole curves.
-    Size,
-}
-
-impl Task {
-    pub const ALL: [Task; 4] = [Task::Schedule, Task::Horizon, Task::Truncate, Task::Size];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Task::Schedule => "schedule",
-            Task::Horizon => "horizon",
-            Task::Truncate => "truncate",
-            Task::Size => "size",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Task> {
-        Task::ALL
-            .into_iter()
-            .find(|t| t.name() == s.trim())
-            .ok_or_else(|| {
-                Error::input(format!(
-                    "unknown backtest task '{s}' (tasks: schedule, horizon, truncate, size)"
-                ))
-            })
-    }
-
-    /// Whether a law of this kind can be scored on this task: joint size × schedule laws
-    /// forecast other sizes, schedule laws forecast runs of a size they were fitted on.
-    fn takes(self, uses_model_size: bool) -> bool {
-        match self {
-            Task::Size => uses_model_size,
-            _ => !uses_model_size,
-        }
-    }
-}
-
-impl fmt::Display for Task {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+/// Whether a law of this kind can be scored on `task`: joint size × schedule laws forecast other
+/// sizes, schedule laws forecast runs of a size they were fitted on.
+fn takes(task: Task, uses_model_size: bool) -> bool {
+    match task {
+        Task::Size => uses_model_size,
+        _ => !uses_model_size,
     }
 }
 
@@ -111,13 +69,13 @@ pub fn with_skip_fractions(methods: Vec<Method>, fractions: &[f64]) -> Result<Ve
         if !(0.0..1.0).contains(&f) {
             return Err(Error::input(format!(
                 "a skipped fraction must be in [0, 1), not {}",
-                crate::cli_format::num(f)
+                crate::base::numbers::num(f)
             )));
         }
         if seen.contains(&f) {
             return Err(Error::input(format!(
                 "skipped fraction {} given twice",
-                crate::cli_format::num(f)
+                crate::base::numbers::num(f)
             )));
         }
         seen.push(f);
@@ -127,7 +85,7 @@ pub fn with_skip_fractions(methods: Vec<Method>, fractions: &[f64]) -> Result<Ve
         .flat_map(|m| {
             seen.iter().map(move |&f| Method {
                 name: if f > 0.0 {
-                    format!("{} skip {} %", m.name, crate::cli_format::num(100.0 * f))
+                    format!("{} skip {} %", m.name, crate::base::numbers::num(100.0 * f))
                 } else {
                     m.name.clone()
                 },
@@ -246,25 +204,6 @@ pub struct FoldScore {
     pub residuals: Vec<engine::Residual>,
 }
 
-/// A method's mean over a task's folds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TaskSummary {
-    pub task: Task,
-    pub method: String,
-    pub folds: usize,
-    /// Folds whose fit failed; a method that failed any fold is not ranked.
-    pub failed: usize,
-    /// Folds scored with a fit flagged untrustworthy.
-    pub untrustworthy: usize,
-    pub pred_e: Option<f64>,
-    pub worst_e: Option<f64>,
-    pub final_err: Option<f64>,
-    #[serde(default)]
-    pub fit_seconds: f64,
-    /// The lowest mean PredE of the task among methods that scored every fold.
-    pub best: bool,
-}
-
 /// Everything a backtest found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Backtest {
@@ -281,6 +220,20 @@ pub struct Backtest {
     pub calibration: Vec<calibration::Calibration>,
 }
 
+impl Backtest {
+    /// The fold labels of a task in the order folds were run: the table numbers folds by it
+    /// and the figure draws them in it.
+    pub fn fold_labels(&self, task: Task) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for f in self.folds.iter().filter(|f| f.task == task) {
+            if !out.contains(&f.fold.as_str()) {
+                out.push(&f.fold);
+            }
+        }
+        out
+    }
+}
+
 /// Fewest fit points a split must leave: more than any law has parameters.
 pub const MIN_FIT_POINTS: usize = 8;
 
@@ -295,7 +248,7 @@ pub fn default_methods(runs: &[Run], tasks: &[Task], law_options: &LawOptions) -
                 return None;
             }
             let joint = l.uses_model_size();
-            let applies = tasks.iter().any(|t| t.takes(joint)) && (!joint || sized);
+            let applies = tasks.iter().any(|t| takes(*t, joint)) && (!joint || sized);
             applies.then(|| Method::new(name, law_options))
         })
         .collect()
@@ -360,13 +313,13 @@ pub fn run(runs: &[Run], plan: &Plan, on_fold: &(dyn Fn(usize, usize) + Sync)) -
         .flat_map(|(si, s)| {
             laws.iter()
                 .enumerate()
-                .filter(move |(_, l)| s.task.takes(l.uses_model_size()))
+                .filter(move |(_, l)| takes(s.task, l.uses_model_size()))
                 .map(move |(mi, _)| (si, mi))
         })
         .collect();
     for &t in &plan.tasks {
         let has_split = splits.iter().any(|s| s.task == t);
-        let has_law = laws.iter().any(|l| t.takes(l.uses_model_size()));
+        let has_law = laws.iter().any(|l| takes(t, l.uses_model_size()));
         if has_split && !has_law {
             skipped.push(Skipped {
                 task: t,
@@ -556,4 +509,44 @@ fn overall_best(summary: &[TaskSummary], methods: &[String]) -> Option<String> {
         .into_iter()
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(n, _)| n)
+}
+
+/// Every held-out point of every scored fold as CSV, one row each (`backtest --residuals`).
+pub fn residuals_csv(b: &Backtest) -> String {
+    let mut s = String::from(
+        "task,fold,method,run,step,observed,predicted,rel_err,step_ratio,s1_ratio,size_ratio,param_sd,residual_sd,lo,hi,s2_excess,noise_sd\n",
+    );
+    let quote = |t: &str| {
+        if t.contains([',', '"', '\n']) {
+            format!("\"{}\"", t.replace('"', "\"\""))
+        } else {
+            t.to_string()
+        }
+    };
+    for f in &b.folds {
+        for r in &f.residuals {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                f.task,
+                quote(&f.fold),
+                quote(&f.method),
+                quote(&r.run),
+                r.step,
+                r.observed,
+                r.predicted,
+                r.rel_err,
+                r.step_ratio,
+                r.s1_ratio,
+                r.size_ratio.map(|v| v.to_string()).unwrap_or_default(),
+                r.param_sd,
+                r.residual_sd,
+                r.lo.map(|v| v.to_string()).unwrap_or_default(),
+                r.hi.map(|v| v.to_string()).unwrap_or_default(),
+                r.s2_excess,
+                r.noise_sd
+            );
+        }
+    }
+    s
 }

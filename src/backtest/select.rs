@@ -3,25 +3,12 @@
 //! its means are kept in the fit file next to its competitors', so a reader can see by how much
 //! it won.
 
-use super::{default_methods, run, Backtest, Method, Plan, Skipped, Task, TaskSummary};
+use super::{default_methods, run, Backtest, Method, Plan, Task};
 use crate::error::{Error, Result};
+pub use crate::fit::record::Selection;
 use crate::fit::{FitOptions, RunWeighting};
-use crate::manifest::Role;
+use crate::runs::manifest::Role;
 use crate::runs::Run;
-use serde::{Deserialize, Serialize};
-
-/// What `--law auto` recorded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Selection {
-    pub chosen: String,
-    /// Each competitor's PredE averaged over the tasks every competitor was scored on.
-    pub score: Vec<(String, f64)>,
-    pub tasks: Vec<Task>,
-    pub summary: Vec<TaskSummary>,
-    pub skipped: Vec<Skipped>,
-    /// Runs the backtest read: the fit runs, no other.
-    pub runs: Vec<String>,
-}
 
 /// The tasks and competitors of `--law auto` on these runs: schedule laws on the per-size
 /// tasks when the fit runs have one model size, joint laws on the size task when they have

@@ -2,19 +2,21 @@
 //! backtest in the fit file. Test runs of the manifest are not even opened.
 
 use super::applies::{self, Given};
+use super::fit::FitArgs;
+use super::format;
 use super::model::print_run_warnings;
-use super::{to_json, FitArgs};
-use crate::backtest::{self, report};
-use crate::cli_format;
+use super::to_json;
+use crate::backtest;
 use crate::error::Result;
 use crate::fit::{self, FitOptions};
 use crate::law::{self, LawOptions};
-use crate::manifest::Role;
 use crate::output::{self, Kind, Output};
+use crate::runs::manifest::Role;
 use crate::runs::Run;
 use std::path::PathBuf;
 
-pub(super) fn fit_auto(a: &FitArgs, given: Given) -> Result<()> {
+pub(super) fn run(a: FitArgs, given: Given) -> Result<()> {
+    applies::refuse_file_flags_with_manifest(a.source.manifest.is_some(), given)?;
     let chooses = "--law auto chooses among loss-curve laws by backtest";
     given.refuse(applies::TABLE_ONLY, chooses)?;
     given.refuse(applies::BOOTSTRAP, chooses)?;
@@ -86,11 +88,11 @@ pub(super) fn fit_auto(a: &FitArgs, given: Given) -> Result<()> {
     if a.json {
         outln!("{}", to_json(&record)?);
     } else {
-        out!("{}", report::table(&table));
+        out!("{}", format::backtest_table(&table));
         outln!("--law auto chose {}\n", method.name);
         // The law as fitted: one that learned from the fit runs (collapse) names its own.
         let fitted = record.build_law()?;
-        out!("{}", cli_format::fit_summary(&record, fitted.param_names()));
+        out!("{}", format::fit_summary(&record, fitted.param_names()));
     }
     errln!("wrote {}", out.display());
     Ok(())

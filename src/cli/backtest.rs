@@ -1,13 +1,14 @@
 //! `losscast backtest`: hide some of the user's runs, fit the rest, score the forecast.
 
+use super::format;
 use super::model::print_run_warnings;
 use super::{to_json, write_outputs};
-use crate::backtest::{self, report, Method, Plan, Task};
+use crate::backtest::{self, Method, Plan, Task};
 use crate::error::{Error, Result};
 use crate::law::LawOptions;
-use crate::manifest::RunSpec;
 use crate::output::{self, Kind, Output};
 use crate::plot;
+use crate::runs::manifest::RunSpec;
 use crate::runs::Run;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -177,14 +178,14 @@ pub fn run(a: BacktestArgs) -> Result<()> {
     })?;
     bar.finish_and_clear();
     if let Some(p) = &a.residuals {
-        write_outputs(&[(p.as_path(), report::residuals_csv(&result).into_bytes())])?;
+        write_outputs(&[(p.as_path(), backtest::residuals_csv(&result).into_bytes())])?;
     }
     if a.out_dir.is_some() {
         let files: Vec<(&Path, Vec<u8>)> = out_paths
             .iter()
             .filter_map(|(t, p)| match t {
                 None => Some(to_json(&result).map(|s| (p.as_path(), (s + "\n").into_bytes()))),
-                Some(t) => report::figure(&result, *t).map(|fig| {
+                Some(t) => plot::backtest::BacktestPlot::of(&result, *t).map(|fig| {
                     let format = output::image_format(p)?;
                     Ok((p.as_path(), plot::render_figure(&fig, format)?))
                 }),
@@ -195,7 +196,7 @@ pub fn run(a: BacktestArgs) -> Result<()> {
     if a.json {
         outln!("{}", to_json(&result)?);
     } else {
-        out!("{}", report::table(&result));
+        out!("{}", format::backtest_table(&result));
     }
     Ok(())
 }

@@ -3,15 +3,15 @@
 //! sees every output once with one command. It calls the same library functions as the other
 //! subcommands; nothing here is demo-only numerics.
 
-use crate::cli_format;
-use crate::compare;
+use super::format;
+use crate::backtest::compare;
 use crate::error::{Error, Result};
 use crate::fit::{self, FitOptions};
+use crate::forecast::predict;
 use crate::ingest::table::{TableColumns, TableFilters};
 use crate::law::{self, LawOptions};
-use crate::manifest;
 use crate::plot;
-use crate::predict;
+use crate::runs::manifest;
 use crate::runs::{self, Run};
 use crate::schedule;
 use clap::Args;
@@ -95,7 +95,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let rec = fit::fit(law.as_ref(), &tissue, &options)?;
     let out = a.fits.join("demo-tissue2024-annealing.json");
     rec.save(&out)?;
-    out!("{}", cli_format::fit_summary(&rec, law.param_names()));
+    out!("{}", format::fit_summary(&rec, law.param_names()));
     outln!("wrote {}", out.display());
     let params = rec.param_vector(law.as_ref())?;
     let png = a.plots.join("demo-tissue2024-annealing.png");
@@ -118,17 +118,17 @@ pub fn run(a: DemoArgs) -> Result<()> {
     }
     let out = a.fits.join("demo-mpl400-annealing.json");
     rec.save(&out)?;
-    out!("{}", cli_format::fit_summary(&rec, law.param_names()));
+    out!("{}", format::fit_summary(&rec, law.param_names()));
     outln!("wrote {}", out.display());
     let params = rec.param_vector(law.as_ref())?;
     let (per_run, fit_mean, test_mean) = fit::evaluate(law.as_ref(), &params, &mpl)?;
     outln!("\nheld-out evaluation:");
     out!(
         "{}",
-        cli_format::metrics_table(&per_run, fit_mean.as_ref(), test_mean.as_ref())
+        format::metrics_table(&per_run, fit_mean.as_ref(), test_mean.as_ref())
     );
     let png = a.plots.join("demo-mpl400-annealing.png");
-    match crate::interval::Source::of(&rec, crate::interval::DEFAULT_LEVEL) {
+    match crate::forecast::interval::Source::of(&rec, crate::forecast::interval::DEFAULT_LEVEL) {
         Some(iv) => plot::plot_fit_with_bands(law.as_ref(), &params, &mpl, &iv, &png)?,
         None => plot::plot_fit(law.as_ref(), &params, &mpl, &png)?,
     }
@@ -138,7 +138,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     outln!("\n== 3. Forecast of a run not trained: {spec}");
     let sched = schedule::parse(spec, Path::new(""))?;
     let steps = predict::parse_steps("8000:72000:8000")?;
-    let iv = crate::interval::Source::of(&rec, crate::interval::DEFAULT_LEVEL);
+    let iv = crate::forecast::interval::Source::of(&rec, crate::forecast::interval::DEFAULT_LEVEL);
     let preds =
         predict::predict_with_intervals(law.as_ref(), &params, &sched, &steps, None, iv.as_ref())?;
     out!("{}", predict::to_csv(&preds));
@@ -176,11 +176,11 @@ pub fn run(a: DemoArgs) -> Result<()> {
                 .collect(),
         ..TableColumns::default()
     };
-    let rec = crate::isoflop::analyse_file(
+    let rec = crate::sizes::isoflop::analyse_file(
         &data.join("porian2024/isoflop_points.csv"),
         &columns,
         &TableFilters::default(),
-        &crate::isoflop::IsoflopOptions::default(),
+        &crate::sizes::isoflop::IsoflopOptions::default(),
     )?;
     for (shape, sc) in [
         ("parabola", &rec.result.parabola),
@@ -215,7 +215,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let fixed = law::constrained::parse_fixed(base.as_ref(), "beta=0.34")?;
     let joint = law::constrained::Constrained::new(base, fixed, vec![])?;
     let all = load(&data.join("mpl_joint.toml"))?;
-    let folds = crate::rollout::rollout_runs(&joint, &all, &FitOptions::default(), 1, &|_| {})?;
+    let folds =
+        crate::backtest::rollout::rollout_runs(&joint, &all, &FitOptions::default(), 1, &|_| {})?;
     let f = &folds[0];
     outln!(
         "fold 1: fit on {} runs of {} sizes; held-out 400M curves: mean R² {:.4}, MAE {:.4}, \
@@ -278,7 +279,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let (specs, _) = crate::plan::grid::candidates(&families, &[], frame)?;
     let mut ranked =
         crate::plan::rank(law.as_ref(), &params, rec.domain.as_ref(), &specs, None)?.ranked;
-    let iv = crate::interval::Source::of(&rec, crate::interval::DEFAULT_LEVEL);
+    let iv = crate::forecast::interval::Source::of(&rec, crate::forecast::interval::DEFAULT_LEVEL);
     if let Some(iv) = &iv {
         crate::plan::add_uncertainty(law.as_ref(), &params, &mut ranked, iv, None, 1)?;
     }
@@ -348,7 +349,8 @@ pub fn run(a: DemoArgs) -> Result<()> {
             100.0 * s.final_err.unwrap_or(f64::NAN)
         );
     }
-    if let Some(fig) = crate::backtest::report::figure(&b, crate::backtest::Task::Schedule) {
+    if let Some(fig) = crate::plot::backtest::BacktestPlot::of(&b, crate::backtest::Task::Schedule)
+    {
         let png = a.plots.join("demo-backtest-schedule.png");
         plot::save_figure(&fig, &png)?;
         outln!("wrote {}", png.display());
@@ -364,7 +366,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
     );
     let page = a.plots.join("demo-report.html");
     super::report::run(super::report::ReportArgs {
-        source: super::RunSource {
+        source: super::source::RunSource {
             manifest: Some(data.join("mpl400.toml")),
             ..Default::default()
         },

@@ -15,7 +15,7 @@ use crate::fit::FitRecord;
 use crate::ingest::memory::{self, MemFrame};
 use crate::ingest::table::{self, RunTable, TableColumns};
 use crate::ingest::ReadOptions;
-use crate::manifest::{self, Role, RunSpec};
+use crate::runs::manifest::{self, Role, RunSpec};
 use crate::runs::{self, Run};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

@@ -1,10 +1,11 @@
 //! `losscast isoflop`: compute-optimal scaling from IsoFLOP sweeps.
 
-use super::{to_json, TableArgs};
+use super::source::TableArgs;
+use super::to_json;
 use crate::error::Result;
-use crate::isoflop::{analyse_file, IsoflopOptions, IsoflopRecord, Scaling};
 use crate::output::{self, Kind, Output};
 use crate::plot;
+use crate::sizes::isoflop::{analyse_file, IsoflopOptions, IsoflopRecord, Scaling};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -107,7 +108,7 @@ fn summary(rec: &IsoflopRecord) -> String {
         "{:>11} {:>6} {:>12} {:>9} {:>12} {:>9}\n",
         "compute", "sizes", "N_opt(par)", "loss", "N_opt(cub)", "loss"
     );
-    let cell = |f: &Option<crate::isoflop::ShapeFit>| match f
+    let cell = |f: &Option<crate::sizes::isoflop::ShapeFit>| match f
         .as_ref()
         .and_then(|f| f.n_opt.zip(f.loss_opt))
     {
@@ -126,7 +127,7 @@ fn summary(rec: &IsoflopRecord) -> String {
     for (name, sc) in [("parabola", &r.parabola), ("cubic", &r.cubic)] {
         match sc {
             Some(sc) => {
-                let se = |p: &crate::isoflop::PowerLaw| {
+                let se = |p: &crate::sizes::isoflop::PowerLaw| {
                     p.exponent_stderr
                         .map_or(String::new(), |e| format!(" ± {e:.3}"))
                 };

@@ -163,7 +163,7 @@ impl ModelArgs {
                     },
                 )?;
                 // A law that learns part of itself from fit runs has nothing to learn here.
-                if let Some(Err(e)) = law.learn(&[]) {
+                if let Some(Err(e)) = law.learn(&[], &|_, _| None) {
                     return Err(Error::input(format!(
                         "law {name} cannot be given by --params alone: it learns its shape from \
                          the runs it is fitted to ({e}); fit it, then use --fit"

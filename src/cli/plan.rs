@@ -60,7 +60,7 @@ pub(super) struct PlanArgs {
     #[arg(long, requires = "free")]
     knots: Option<usize>,
     /// Central level of the final-loss intervals, from the fit's calibration.
-    #[arg(long, default_value_t = crate::interval::DEFAULT_LEVEL)]
+    #[arg(long, default_value_t = crate::forecast::interval::DEFAULT_LEVEL)]
     level: f64,
     /// Seed of the parameter draws the probabilities are computed on.
     #[arg(long, default_value_t = 1)]
@@ -105,7 +105,7 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
             law.name()
         )));
     }
-    if law.learn(&[]).is_some() {
+    if law.learn(&[], &|_, _| None).is_some() {
         return Err(Error::input(format!(
             "{}: law {} forecasts only the schedules its ladder ran, so it cannot rank new ones; \
              plan with a schedule law (annealing, multipower, joint-*), or compare the ladder's \
@@ -149,15 +149,15 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
         mut ranked,
         unranked,
     } = planner::rank(law.as_ref(), &params, domain, &specs, a.params)?;
-    let level = crate::interval::check_level(a.level)?;
-    let intervals = crate::interval::Source::of(&rec, level);
+    let level = crate::forecast::interval::check_level(a.level)?;
+    let intervals = crate::forecast::interval::Source::of(&rec, level);
     match &intervals {
         Some(iv) => {
             planner::add_uncertainty(law.as_ref(), &params, &mut ranked, iv, a.params, a.seed)?
         }
         None if !a.json => errln!(
             "note: no intervals or probabilities: {}",
-            crate::interval::Source::missing(Some(&rec))
+            crate::forecast::interval::Source::missing(Some(&rec))
         ),
         None => {}
     }

@@ -3,14 +3,14 @@
 
 use super::model::{print_warnings, Fitted, ModelArgs, SizeModelArgs};
 use super::to_json;
-use crate::cli_format;
+use crate::base::numbers;
 use crate::error::{Error, Result};
-use crate::extrapolate;
 use crate::fit::bootstrap::interval;
+use crate::forecast::extrapolate;
+use crate::forecast::predict;
 use crate::law::chinchilla::optimal_allocation;
 use crate::law::{self, LawKind, TablePoints};
 use crate::output::{self, Kind, Output};
-use crate::predict;
 use crate::schedule;
 use clap::Args;
 use serde_json::json;
@@ -40,7 +40,7 @@ pub(super) struct PredictArgs {
     #[arg(long)]
     json: bool,
     /// Central level of the forecast intervals (lo, hi), from the fit's calibration.
-    #[arg(long, default_value_t = crate::interval::DEFAULT_LEVEL)]
+    #[arg(long, default_value_t = crate::forecast::interval::DEFAULT_LEVEL)]
     level: f64,
 }
 
@@ -114,10 +114,10 @@ pub(super) fn run(a: PredictArgs) -> Result<()> {
             steps
         }
     };
-    let level = crate::interval::check_level(a.level)?;
+    let level = crate::forecast::interval::check_level(a.level)?;
     let intervals = m
         .record()
-        .and_then(|r| crate::interval::Source::of(r, level));
+        .and_then(|r| crate::forecast::interval::Source::of(r, level));
     let preds =
         predict::predict_with_intervals(law, &m.params, &sched, &steps, size, intervals.as_ref())?;
     let mut warnings: Vec<String> = m.trust_warning().into_iter().collect();
@@ -138,7 +138,7 @@ pub(super) fn run(a: PredictArgs) -> Result<()> {
     print_warnings(&warnings);
     let no_interval = intervals
         .is_none()
-        .then(|| crate::interval::Source::missing(m.record()));
+        .then(|| crate::forecast::interval::Source::missing(m.record()));
     if let (Some(why), false) = (no_interval, a.json) {
         errln!("note: no intervals: {why}");
     }
@@ -203,9 +203,9 @@ fn predict_table(a: &PredictArgs, m: &Fitted) -> Result<()> {
         return Err(Error::failed(format!(
             "the law predicts a loss of {} at N = {}, D = {}, not a finite positive loss: these \
              parameters or sizes lie outside where the law holds",
-            cli_format::num(pred[i]),
-            cli_format::num(a.n[i]),
-            cli_format::num(a.d[i])
+            numbers::num(pred[i]),
+            numbers::num(a.n[i]),
+            numbers::num(a.d[i])
         )));
     }
     // Intervals: the prediction under every bootstrap sample of the parameters.
@@ -252,7 +252,7 @@ fn predict_table(a: &PredictArgs, m: &Fitted) -> Result<()> {
                 "{:>12.4e} {:>12.4e} {:>10}{iv}",
                 a.n[i],
                 a.d[i],
-                cli_format::fixed(pred[i], 5)
+                numbers::fixed(pred[i], 5)
             );
         }
     }
@@ -321,7 +321,7 @@ pub(super) fn run_optimal(a: OptimalArgs) -> Result<()> {
         );
         outln!(
             "predicted loss     {}{}",
-            cli_format::fixed(opt.loss_pred, 5),
+            numbers::fixed(opt.loss_pred, 5),
             iv("loss_pred")
         );
     }

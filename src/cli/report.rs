@@ -3,7 +3,8 @@
 //! (backtest, plan, predict) are those commands run in-process, so the page says what they say.
 
 use super::embedded::{self, Inputs};
-use super::{load_table, FitLaw, RunSource, TableArgs};
+use super::fit::FitLaw;
+use super::source::{load_table, RunSource, TableArgs};
 use crate::error::{Error, Result};
 use crate::fit::{self, FitOptions, FitRecord};
 use crate::law::{self, LawKind, LawOptions};
@@ -95,7 +96,7 @@ fn fit_law(name: &str, runs: &[crate::runs::Run]) -> Result<FitRecord> {
     };
     let fl = FitLaw::new(base, None, None)?;
     let mut rec = fit::fit(fl.law(), runs, &options)?;
-    super::calibrate_intervals(&mut rec, runs, &fl, &options);
+    super::fit::calibrate_intervals(&mut rec, runs, &fl, &options);
     Ok(rec)
 }
 

@@ -1,17 +1,73 @@
 //! `losscast eval --rollout n`: how far a size law can be trusted to extrapolate upward.
 
-use super::{load_table, to_json, EvalArgs, FitLaw};
+use super::applies::{self, Given};
+use super::eval::EvalArgs;
+use super::fit::FitLaw;
+use super::source::load_table;
+use super::to_json;
+use crate::backtest::rollout::{rollout_runs, rollout_shape, RunRolloutFold, ShapeFold};
+use crate::base::groups::{size_groups, SIZE_TOL};
 use crate::error::{Error, Result};
+use crate::fit::size_rollout::{rollout_sizes, RolloutFold};
 use crate::fit::FitOptions;
 use crate::law::{self, LawKind, LawOptions};
 use crate::output::{self, Kind, Output};
-use crate::rollout::{
-    rollout_runs, rollout_shape, rollout_sizes, size_groups, RolloutFold, RunRolloutFold, ShapeFold,
-};
 use serde_json::json;
 use std::path::PathBuf;
 
-pub(super) fn run(a: &EvalArgs) -> Result<()> {
+/// `eval --rollout KIND` (n, params or shape): which flags apply to each kind, then the rollout.
+pub(super) fn run(a: EvalArgs, given: Given, kind: &str) -> Result<()> {
+    applies::refuse_file_flags_with_manifest(a.source.manifest.is_some(), given)?;
+    if matches!(kind, "n" | "params") && a.model.law.is_none() {
+        return Err(Error::input(format!(
+            "--rollout {kind} validates a law: give --law (e.g. --law chinchilla, or auto with n)"
+        )));
+    }
+    match kind {
+        "shape" => {
+            given.refuse(
+                applies::TABLE_ONLY,
+                "--rollout shape reads loss curves from a manifest, not a table",
+            )?;
+            given.refuse(
+                &["plot", "fix", "tie", "folds", "no_prior"],
+                "--rollout shape fits no law and holds out the largest size once per schedule",
+            )?;
+            if a.model.law.is_some() {
+                return Err(Error::input(
+                    "--rollout shape fits no law: it checks whether the ladder's curves collapse \
+                     (drop --law)",
+                ));
+            }
+            run_shape(&a)
+        }
+        "n" => {
+            given.refuse(
+                applies::CURVE_ONLY,
+                "--rollout n fits a size law to a table of finished runs, not loss curves",
+            )?;
+            given.refuse(
+                &["plot"],
+                "it draws the held-out curves of --rollout params; --rollout n prints its folds",
+            )?;
+            given.refuse(
+                &["no_prior"],
+                "--no-prior is for --rollout params; no size law has priors",
+            )?;
+            run_law(&a)
+        }
+        _ => {
+            given.refuse(
+                applies::TABLE_ONLY,
+                "--rollout params fits a joint law to loss curves, not to a table of runs",
+            )?;
+            run_law(&a)
+        }
+    }
+}
+
+/// `--rollout n` and `--rollout params`: a law fitted on the smaller sizes.
+fn run_law(a: &EvalArgs) -> Result<()> {
     if a.rollout.as_deref() == Some("params") {
         return run_params(a);
     }
@@ -387,7 +443,7 @@ fn fewer_folds(asked: usize, ran: usize) {
 }
 
 fn same_size(n: Option<f64>, held: f64) -> bool {
-    n.is_some_and(|n| (n - held).abs() <= crate::rollout::SIZE_TOL * held.abs())
+    n.is_some_and(|n| (n - held).abs() <= SIZE_TOL * held.abs())
 }
 
 /// `rollout-params.png` → `rollout-params-fold2.png`.
@@ -444,7 +500,7 @@ fn params_summary(law: &str, runs: usize, folds: &[RunRolloutFold]) -> String {
 
 /// `eval --rollout shape`: does the ladder collapse? The shape half of a collapse forecast,
 /// scored alone (each held-out curve anchored at its own observed final loss).
-pub(super) fn run_shape(a: &EvalArgs) -> Result<()> {
+fn run_shape(a: &EvalArgs) -> Result<()> {
     if a.source.manifest.is_none() {
         return Err(Error::input(
             "--rollout shape needs --manifest M.toml whose runs carry params = N",

@@ -39,7 +39,7 @@ pub(super) struct WatchArgs {
     #[arg(long)]
     json: bool,
     /// Central level of the interval on the final loss.
-    #[arg(long, default_value_t = crate::interval::DEFAULT_LEVEL)]
+    #[arg(long, default_value_t = crate::forecast::interval::DEFAULT_LEVEL)]
     level: f64,
     /// Points in a row above the previous fit's band that flag a sustained rise.
     #[arg(long, default_value_t = 5)]

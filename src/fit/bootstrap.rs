@@ -160,7 +160,7 @@ pub fn check_request(resamples: usize, level: f64) -> Result<Option<String>> {
     if !(level > 0.0 && level < 1.0) {
         return Err(Error::input(format!(
             "--level must lie in (0, 1), got {}",
-            crate::cli_format::num(level)
+            crate::base::numbers::num(level)
         )));
     }
     if !(MIN_RESAMPLES..=MAX_RESAMPLES).contains(&resamples) {

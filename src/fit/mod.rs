@@ -8,9 +8,11 @@
 pub mod bootstrap;
 pub mod design;
 pub mod identify;
+pub mod metrics;
 pub mod multistart;
 pub mod objective;
 pub mod record;
+pub mod size_rollout;
 pub mod thin;
 
 pub use multistart::OptimizerOptions;
@@ -18,8 +20,7 @@ pub use record::{DataRecord, Domain, FitRecord, RunMetrics, TableDomain};
 
 use crate::error::{Error, Result};
 use crate::law::{Features, Law, LawOptions};
-use crate::manifest::Role;
-use crate::metrics;
+use crate::runs::manifest::Role;
 use crate::runs::Run;
 use objective::{FitPoints, HuberLogObjective};
 use serde::{Deserialize, Serialize};
@@ -235,7 +236,7 @@ pub fn fit_with_progress(
     if !(0.0..1.0).contains(&options.skip_fraction) {
         return Err(Error::input(format!(
             "the skipped fraction must be in [0, 1), not {}",
-            crate::cli_format::num(options.skip_fraction)
+            crate::base::numbers::num(options.skip_fraction)
         )));
     }
     for r in &mut owned {
@@ -246,7 +247,7 @@ pub fn fit_with_progress(
             if k > 0 {
                 r.notes.push(format!(
                     "{k} points before step {from} ({} % of the run) left out of the fit",
-                    crate::cli_format::num(100.0 * options.skip_fraction)
+                    crate::base::numbers::num(100.0 * options.skip_fraction)
                 ));
                 r.steps.drain(..k);
                 r.loss.drain(..k);
@@ -277,7 +278,8 @@ pub fn fit_with_progress(
         law
     };
     // A law that learns part of itself from the fit runs (the collapse shape) does so now, on
-    // the fit runs only; the fit and its record then use the learned law.
+    // the fit runs only; the fit and its record then use the learned law. Where it chooses a
+    // form by a held-out fit (the collapse anchor), the fit lends it the means to fit.
     let learn_runs: Vec<crate::law::collapse::LearnRun> = owned
         .iter()
         .map(|r| crate::law::collapse::LearnRun {
@@ -292,7 +294,7 @@ pub fn fit_with_progress(
         })
         .collect();
     let learned;
-    let law: &dyn Law = match law.learn(&learn_runs) {
+    let law: &dyn Law = match law.learn(&learn_runs, &size_rollout::score_largest) {
         Some(learned_options) => {
             options.law = learned_options?;
             learned = crate::law::build(law.name(), options.law.clone())?;
@@ -535,7 +537,7 @@ pub fn fit_set_with_progress(
     if !(options.huber_delta > 0.0 && options.huber_delta.is_finite()) {
         return Err(Error::input(format!(
             "--huber-delta must be > 0, got {}",
-            crate::cli_format::num(options.huber_delta)
+            crate::base::numbers::num(options.huber_delta)
         )));
     }
     let feats = &set.fit_features;

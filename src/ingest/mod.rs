@@ -243,7 +243,7 @@ fn read_log_parsed(
                 &choice.loss,
                 format!(
                     "loss is {}, expected a finite number",
-                    crate::cli_format::num(l)
+                    crate::base::numbers::num(l)
                 ),
             ));
         }
@@ -251,7 +251,7 @@ fn read_log_parsed(
             return Err(text.err_at(
                 r,
                 &choice.loss,
-                format!("loss is {}, expected > 0", crate::cli_format::num(l)),
+                format!("loss is {}, expected > 0", crate::base::numbers::num(l)),
             ));
         }
         if let Some(&prev) = step.last() {
@@ -302,7 +302,7 @@ fn read_log_parsed(
                         format!(
                             "lr is {}, a real negative (more than {LR_ROUND_OFF:e} x the peak); \
                              a learning rate must be >= 0",
-                            crate::cli_format::num(present[i])
+                            crate::base::numbers::num(present[i])
                         ),
                     ))
                 }
@@ -317,7 +317,7 @@ fn read_log_parsed(
                         source,
                         format!(
                             "{canon} is {}, expected a finite number >= 0",
-                            crate::cli_format::num(x)
+                            crate::base::numbers::num(x)
                         ),
                     ));
                 }
@@ -400,7 +400,7 @@ pub(crate) fn read_series_log(
             format!(
                 "{loss_name} at step {} is {}, expected > 0",
                 loss.steps[i],
-                crate::cli_format::num(loss.values[i])
+                crate::base::numbers::num(loss.values[i])
             ),
         ));
     }
@@ -431,7 +431,7 @@ pub(crate) fn read_series_log(
                         "{name} at step {} is {}, a real negative (more than {LR_ROUND_OFF:e} x \
                          the peak); a learning rate must be >= 0",
                         lr.steps[i],
-                        crate::cli_format::num(lr.values[i])
+                        crate::base::numbers::num(lr.values[i])
                     ),
                 ))
             }
@@ -590,7 +590,7 @@ pub fn read_lr_array(path: &Path, column: Option<&str>) -> Result<(Vec<f64>, Vec
                 &lr_col,
                 format!(
                     "LR is {}, expected a finite number >= 0",
-                    crate::cli_format::num(x)
+                    crate::base::numbers::num(x)
                 ),
             ));
         }
@@ -610,13 +610,13 @@ pub fn read_lr_array(path: &Path, column: Option<&str>) -> Result<(Vec<f64>, Vec
                 format!(
                     "LR is {}, a real negative (more than {LR_ROUND_OFF:e} x the peak); a \
                      learning rate must be >= 0",
-                    crate::cli_format::num(values[r])
+                    crate::base::numbers::num(values[r])
                 ),
             ))
         }
     }
     let Some(step_col) = columns::find_step(&header) else {
-        crate::schedule::check_step(values.len() as u64 - 1, &path.display().to_string())?;
+        crate::base::limits::check_step(values.len() as u64 - 1, &path.display().to_string())?;
         return Ok((values, notes));
     };
     let steps = text.steps(&raw, &step_col)?;
@@ -635,7 +635,7 @@ pub fn read_lr_array(path: &Path, column: Option<&str>) -> Result<(Vec<f64>, Vec
         known.push((s, values[r]));
     }
     let last = known.last().map_or(0, |k| k.0);
-    crate::schedule::check_step(last as u64, &path.display().to_string())?;
+    crate::base::limits::check_step(last as u64, &path.display().to_string())?;
     let bound = max_lr_gap(last);
     // Missing steps before the first row, and between rows.
     let mut gaps: Vec<(i64, i64)> = Vec::new();

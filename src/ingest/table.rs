@@ -200,7 +200,7 @@ impl<'a> Source<'a> {
                                 col,
                                 format!(
                                     "{} is not a positive, finite number",
-                                    crate::cli_format::num(x)
+                                    crate::base::numbers::num(x)
                                 ),
                             ))
                         } else {
@@ -221,7 +221,7 @@ impl<'a> Source<'a> {
                         1,
                         format!(
                             "key '{col}': {} is not a positive, finite number",
-                            crate::cli_format::num(x)
+                            crate::base::numbers::num(x)
                         ),
                     )),
                     None => Err(Error::at(
@@ -398,22 +398,6 @@ fn read_source(
         loss,
         notes,
     })
-}
-
-/// Indices of `values` grouped in increasing order, a new group starting when a value exceeds the
-/// group's first by more than the relative `tol`. Budgets in IsoFLOP sweeps and model sizes in
-/// digitised tables are "the same" only up to such a tolerance.
-pub fn groups_within(values: &[f64], tol: f64) -> Vec<Vec<usize>> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    for i in order {
-        match groups.last_mut() {
-            Some(g) if values[i] <= values[g[0]] * (1.0 + tol) => g.push(i),
-            _ => groups.push(vec![i]),
-        }
-    }
-    groups
 }
 
 /// Point filters, part of a fit's definition (Epoch drops the 5 highest losses).

@@ -131,14 +131,14 @@ pub fn optimal_allocation(params: &[f64], compute: f64) -> Result<Allocation> {
     if !(alpha > 0.0 && beta > 0.0) {
         return Err(Error::failed(format!(
             "compute-optimal allocation needs alpha, beta > 0 (alpha = {}, beta = {})",
-            crate::cli_format::num(alpha),
-            crate::cli_format::num(beta)
+            crate::base::numbers::num(alpha),
+            crate::base::numbers::num(beta)
         )));
     }
     if !(compute > 0.0 && compute.is_finite()) {
         return Err(Error::input(format!(
             "--compute must be a finite number > 0, got {}",
-            crate::cli_format::num(compute)
+            crate::base::numbers::num(compute)
         )));
     }
     let g = (alpha * a / (beta * b)).powf(1.0 / (alpha + beta));
@@ -160,9 +160,9 @@ pub fn optimal_allocation(params: &[f64], compute: f64) -> Result<Allocation> {
         return Err(Error::failed(format!(
             "no finite compute-optimal allocation: N_opt = {}, D_opt = {}, loss = {} (A and B \
              must both be > 0 for N and D to trade off)",
-            crate::cli_format::num(out.n_opt),
-            crate::cli_format::num(out.d_opt),
-            crate::cli_format::num(out.loss_pred)
+            crate::base::numbers::num(out.n_opt),
+            crate::base::numbers::num(out.d_opt),
+            crate::base::numbers::num(out.loss_pred)
         )));
     }
     Ok(out)

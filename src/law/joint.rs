@@ -32,7 +32,7 @@ fn joint_features(law: &dyn Law, curve: &Curve) -> Result<Features> {
     if !(n.is_finite() && n > 0.0) {
         return Err(Error::input(format!(
             "model size {} is not a positive number",
-            crate::cli_format::num(n)
+            crate::base::numbers::num(n)
         )));
     }
     let lr = law.effective_lr(curve.lr);
@@ -55,7 +55,7 @@ fn ln_size(law: &dyn Law, model_size: Option<f64>) -> Result<f64> {
         Some(n) if n.is_finite() && n > 0.0 => Ok((n / N_REF).ln()),
         Some(n) => Err(Error::input(format!(
             "model size {} is not a positive number",
-            crate::cli_format::num(n)
+            crate::base::numbers::num(n)
         ))),
         None => Err(Error::input(format!(
             "law {} forecasts a model of a given size: give --params N",

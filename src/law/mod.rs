@@ -295,7 +295,15 @@ pub trait Law: Send + Sync {
     /// A law part of which is learned from the fit runs themselves (the collapse shape)
     /// returns its options with that learning in them; the fit then rebuilds the law from them,
     /// and the record keeps them, so every reader of the fit file sees the same law.
-    fn learn(&self, _runs: &[collapse::LearnRun]) -> Option<Result<LawOptions>> {
+    ///
+    /// `score_held_out` scores a final-loss law on a table by fitting all but its largest size
+    /// (see [`collapse::ScoreHeldOut`]): laws cannot fit, so the fit that calls `learn` hands it
+    /// over.
+    fn learn(
+        &self,
+        _runs: &[collapse::LearnRun],
+        _score_held_out: &collapse::ScoreHeldOut,
+    ) -> Option<Result<LawOptions>> {
         None
     }
 
@@ -353,7 +361,7 @@ pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
     if !(options.lambda > 0.0 && options.lambda < 1.0) {
         return Err(Error::input(format!(
             "--lambda must lie in (0, 1), got {}",
-            crate::cli_format::num(options.lambda)
+            crate::base::numbers::num(options.lambda)
         )));
     }
     match name {
@@ -380,7 +388,7 @@ pub fn build(name: &str, options: LawOptions) -> Result<Box<dyn Law>> {
 /// path forecasts with, say, a negative exponent.
 pub fn check_value(law: &dyn Law, index: usize, value: f64) -> std::result::Result<(), String> {
     let name = law.param_names()[index];
-    let shown = crate::cli_format::num(value);
+    let shown = crate::base::numbers::num(value);
     if !value.is_finite() {
         return Err(format!("{name} = {shown} is not a finite number"));
     }
@@ -391,8 +399,8 @@ pub fn check_value(law: &dyn Law, index: usize, value: f64) -> std::result::Resu
         )),
         Transform::Interval { lo, hi } if !(lo..=hi).contains(&value) => Err(format!(
             "{name} = {shown} lies outside [{}, {}], the range law {} allows",
-            crate::cli_format::num(lo),
-            crate::cli_format::num(hi),
+            crate::base::numbers::num(lo),
+            crate::base::numbers::num(hi),
             law.name()
         )),
         _ => Ok(()),

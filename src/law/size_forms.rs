@@ -16,8 +16,8 @@ pub(crate) fn log_columns(t: &TablePoints) -> Result<Features> {
         if !(n > 0.0 && d > 0.0 && n.is_finite() && d.is_finite()) {
             return Err(Error::input(format!(
                 "model size and tokens must be positive and finite, got N = {}, D = {}",
-                crate::cli_format::num(n),
-                crate::cli_format::num(d)
+                crate::base::numbers::num(n),
+                crate::base::numbers::num(d)
             )));
         }
     }

@@ -228,7 +228,7 @@ fn to_spec(kind: &str, keys: &[(String, String)], f: Frame) -> std::result::Resu
 }
 
 /// A product like 0.316 × 3e-4 without its float noise (9.48e-5, not 9.480000000000001e-5).
-use crate::cli_format::num as show;
+use crate::base::numbers::num as show;
 
 fn clean(x: f64) -> f64 {
     format!("{x:.10e}").parse().unwrap_or(x)

@@ -62,7 +62,7 @@ pub fn add_uncertainty(
     law: &dyn Law,
     params: &[f64],
     ranked: &mut [Candidate],
-    intervals: &crate::interval::Source,
+    intervals: &crate::forecast::interval::Source,
     model_size: Option<f64>,
     seed: u64,
 ) -> Result<()> {
@@ -91,7 +91,7 @@ pub fn add_uncertainty(
     }
     let valid = |p: &[f64]| crate::law::check_params(law, p).is_ok();
     let Some(draws) =
-        crate::interval::parameter_draws(intervals.laplace, params, DRAWS, seed, &valid)
+        crate::forecast::interval::parameter_draws(intervals.laplace, params, DRAWS, seed, &valid)
     else {
         return Ok(());
     };
@@ -158,7 +158,7 @@ pub fn end_areas(law: &dyn Law, lr: &[f64]) -> (f64, f64) {
     (s1, s2)
 }
 
-pub use crate::extrapolate::beyond_domain as extrapolation;
+pub use crate::forecast::extrapolate::beyond_domain as extrapolation;
 
 /// A candidate that could not be ranked, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -218,9 +218,9 @@ pub fn rank(
             reason: format!(
                 "predicted final loss {} with S1 {}, S2 {}: not a finite positive loss, the \
                  schedule lies outside where the law holds",
-                crate::cli_format::num(c.final_loss_pred),
-                crate::cli_format::num(c.s1),
-                crate::cli_format::num(c.s2)
+                crate::base::numbers::num(c.final_loss_pred),
+                crate::base::numbers::num(c.s1),
+                crate::base::numbers::num(c.s2)
             ),
             spec: c.spec,
         })
@@ -252,10 +252,10 @@ pub fn check_frame(f: &Frame) -> Result<()> {
     if !(f.peak.is_finite() && f.peak > 0.0) {
         return Err(Error::input(format!(
             "--peak {} must be a finite number > 0",
-            crate::cli_format::num(f.peak)
+            crate::base::numbers::num(f.peak)
         )));
     }
-    crate::schedule::check_step(f.total, "--total")
+    crate::base::limits::check_step(f.total, "--total")
 }
 
 /// The predicted loss along a per-step LR array at about `points` steps from step `from`, for
@@ -304,7 +304,7 @@ pub fn figure(
     model_size: Option<f64>,
     top: usize,
     free: Option<(&[f64], f64, bool)>,
-    intervals: Option<&crate::interval::Source>,
+    intervals: Option<&crate::forecast::interval::Source>,
 ) -> Result<crate::plot::plan::PlanPlot> {
     use crate::plot::plan::{PlanCurve, PlanPlot};
     let from = frame.warmup.max(frame.total / 50) as usize;

@@ -1,7 +1,8 @@
 //! A backtest task's figure: each method's forecast error on every fold, so a reader sees
 //! whether a method wins everywhere or on average only. Fold numbers match the table's order.
 
-use super::{draw_legend, titled_canvas, Figure, FAMILY, PALETTE};
+use super::{draw_legend, err, Drawn, Figure, HouseStyle, PALETTE};
+use crate::backtest::{Backtest, Task};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -18,13 +19,41 @@ pub struct BacktestPlot {
     pub methods: Vec<MethodErrors>,
 }
 
+impl BacktestPlot {
+    /// The figure of one task, `None` when the task has no fold.
+    pub fn of(b: &Backtest, task: Task) -> Option<BacktestPlot> {
+        let folds: Vec<_> = b.folds.iter().filter(|f| f.task == task).collect();
+        if folds.is_empty() {
+            return None;
+        }
+        let labels: Vec<String> = b.fold_labels(task).into_iter().map(String::from).collect();
+        let methods = b
+            .methods
+            .iter()
+            .filter(|m| folds.iter().any(|f| &f.method == *m))
+            .map(|m| MethodErrors {
+                method: m.clone(),
+                errors: labels
+                    .iter()
+                    .map(|l| {
+                        folds
+                            .iter()
+                            .find(|f| &f.fold == l && &f.method == m)
+                            .and_then(|f| Some((f.pred_e?, f.final_err?)))
+                    })
+                    .collect(),
+            })
+            .collect();
+        Some(BacktestPlot {
+            title: format!("backtest: {task} ({} folds)", labels.len()),
+            folds: labels,
+            methods,
+        })
+    }
+}
+
 impl Figure for BacktestPlot {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-    ) -> std::result::Result<(), String> {
-        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        let root = titled_canvas(root, &self.title)?;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn {
         let (top, bottom) = root.split_vertically(470);
         let n = self.folds.len().max(1) as f64;
         let panels = [
@@ -65,9 +94,7 @@ impl Figure for BacktestPlot {
                         String::new()
                     }
                 })
-                .axis_desc_style((FAMILY, 16).into_font())
-                .label_style((FAMILY, 14).into_font())
-                .light_line_style(WHITE.mix(0.0))
+                .house_style()
                 .draw()
                 .map_err(err)?;
             for (i, m) in self.methods.iter().enumerate() {
@@ -91,5 +118,9 @@ impl Figure for BacktestPlot {
             draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 14)?;
         }
         Ok(())
+    }
+
+    fn title(&self) -> &str {
+        &self.title
     }
 }

@@ -2,8 +2,9 @@
 //! and cubic (dashed) over the sizes each was fitted to, and their minima marked, so a reader
 //! can see whether each minimum was bracketed and how much the two shapes disagree.
 
-use super::{draw_legend, range, titled_canvas, Figure, FAMILY, PALETTE};
-use crate::isoflop::{IsoflopResult, ShapeFit};
+use super::{draw_legend, err, range, Drawn, Figure, HouseStyle, PALETTE};
+use crate::base::numbers;
+use crate::sizes::isoflop::{IsoflopResult, ShapeFit};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -12,18 +13,8 @@ pub struct IsoflopPlot<'a> {
     pub result: &'a IsoflopResult,
 }
 
-/// Compact scientific labels for log axes: 3e8, 1e9.
-pub(crate) fn sci_label(v: &f64) -> String {
-    format!("{v:.0e}")
-}
-
 impl Figure for IsoflopPlot<'_> {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-    ) -> std::result::Result<(), String> {
-        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        let root = titled_canvas(root, &self.title)?;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn {
         let budgets = &self.result.budgets;
         // The y range covers the fitted windows: far-off sizes (loss 10 at a budget whose
         // optimum is 4.6) would flatten every parabola into a line.
@@ -35,7 +26,7 @@ impl Figure for IsoflopPlot<'_> {
         let (ylo, yhi) = (ylo - pad, yhi + pad);
         let all_n = budgets.iter().flat_map(|b| b.n.iter().copied());
         let (nlo, nhi) = all_n.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .margin(20)
             .x_label_area_size(50)
             .y_label_area_size(70)
@@ -45,10 +36,8 @@ impl Figure for IsoflopPlot<'_> {
             .configure_mesh()
             .x_desc("model size N (parameters)")
             .y_desc("loss")
-            .x_label_formatter(&sci_label)
-            .axis_desc_style((FAMILY, 16).into_font())
-            .label_style((FAMILY, 14).into_font())
-            .light_line_style(WHITE.mix(0.0))
+            .x_label_formatter(&numbers::sci_label)
+            .house_style()
             .draw()
             .map_err(err)?;
         let curve = |fit: &ShapeFit, lo: f64, hi: f64| -> Vec<(f64, f64)> {
@@ -102,5 +91,9 @@ impl Figure for IsoflopPlot<'_> {
             .legend(|(x, y)| Cross::new((x + 10, y), 6, BLACK.stroke_width(2)));
         draw_legend(&mut chart, SeriesLabelPosition::LowerLeft, 13)?;
         Ok(())
+    }
+
+    fn title(&self) -> &str {
+        &self.title
     }
 }

@@ -8,11 +8,13 @@
 //! The font is compiled into the binary (DejaVu Sans, its licence in `assets/fonts/`): report
 //! machines and CI containers often have no system fonts, and a plot without text is useless.
 
+use crate::base::numbers;
 use crate::error::{Error, Result};
 use crate::law::{Curve, Law};
-use crate::manifest::Role;
 use crate::output;
+use crate::runs::manifest::Role;
 use crate::runs::Run;
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -105,7 +107,7 @@ pub fn title_for(law: &dyn Law, params: &[f64]) -> String {
         .param_names()
         .iter()
         .zip(params)
-        .map(|(n, v)| format!("{n}={}", crate::cli_format::short(*v)))
+        .map(|(n, v)| format!("{n}={}", numbers::short(*v)))
         .collect();
     format!("{} law: {}", law.name(), parts.join(", "))
 }
@@ -224,7 +226,7 @@ impl FitPlot {
         law: &dyn Law,
         params: &[f64],
         runs: &[Run],
-        intervals: &crate::interval::Source,
+        intervals: &crate::forecast::interval::Source,
     ) -> Result<()> {
         for f in &mut self.forecasts {
             let run = &runs[f.run];
@@ -281,12 +283,7 @@ impl FitPlot {
 }
 
 impl Figure for FitPlot {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-    ) -> std::result::Result<(), String> {
-        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        let root = titled_canvas(root, &self.title)?;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn {
         let (top, rest) = root.split_vertically(560);
         let (middle, bottom) = rest.split_vertically(200);
 
@@ -440,6 +437,10 @@ impl Figure for FitPlot {
         draw_lr_panel(&bottom, x_min, x_max, &lines, 1)?;
         Ok(())
     }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
 }
 
 /// A panel with steps on the x axis (loss, residuals), styled as every curve figure is.
@@ -456,7 +457,6 @@ pub(crate) fn step_panel<'a, DB: DrawingBackend>(
     >,
     String,
 > {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let mut chart = ChartBuilder::on(area)
         .margin(10)
         .x_label_area_size(30)
@@ -466,10 +466,8 @@ pub(crate) fn step_panel<'a, DB: DrawingBackend>(
     chart
         .configure_mesh()
         .y_desc(y_desc)
-        .x_label_formatter(&step_label)
-        .axis_desc_style((FAMILY, 16).into_font())
-        .label_style((FAMILY, 14).into_font())
-        .light_line_style(WHITE.mix(0.0))
+        .x_label_formatter(&numbers::step_label)
+        .house_style()
         .draw()
         .map_err(err)?;
     Ok(chart)
@@ -483,7 +481,6 @@ pub(crate) fn draw_lr_panel<DB: DrawingBackend>(
     lines: &[(RGBColor, Vec<(f64, f64)>)],
     width: u32,
 ) -> std::result::Result<(), String> {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let lr_hi = lines
         .iter()
         .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
@@ -498,13 +495,11 @@ pub(crate) fn draw_lr_panel<DB: DrawingBackend>(
         .map_err(err)?;
     lrc.configure_mesh()
         .x_desc("step")
-        .x_label_formatter(&step_label)
+        .x_label_formatter(&numbers::step_label)
         .y_desc("learning rate")
         .y_label_formatter(&|v| format!("{v:.1e}"))
         .y_labels(4)
-        .axis_desc_style((FAMILY, 16).into_font())
-        .label_style((FAMILY, 14).into_font())
-        .light_line_style(WHITE.mix(0.0))
+        .house_style()
         .draw()
         .map_err(err)?;
     for (color, pts) in lines {
@@ -516,10 +511,26 @@ pub(crate) fn draw_lr_panel<DB: DrawingBackend>(
 
 /// A figure that can be drawn on any plotters backend.
 pub trait Figure {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-    ) -> std::result::Result<(), String>;
+    /// The title drawn above the figure.
+    fn title(&self) -> &str;
+
+    /// Draw the figure on `root`, the white canvas under its title.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn;
+}
+
+/// What drawing a figure returns: plotters' errors as text.
+pub type Drawn = std::result::Result<(), String>;
+
+/// A plotters error as text: every figure's `map_err`.
+pub(crate) fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
+    e.to_string()
+}
+
+/// Draw `fig` under its title on `root` and finish the drawing: every way of rendering a
+/// figure goes through here.
+fn draw_titled<F: Figure, DB: DrawingBackend>(fig: &F, root: &DrawingArea<DB, Shift>) -> Drawn {
+    fig.draw(&titled_canvas(root, fig.title())?)?;
+    root.present().map_err(|e| e.to_string())
 }
 
 /// The legend every figure uses: a framed, slightly transparent box at `position`.
@@ -561,9 +572,7 @@ pub fn render_figure<F: Figure>(fig: &F, format: output::ImageFormat) -> Result<
             let mut rgb = vec![0u8; SIZE.0 as usize * SIZE.1 as usize * 3];
             {
                 let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-                fig.draw(&root)
-                    .and_then(|_| root.present().map_err(|e| e.to_string()))
-                    .map_err(failed)?;
+                draw_titled(fig, &root).map_err(failed)?;
             }
             encode_png(&rgb, SIZE).map_err(failed)
         }
@@ -571,9 +580,7 @@ pub fn render_figure<F: Figure>(fig: &F, format: output::ImageFormat) -> Result<
             let mut svg = String::new();
             {
                 let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-                fig.draw(&root)
-                    .and_then(|_| root.present().map_err(|e| e.to_string()))
-                    .map_err(failed)?;
+                draw_titled(fig, &root).map_err(failed)?;
             }
             Ok(embed_font(&svg).into_bytes())
         }
@@ -588,9 +595,7 @@ pub fn render_figure_plain_svg<F: Figure>(fig: &F) -> Result<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        fig.draw(&root)
-            .and_then(|_| root.present().map_err(|e| e.to_string()))
-            .map_err(|e| Error::failed(format!("cannot draw plot: {e}")))?;
+        draw_titled(fig, &root).map_err(|e| Error::failed(format!("cannot draw plot: {e}")))?;
     }
     // Scale with the page, keeping the aspect ratio; inline SVG in HTML needs no namespace.
     let svg = svg.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
@@ -662,21 +667,18 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// Steps as people write them: 500, 12k, 1.5M.
-pub(crate) fn step_label(v: &f64) -> String {
-    let a = v.abs();
-    if a >= 1e6 {
-        format!("{}M", trim(v / 1e6))
-    } else if a >= 1e3 {
-        format!("{}k", trim(v / 1e3))
-    } else {
-        trim(*v)
-    }
+/// The axes of every figure: the embedded font at 16 px for axis descriptions and 14 px for
+/// tick labels, and no minor grid lines.
+pub(crate) trait HouseStyle {
+    fn house_style(&mut self) -> &mut Self;
 }
 
-fn trim(v: f64) -> String {
-    let s = format!("{v:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+impl<X: Ranged, Y: Ranged, DB: DrawingBackend> HouseStyle for MeshStyle<'_, '_, X, Y, DB> {
+    fn house_style(&mut self) -> &mut Self {
+        self.axis_desc_style((FAMILY, 16).into_font())
+            .label_style((FAMILY, 14).into_font())
+            .light_line_style(WHITE.mix(0.0))
+    }
 }
 
 /// A padded range over finite values.
@@ -712,7 +714,7 @@ pub fn plot_fit_with_bands(
     law: &dyn Law,
     params: &[f64],
     runs: &[Run],
-    intervals: &crate::interval::Source,
+    intervals: &crate::forecast::interval::Source,
     path: &Path,
 ) -> Result<()> {
     let mut p = FitPlot::new(law, params, runs)?;

@@ -1,7 +1,7 @@
 //! Predicted against observed loss for a size law fitted to a table of runs: points on the
 //! diagonal are forecast exactly, and colour by model size shows which sizes the law misses.
 
-use super::{draw_legend, range, titled_canvas, Figure, FAMILY, PALETTE};
+use super::{draw_legend, err, range, Drawn, Figure, HouseStyle, PALETTE};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -13,14 +13,9 @@ pub struct ParityPlot {
 }
 
 impl Figure for ParityPlot {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-    ) -> std::result::Result<(), String> {
-        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        let root = titled_canvas(root, &self.title)?;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn {
         let (lo, hi) = range(self.observed.iter().chain(&self.predicted).copied());
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .margin(20)
             .x_label_area_size(50)
             .y_label_area_size(70)
@@ -30,9 +25,7 @@ impl Figure for ParityPlot {
             .configure_mesh()
             .x_desc("observed loss")
             .y_desc("predicted loss")
-            .axis_desc_style((FAMILY, 16).into_font())
-            .label_style((FAMILY, 14).into_font())
-            .light_line_style(WHITE.mix(0.0))
+            .house_style()
             .draw()
             .map_err(err)?;
         chart
@@ -62,5 +55,9 @@ impl Figure for ParityPlot {
         }
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 14)?;
         Ok(())
+    }
+
+    fn title(&self) -> &str {
+        &self.title
     }
 }

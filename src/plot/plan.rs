@@ -2,7 +2,7 @@
 //! a reader sees where each schedule gains (the decay) and what it costs (the lower S1 before it).
 //! Candidates the law extrapolates to are drawn dashed.
 
-use super::{draw_legend, draw_lr_panel, range, step_panel, titled_canvas, Figure, PALETTE};
+use super::{draw_legend, draw_lr_panel, err, range, step_panel, Drawn, Figure, PALETTE};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -23,12 +23,7 @@ pub struct PlanPlot {
 }
 
 impl Figure for PlanPlot {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-    ) -> std::result::Result<(), String> {
-        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        let root = titled_canvas(root, &self.title)?;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn {
         let (top, bottom) = root.split_vertically(640);
         let x_max = self
             .curves
@@ -95,5 +90,9 @@ impl Figure for PlanPlot {
             .collect();
         draw_lr_panel(&bottom, x_min, x_max, &lines, 2)?;
         Ok(())
+    }
+
+    fn title(&self) -> &str {
+        &self.title
     }
 }

@@ -5,8 +5,8 @@
 //! show how far the answer moves when the data move; without a bootstrap no band is drawn, and
 //! the title says so rather than implying certainty.
 
-use super::isoflop::sci_label;
-use super::{draw_legend, titled_canvas, Figure, FAMILY, PALETTE};
+use super::{draw_legend, err, Drawn, Figure, HouseStyle, FAMILY, PALETTE};
+use crate::base::numbers::sci_label;
 use crate::fit::bootstrap::interval;
 use crate::law::chinchilla::optimal_allocation;
 use crate::law::{Law, TablePoints};
@@ -42,7 +42,7 @@ fn log_range(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
 /// Representative sizes for iso-N curves: every size when there are few, else quantiles.
 /// Up to `k` model sizes spread over the table's size groups, for iso-N curves.
 pub fn representative_sizes(n: &[f64], k: usize) -> Vec<f64> {
-    let s: Vec<f64> = crate::rollout::size_groups(n)
+    let s: Vec<f64> = crate::base::groups::size_groups(n)
         .iter()
         .map(|g| n[g[0]])
         .collect();
@@ -75,12 +75,7 @@ impl ComputePlot<'_> {
 }
 
 impl Figure for ComputePlot<'_> {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-    ) -> std::result::Result<(), String> {
-        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        let root = titled_canvas(root, &self.title)?;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn {
         let c: Vec<f64> = self
             .n
             .iter()
@@ -91,7 +86,7 @@ impl Figure for ComputePlot<'_> {
         let (llo, lhi) = log_range(self.loss.iter().copied(), 1.0);
         let pad = 0.08 * (lhi - llo);
         let (ylo, yhi) = (llo - pad, lhi + pad);
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .margin(20)
             .x_label_area_size(50)
             .y_label_area_size(70)
@@ -102,9 +97,7 @@ impl Figure for ComputePlot<'_> {
             .x_desc("compute C = 6ND (FLOP)")
             .y_desc("loss")
             .x_label_formatter(&sci_label)
-            .axis_desc_style((FAMILY, 16).into_font())
-            .label_style((FAMILY, 14).into_font())
-            .light_line_style(WHITE.mix(0.0))
+            .house_style()
             .draw()
             .map_err(err)?;
         let grid = geomspace(clo, chi, 120);
@@ -180,6 +173,10 @@ impl Figure for ComputePlot<'_> {
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 13)?;
         Ok(())
     }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
 }
 
 /// The closed outline of a band, clipped to the y range.
@@ -204,12 +201,7 @@ pub struct FrontierPlot<'a> {
 }
 
 impl Figure for FrontierPlot<'_> {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-    ) -> std::result::Result<(), String> {
-        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        let root = titled_canvas(root, &self.title)?;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn {
         let grid = geomspace(self.c_range.0, self.c_range.1, 100);
         let alloc = |p: &[f64]| -> Vec<(f64, f64)> {
             grid.iter()
@@ -239,7 +231,7 @@ impl Figure for FrontierPlot<'_> {
                     .flat_map(|(n, d)| n.iter().chain(d).flat_map(|b| *b)),
             );
         let (ylo, yhi) = log_range(ys, 1.5);
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .margin(20)
             .x_label_area_size(50)
             .y_label_area_size(80)
@@ -254,9 +246,7 @@ impl Figure for FrontierPlot<'_> {
             .y_desc("parameters N / tokens D")
             .x_label_formatter(&sci_label)
             .y_label_formatter(&sci_label)
-            .axis_desc_style((FAMILY, 16).into_font())
-            .label_style((FAMILY, 14).into_font())
-            .light_line_style(WHITE.mix(0.0))
+            .house_style()
             .draw()
             .map_err(err)?;
         let (cn, cd) = (PALETTE[0], PALETTE[1]);
@@ -309,6 +299,10 @@ impl Figure for FrontierPlot<'_> {
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 14)?;
         Ok(())
     }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
 }
 
 /// One histogram per quantity (the exponents and derived allocation exponents), with the fitted
@@ -320,12 +314,7 @@ pub struct BootstrapHistograms {
 }
 
 impl Figure for BootstrapHistograms {
-    fn draw<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-    ) -> std::result::Result<(), String> {
-        let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        let root = titled_canvas(root, &self.title)?;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn {
         let k = self.quantities.len().max(1);
         let cols = k.min(2);
         let rows = k.div_ceil(cols);
@@ -387,5 +376,9 @@ impl Figure for BootstrapHistograms {
             }
         }
         Ok(())
+    }
+
+    fn title(&self) -> &str {
+        &self.title
     }
 }

@@ -4,10 +4,10 @@
 //! `textContent`. A Content-Security-Policy allows the two inline scripts by hash and nothing
 //! from the network.
 
-use super::format;
 use super::{Flag, LawSection, ReportData};
+use crate::base::numbers;
 use crate::error::Result;
-use crate::manifest::Role;
+use crate::runs::manifest::Role;
 use sha2::{Digest, Sha256};
 
 const UPLOT_JS: &str = include_str!("../../assets/uplot/uPlot.iife.min.js");
@@ -206,17 +206,21 @@ fn params_html(rec: &crate::fit::FitRecord) -> String {
             // Values to six digits (they get copied into other tools); an interval to the digits
             // that tell its ends from the value.
             let d = match (lo[i], hi[i]) {
-                (Some(a), Some(b)) => format::digits_for(&[a, values[i], b]),
+                (Some(a), Some(b)) => numbers::digits_for(&[a, values[i], b]),
                 _ => 3,
             };
             vec![
                 format!("<code>{}</code>", esc(n)),
-                format::sig(values[i], 6),
+                numbers::sig(values[i], 6),
                 match (lo[i], hi[i]) {
-                    (Some(a), Some(b)) => format!("[{}, {}]", format::sig(a, d), format::sig(b, d)),
+                    (Some(a), Some(b)) => {
+                        format!("[{}, {}]", numbers::sig(a, d), numbers::sig(b, d))
+                    }
                     _ => "–".into(),
                 },
-                rel(n).map_or("–".into(), |r| format!("{} %", format::sig(100.0 * r, 3))),
+                rel(n).map_or("–".into(), |r| {
+                    format!("{} %", numbers::sig(100.0 * r, 3))
+                }),
                 esc(&flags.join(", ")),
             ]
         })
@@ -232,7 +236,7 @@ fn fit_facts_html(r: &crate::fit::FitRecord) -> String {
     format!(
         "<p class=\"facts\">Objective (Huber on log residuals) <b>{}</b> over {} points; \
          {}converged{}; <b>{:.0} %</b> of {} starts reached the best optimum; {}.</p>",
-        format::sig(r.objective, 5),
+        numbers::sig(r.objective, 5),
         r.points_used,
         if r.converged { "" } else { "<b>not</b> " },
         if r.termination == "converged" {
@@ -254,7 +258,7 @@ fn metrics_html(s: &LawSection) -> String {
     let mut names: Vec<String> = Vec::new();
     let mut roles: Vec<String> = Vec::new();
     let mut cols: [Vec<f64>; 4] = Default::default();
-    let mut push = |name: String, role: String, m: &crate::metrics::Metrics| {
+    let mut push = |name: String, role: String, m: &crate::fit::metrics::Metrics| {
         names.push(name);
         roles.push(role);
         cols[0].push(m.r2);
@@ -275,10 +279,10 @@ fn metrics_html(s: &LawSection) -> String {
     if let Some(m) = &s.test_mean {
         push("<b>mean, test runs</b>".into(), "test".into(), m);
     }
-    let r2 = format::column(&cols[0]);
-    let mae = format::column(&cols[1]);
-    let pred = format::percent_column(&cols[2]);
-    let worst = format::percent_column(&cols[3]);
+    let r2 = numbers::column(&cols[0]);
+    let mae = numbers::column(&cols[1]);
+    let pred = numbers::percent_column(&cols[2]);
+    let worst = numbers::percent_column(&cols[3]);
     let rows: Vec<Vec<String>> = (0..names.len())
         .map(|i| {
             vec![
@@ -303,12 +307,12 @@ fn json_table(rows: &[serde_json::Value], keys: &[(&str, &str)]) -> String {
         .iter()
         .map(|(k, _)| {
             let nums: Vec<f64> = rows.iter().filter_map(|r| r[*k].as_f64()).collect();
-            let d = format::digits_for(&nums);
+            let d = numbers::digits_for(&nums);
             rows.iter()
                 .map(|r| match &r[*k] {
                     serde_json::Value::Number(n) => match n.as_i64() {
                         Some(i) => i.to_string(),
-                        None => format::sig(n.as_f64().unwrap_or(f64::NAN), d),
+                        None => numbers::sig(n.as_f64().unwrap_or(f64::NAN), d),
                     },
                     serde_json::Value::String(s) => esc(s),
                     serde_json::Value::Bool(b) => (if *b { "yes" } else { "" }).into(),
@@ -416,7 +420,7 @@ fn forecasts_html(data: &ReportData) -> String {
                     .and_then(|a| a.last())
                     .cloned()
                     .unwrap_or_default();
-                let num = |k: &str| last[k].as_f64().map_or("–".into(), |v| format::sig(v, 5));
+                let num = |k: &str| last[k].as_f64().map_or("–".into(), |v| numbers::sig(v, 5));
                 vec![
                     esc(&l.law),
                     last["step"].to_string(),
@@ -476,10 +480,10 @@ fn size_html(i: usize, s: &super::size::SizeSection, figs: Option<&Vec<StaticFig
         out.push_str(&format!(
             "<p>Over the {} fitted points: R² {}, MAE {} (loss), PredE {}, WorstE {}.</p>",
             s.loss.len(),
-            format::sig(m.r2, 5),
-            format::sig(m.mae, 3),
-            format::percent_column(&[m.pred_e])[0],
-            format::percent_column(&[m.worst_e])[0]
+            numbers::sig(m.r2, 5),
+            numbers::sig(m.mae, 3),
+            numbers::percent_column(&[m.pred_e])[0],
+            numbers::percent_column(&[m.worst_e])[0]
         ));
     }
     out.push_str(&format!(
@@ -524,13 +528,13 @@ fn size_html(i: usize, s: &super::size::SizeSection, figs: Option<&Vec<StaticFig
             if let Some(sc) = &iso.parabola {
                 out.push_str(&format!(
                     "<p>N_opt ∝ C^<b>{}</b>{} and D_opt ∝ C^<b>{}</b> over {} budgets (R² {}).</p>",
-                    format::sig(sc.n_opt.exponent, 4),
+                    numbers::sig(sc.n_opt.exponent, 4),
                     sc.n_opt
                         .exponent_stderr
-                        .map_or(String::new(), |e| format!(" ± {}", format::sig(e, 2))),
-                    format::sig(sc.d_opt.exponent, 4),
+                        .map_or(String::new(), |e| format!(" ± {}", numbers::sig(e, 2))),
+                    numbers::sig(sc.d_opt.exponent, 4),
                     sc.n_opt.budgets,
-                    format::sig(sc.n_opt.r2, 4)
+                    numbers::sig(sc.n_opt.r2, 4)
                 ));
             }
             out.push_str(&format!(

@@ -7,16 +7,15 @@
 //! curves from `predict::run_curve`, and the backtest and plan sections from those commands'
 //! JSON, so the page says what the CLI says.
 
-pub mod format;
 pub mod html;
 pub mod size;
 
 use crate::error::Result;
+use crate::fit::metrics::Metrics;
 use crate::fit::{FitRecord, RunMetrics};
+use crate::forecast::predict::RunCurve;
 use crate::law::Law;
-use crate::manifest::Role;
-use crate::metrics::Metrics;
-use crate::predict::RunCurve;
+use crate::runs::manifest::Role;
 use crate::runs::{LrSource, Run};
 use serde::{Deserialize, Serialize};
 
@@ -196,10 +195,14 @@ pub fn law_section(
 ) -> Result<LawSection> {
     let params = record.param_vector(law)?;
     let (metrics, fit_mean, test_mean) = crate::fit::evaluate(law, &params, runs)?;
-    let intervals = crate::interval::Source::of(record, crate::interval::DEFAULT_LEVEL);
+    let intervals =
+        crate::forecast::interval::Source::of(record, crate::forecast::interval::DEFAULT_LEVEL);
     let curves = runs
         .iter()
-        .map(|r| crate::predict::run_curve(law, &params, r, intervals.as_ref()).map(Curve::from))
+        .map(|r| {
+            crate::forecast::predict::run_curve(law, &params, r, intervals.as_ref())
+                .map(Curve::from)
+        })
         .collect::<Result<_>>()?;
     Ok(LawSection {
         law: record.law.clone(),

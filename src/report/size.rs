@@ -28,7 +28,7 @@ pub struct SizeSection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frontier: Option<Frontier>,
     /// `isoflop::analyse` of the same points, or why there is none.
-    pub isoflop: std::result::Result<crate::isoflop::IsoflopResult, String>,
+    pub isoflop: std::result::Result<crate::sizes::isoflop::IsoflopResult, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,11 +97,11 @@ pub fn section(
     } else {
         None
     };
-    let isoflop = crate::isoflop::analyse(
+    let isoflop = crate::sizes::isoflop::analyse(
         &table.c,
         &table.n,
         &table.loss,
-        &crate::isoflop::IsoflopOptions::default(),
+        &crate::sizes::isoflop::IsoflopOptions::default(),
     )
     .map_err(|e| e.to_string());
     Ok(SizeSection {

@@ -6,7 +6,7 @@
 //! same schedule.
 
 use super::{DecayShape, Formula, Schedule, Shape};
-use crate::cli_format::num;
+use crate::base::numbers::num;
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -51,7 +51,7 @@ pub fn parse(spec: &str, base_dir: &Path) -> Result<Schedule> {
     if total == 0 {
         return Err(bad("total must be at least 1".into()));
     }
-    super::check_step(total, "total").map_err(|e| bad(e.to_string()))?;
+    crate::base::limits::check_step(total, "total").map_err(|e| bad(e.to_string()))?;
     if warmup > total {
         return Err(bad(format!("warmup ({warmup}) exceeds total ({total})")));
     }
@@ -226,10 +226,10 @@ fn parse_drops(text: &str, warmup: u64) -> std::result::Result<Vec<(u64, f64)>, 
         if !(lr.is_finite() && lr >= 0.0) {
             return Err(format!("drop LR must be finite and >= 0, got {}", num(lr)));
         }
-        if at > super::MAX_STEPS {
+        if at > crate::base::limits::MAX_STEPS {
             return Err(format!(
                 "drop at step {at} is beyond losscast's limit of {} steps",
-                super::MAX_STEPS
+                crate::base::limits::MAX_STEPS
             ));
         }
         if at < warmup {

@@ -14,7 +14,7 @@ pub fn data(rel: &str) -> PathBuf {
 }
 
 pub fn load_manifest(rel: &str) -> Vec<Run> {
-    losscast::manifest::load(&data(rel))
+    losscast::runs::manifest::load(&data(rel))
         .unwrap()
         .iter()
         .map(|s| runs::load(s).unwrap())

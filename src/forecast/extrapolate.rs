@@ -4,7 +4,7 @@
 //! 100M models says little about 7B. Forecasts there may still be the best guess available, but a
 //! user must be told, on every path that forecasts: `predict`, `plan`, `optimal`.
 
-use crate::cli_format::short as num;
+use crate::base::numbers::short;
 use crate::fit::{Domain, TableDomain};
 use crate::law::areas::{annealing_area, forward_area};
 use crate::law::Law;
@@ -95,17 +95,17 @@ pub fn table_forecast(domain: Option<&TableDomain>, n: &[f64], d: &[f64]) -> Vec
         if outside(n, t.n) {
             out.push(format!(
                 "N {} outside the fitted sizes {}..{}",
-                num(n),
-                num(t.n[0]),
-                num(t.n[1])
+                short(n),
+                short(t.n[0]),
+                short(t.n[1])
             ));
         }
         if outside(d, t.d) {
             out.push(format!(
                 "D {} outside the fitted tokens {}..{}",
-                num(d),
-                num(t.d[0]),
-                num(t.d[1])
+                short(d),
+                short(t.d[0]),
+                short(t.d[1])
             ));
         }
     }
@@ -118,9 +118,9 @@ pub fn compute_forecast(domain: Option<&TableDomain>, compute: f64) -> Vec<Strin
         Some(t) if compute < t.c[0] * (1.0 - SLACK) || compute > t.c[1] * (1.0 + SLACK) => {
             vec![format!(
                 "compute {} FLOP outside the fitted {}..{} (C = 6ND)",
-                num(compute),
-                num(t.c[0]),
-                num(t.c[1])
+                short(compute),
+                short(t.c[0]),
+                short(t.c[1])
             )]
         }
         _ => Vec::new(),

@@ -13,8 +13,9 @@
 //! A budget whose fitted minimum falls outside the sizes it sampled gives no optimum (the
 //! minimum was not bracketed), and is listed with the reason rather than extrapolated.
 
+use crate::base::groups::groups_within;
 use crate::error::{Error, Result};
-use crate::ingest::table::{groups_within, read_table, TableColumns, TableFilters};
+use crate::ingest::table::{read_table, TableColumns, TableFilters};
 use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -207,8 +208,8 @@ fn flat_reason(poly: &Polynomial, ln_n: &[f64], loss: &[f64], at_min: f64) -> Op
         format!(
             "no real curvature: the fit rises {} across the window, within its scatter {} or \
              round-off",
-            crate::cli_format::num(rise),
-            crate::cli_format::num(scatter)
+            crate::base::numbers::num(rise),
+            crate::base::numbers::num(scatter)
         )
     })
 }

@@ -28,11 +28,11 @@ pub fn parse_steps(text: &str) -> Result<Vec<i64>> {
         if x.fract() != 0.0 || x < 0.0 || !x.is_finite() {
             return Err(bad(&format!("'{s}' is not a whole step >= 0")));
         }
-        if x > crate::schedule::MAX_STEPS as f64 {
+        if x > crate::base::limits::MAX_STEPS as f64 {
             return Err(bad(&format!(
                 "step {} is beyond losscast's limit of {} steps per run",
-                crate::cli_format::num(x),
-                crate::schedule::MAX_STEPS
+                crate::base::numbers::num(x),
+                crate::base::limits::MAX_STEPS
             )));
         }
         Ok(x as i64)
@@ -93,7 +93,7 @@ pub fn predict_with_intervals(
     schedule: &Schedule,
     steps: &[i64],
     model_size: Option<f64>,
-    intervals: Option<&crate::interval::Source>,
+    intervals: Option<&crate::forecast::interval::Source>,
 ) -> Result<Vec<Prediction>> {
     let mut sorted = steps.to_vec();
     sorted.sort_unstable();
@@ -106,7 +106,7 @@ pub fn predict_with_intervals(
             "cannot predict at negative step {last}"
         )));
     }
-    crate::schedule::check_step(last as u64, "predict")?;
+    crate::base::limits::check_step(last as u64, "predict")?;
     schedule.covers(last as u64)?;
     let lr = schedule.lr_array(last as usize + 1);
     let features = law.features(&Curve {
@@ -141,7 +141,7 @@ pub fn predict_with_intervals(
             "the law predicts a loss of {} at step {}, not a finite positive loss: this schedule \
              (or these parameters) lie outside where the law holds (laws.md §1: zero-LR tails \
              keep lowering the prediction)",
-            crate::cli_format::num(bad.loss_pred),
+            crate::base::numbers::num(bad.loss_pred),
             bad.step
         )));
     }
@@ -156,7 +156,7 @@ pub fn to_csv(preds: &[Prediction]) -> String {
     } else {
         "step,lr,loss_pred\n"
     });
-    let fixed = |v: f64| crate::cli_format::fixed(v, 6);
+    let fixed = |v: f64| crate::base::numbers::fixed(v, 6);
     for p in preds {
         s.push_str(&format!("{},{:e},{}", p.step, p.lr, fixed(p.loss_pred)));
         if let (true, Some(lo), Some(hi)) = (bands, p.lo, p.hi) {
@@ -220,7 +220,7 @@ pub fn run_curve(
     law: &dyn Law,
     params: &[f64],
     run: &crate::runs::Run,
-    intervals: Option<&crate::interval::Source>,
+    intervals: Option<&crate::forecast::interval::Source>,
 ) -> Result<RunCurve> {
     let feats = law
         .features(&Curve {

@@ -14,8 +14,8 @@
 //! farthest points. The slope of the distance term is chosen on the same residuals as the one
 //! giving the narrowest intervals at that coverage.
 
-use crate::backtest::Task;
 use crate::fit::identify::Laplace;
+use crate::fit::record::{Distance, ErrorModel, Task};
 use crate::fit::{Domain, FitRecord};
 use crate::law::{Features, Law};
 use serde::{Deserialize, Serialize};
@@ -33,16 +33,6 @@ const SLOPES: [f64; 6] = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0];
 /// [`s2_excess`]).
 const S2_SLOPES: [f64; 7] = [0.0, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0];
 
-/// What a forecast's distance beyond the fit is measured in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Distance {
-    /// Forward area S1 over the fit runs' largest.
-    S1,
-    /// Model size over the largest fit size.
-    Size,
-}
-
 /// One held-out point of a calibration backtest, as the score needs it.
 #[derive(Debug, Clone, Copy)]
 pub struct Scored {
@@ -57,29 +47,6 @@ pub struct Scored {
     pub s2_excess: f64,
     /// The last point of its held-out run.
     pub is_final: bool,
-}
-
-/// The model-error half of an interval, calibrated on a backtest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ErrorModel {
-    pub distance: Distance,
-    /// Slope k of the distance term g(d, x) = 1 + k·ln(max(d, 1)) + m·x.
-    pub slope: f64,
-    /// Slope m of the deeper-anneal term (x = S2 beyond the fit, over its largest S1).
-    #[serde(default)]
-    pub s2_slope: f64,
-    /// (level, q) pairs: the interval is ln(pred) ± q·σ(x) at that level.
-    pub multipliers: Vec<(f64, f64)>,
-    /// Held-out points and final points the multipliers were taken from.
-    pub points: usize,
-    pub finals: usize,
-    /// Folds and tasks of the backtest, for the record's reader.
-    pub folds: usize,
-    pub tasks: Vec<Task>,
-    /// The multipliers were raised to the open data's (see
-    /// [`ErrorModel::floored_by_open_data`]).
-    #[serde(default)]
-    pub floored: bool,
 }
 
 /// An interval around a forecast, in loss units.
@@ -660,7 +627,7 @@ pub fn check_level(level: f64) -> crate::error::Result<f64> {
         Err(crate::error::Error::input(format!(
             "--level must be between {lo} and {hi} (the levels intervals are calibrated at), \
              not {}",
-            crate::cli_format::num(level)
+            crate::base::numbers::num(level)
         )))
     }
 }

@@ -5,10 +5,10 @@
 
 use crate::backtest::engine;
 use crate::error::{Error, Result};
+use crate::fit::metrics::Metrics;
 use crate::fit::{FitOptions, FitRecord};
 use crate::law::{self, LawOptions};
-use crate::manifest::Role;
-use crate::metrics::Metrics;
+use crate::runs::manifest::Role;
 use crate::runs::Run;
 use serde::Serialize;
 

@@ -1,7 +1,8 @@
 //! Validation by rollout over model size: fit a law on the smaller models and score the
-//! largest, then hold out the two largest, and so on. Size laws are scored on a table of final
-//! losses ([`rollout_sizes`]); joint size × schedule laws on whole training curves
-//! ([`rollout_runs`]).
+//! largest, then hold out the two largest, and so on. Joint size × schedule laws are scored on
+//! whole training curves ([`rollout_runs`]), a collapse shape on its own ([`rollout_shape`]);
+//! size laws on a table of final losses by `fit::size_rollout`, which the fit layer owns because
+//! the collapse law chooses its anchor by it while it learns.
 //!
 //! A random split would mix large models into the fit and flatter the law; users extrapolate
 //! upward, so the honest test is to extrapolate upward too. Each fold's score is the relative
@@ -9,117 +10,14 @@
 //! maximum absolute value.
 
 use crate::backtest::engine;
+use crate::base::groups::size_groups;
 use crate::error::{Error, Result};
-use crate::fit::{self, FitOptions};
-use crate::ingest::table::{groups_within, RunTable};
-use crate::law::{Law, TablePoints};
-use crate::metrics::Metrics;
+use crate::fit::metrics::Metrics;
+use crate::fit::FitOptions;
+use crate::law::Law;
 use crate::runs::Run;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// Sizes within this relative distance are one model size: digitised tables (Epoch's Chinchilla
-/// points) give the same model as 1.4243507e9 and 1.4243517e9.
-pub const SIZE_TOL: f64 = 1e-3;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RolloutPoint {
-    pub n: f64,
-    pub d: f64,
-    pub loss: f64,
-    pub loss_pred: f64,
-    pub rel_err: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RolloutFold {
-    /// The held-out model sizes (one representative each), largest last.
-    pub held_out: Vec<f64>,
-    pub fit_points: usize,
-    pub fit_sizes: usize,
-    /// The fold's fitted parameters and whether that fit can be trusted.
-    pub params: BTreeMap<String, f64>,
-    pub trustworthy: bool,
-    pub points: Vec<RolloutPoint>,
-    pub mean_rel_err: f64,
-    pub max_rel_err: f64,
-}
-
-/// Distinct model sizes in increasing order, each a group of point indices.
-pub fn size_groups(n: &[f64]) -> Vec<Vec<usize>> {
-    groups_within(n, SIZE_TOL)
-}
-
-/// Run up to `folds` folds (fold k holds out the k largest sizes). Fewer run when fewer than two
-/// sizes would be left to fit; none is an error. `on_fold` is called as each fold finishes.
-pub fn rollout_sizes(
-    law: &dyn Law,
-    table: &RunTable,
-    options: &FitOptions,
-    folds: usize,
-    on_fold: &dyn Fn(usize),
-) -> Result<Vec<RolloutFold>> {
-    let groups = size_groups(&table.n);
-    let possible = groups.len().saturating_sub(2);
-    if folds == 0 || possible == 0 {
-        return Err(Error::input(format!(
-            "a rollout needs at least 3 model sizes and --folds >= 1; the table has {} size(s)",
-            groups.len()
-        )));
-    }
-    let path = table.path.display().to_string();
-    let mut options = options.clone();
-    options.table_filters = None; // the caller's filters are already applied to `table`
-    options.bootstrap = None;
-    let mut out = Vec::new();
-    for k in 1..=folds.min(possible) {
-        let split = groups.len() - k;
-        let train: Vec<usize> = groups[..split].iter().flatten().copied().collect();
-        let test: Vec<usize> = groups[split..].iter().flatten().copied().collect();
-        let sub = table.subset(&train);
-        if sub.loss.len() <= law.param_names().len() {
-            if out.is_empty() {
-                return Err(Error::input(format!(
-                    "fold 1 keeps {} points for {} parameters: too few to fit",
-                    sub.loss.len(),
-                    law.param_names().len()
-                )));
-            }
-            break;
-        }
-        let rec = fit::fit_table(law, &sub, &path, &options)?;
-        let params = rec.param_vector(law)?;
-        let held = table.subset(&test);
-        let f = law.table_features(&TablePoints {
-            n: &held.n,
-            d: &held.d,
-        })?;
-        let mut pred = vec![0.0; held.loss.len()];
-        law.predict(&params, &f, &mut pred);
-        let points: Vec<RolloutPoint> = (0..held.loss.len())
-            .map(|i| RolloutPoint {
-                n: held.n[i],
-                d: held.d[i],
-                loss: held.loss[i],
-                loss_pred: pred[i],
-                rel_err: (pred[i] - held.loss[i]) / held.loss[i],
-            })
-            .collect();
-        let abs: Vec<f64> = points.iter().map(|p| p.rel_err.abs()).collect();
-        out.push(RolloutFold {
-            held_out: groups[split..].iter().map(|g| table.n[g[0]]).collect(),
-            fit_points: sub.loss.len(),
-            fit_sizes: split,
-            params: rec.params.clone(),
-            trustworthy: rec.trustworthy,
-            mean_rel_err: abs.iter().sum::<f64>() / abs.len() as f64,
-            max_rel_err: abs.iter().copied().fold(0.0, f64::max),
-            points,
-        });
-        on_fold(k);
-    }
-    Ok(out)
-}
 
 /// One held-out training curve of a run rollout, scored as `eval` scores curves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -253,7 +151,7 @@ pub struct ShapeFold {
 }
 
 /// Shape-only rollout: for every schedule that at least three model sizes ran, build the
-/// collapse shape ([`crate::collapse::Shape`]) from all sizes but the largest, and forecast the
+/// collapse shape ([`crate::law::collapse::shape::Shape`]) from all sizes but the largest, and forecast the
 /// largest one's curve from its true final loss. A ladder whose shape does not transfer here
 /// cannot be forecast by collapse, whatever the final-loss law. Returns the folds and why other
 /// schedules were skipped.
@@ -288,10 +186,10 @@ pub fn rollout_shape(runs: &[Run]) -> Result<(Vec<ShapeFold>, Vec<String>)> {
             .unwrap_or(0);
         let cut: Vec<(Vec<f64>, Vec<f64>)> = group.iter().map(|r| up_to(r, horizon)).collect();
         let (held, fit) = (group.len() - 1, &group[..group.len() - 1]);
-        let curves: Vec<crate::collapse::LadderCurve> = fit
+        let curves: Vec<crate::law::collapse::shape::LadderCurve> = fit
             .iter()
             .zip(&cut)
-            .map(|(r, (x, y))| crate::collapse::LadderCurve {
+            .map(|(r, (x, y))| crate::law::collapse::shape::LadderCurve {
                 name: &r.name,
                 n: r.params.unwrap_or(1.0),
                 d: horizon as f64,
@@ -299,7 +197,7 @@ pub fn rollout_shape(runs: &[Run]) -> Result<(Vec<ShapeFold>, Vec<String>)> {
                 loss: y,
             })
             .collect();
-        let shape = match crate::collapse::Shape::new(&curves) {
+        let shape = match crate::law::collapse::shape::Shape::new(&curves) {
             Ok(s) => s,
             Err(e) => {
                 skipped.push(format!("{schedule}: {e}"));
@@ -370,12 +268,6 @@ fn up_to(r: &Run, horizon: i64) -> (Vec<f64>, Vec<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn groups_digitised_sizes() {
-        let g = size_groups(&[2e9, 1.4243507e9, 1e8, 1.4243517e9, 1.429e9]);
-        assert_eq!(g, vec![vec![2], vec![1, 3], vec![4], vec![0]]);
-    }
 
     /// A run that logged past the common horizon is cut there, its loss at the horizon
     /// interpolated between the points either side.

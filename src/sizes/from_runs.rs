@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::ingest::{self, sha256_hex, table::RunTable};
-use crate::manifest::RunSpec;
+use crate::runs::manifest::RunSpec;
 use std::path::Path;
 
 /// Loss at `step` by linear interpolation between the logged points around it.

@@ -7,8 +7,10 @@
 
 use crate::error::{Error, Result};
 use crate::ingest::{self, LrPoints, RunLog};
-use crate::manifest::{Role, RunSpec};
+pub mod manifest;
+
 use crate::schedule;
+use manifest::{Role, RunSpec};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -116,7 +118,7 @@ pub fn load_from(spec: &RunSpec, log: ingest::RunLog) -> Result<Run> {
         return Err(ctx("no points left after min_step/max_step".into()));
     }
     let last_step = all_steps[*keep.last().unwrap()];
-    crate::schedule::check_step(
+    crate::base::limits::check_step(
         last_step as u64,
         &format!("run '{}' ({})", spec.name, spec.path),
     )?;

@@ -5,11 +5,15 @@
 //! every file it was fitted on). Writing goes through a temp file and a rename, so a crash never
 //! leaves half a record behind.
 
+pub mod backtested;
+
+pub use backtested::{Distance, ErrorModel, Selection, Skipped, Task, TaskSummary};
+
 use super::FitOptions;
 use crate::error::{Error, Result};
+use crate::fit::metrics::Metrics;
 use crate::law::{self, Law};
-use crate::manifest::Role;
-use crate::metrics::Metrics;
+use crate::runs::manifest::Role;
 use crate::runs::{LrSource, Run};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -70,7 +74,7 @@ pub struct FitRecord {
     pub bootstrap: Option<super::bootstrap::Bootstrap>,
     /// How `--law auto` chose this law: the backtest on the fit runs, every competitor's means.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selection: Option<crate::backtest::select::Selection>,
+    pub selection: Option<Selection>,
     /// The parameters' Laplace covariance and the fit's residual scale: the parameter part of
     /// every forecast interval. Absent for records written before intervals existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,12 +82,12 @@ pub struct FitRecord {
     /// How forecast error grows beyond the fit, calibrated on a backtest of the fit runs: the
     /// model-error part of every forecast interval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub calibration: Option<crate::interval::ErrorModel>,
+    pub calibration: Option<ErrorModel>,
     /// The same calibration per backtest task, where a task had two folds: a forecast of a
     /// schedule inside the fit's range, of a longer run, of the rest of a run and of a larger
     /// model err differently, and each uses its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub calibration_by_task: Vec<crate::interval::ErrorModel>,
+    pub calibration_by_task: Vec<ErrorModel>,
     pub losscast_version: String,
 }
 
