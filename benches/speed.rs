@@ -39,6 +39,24 @@ fn report(name: &str, runs: usize, s: &Stats) {
     );
 }
 
+/// Peak resident memory of one run of the binary, from GNU time (`None` where it is missing).
+fn peak_rss_kb(args: &[&str], dir: &Path) -> Option<u64> {
+    let out = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg(env!("CARGO_BIN_EXE_losscast"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 fn time_process(args: &[&str], runs: usize, dir: &Path) -> Stats {
     let bin = env!("CARGO_BIN_EXE_losscast");
     // One warm-up run so the page cache holds the binary and data.
@@ -340,6 +358,33 @@ fn main() {
         3,
         &s,
     );
+    // Issue 25 goal: plan at the documented step limit (20 000 000 steps, the default
+    // families, intervals and probabilities from the dense fit's calibration) in under 10 s
+    // and under 1 GB (whole process, release).
+    let plan_limit = [
+        "plan",
+        "--fit",
+        "dense.json",
+        "--total",
+        "20000000",
+        "--peak",
+        "3e-4",
+        "--warmup",
+        "2000",
+    ];
+    let s = time_process(&plan_limit, 3, dir.path());
+    report(
+        "plan, default families, 20 000 000 steps (whole process)",
+        3,
+        &s,
+    );
+    if let Some(kb) = peak_rss_kb(&plan_limit, dir.path()) {
+        println!(
+            "{:<58} peak RSS {:.0} MB",
+            "plan, default families, 20 000 000 steps",
+            kb as f64 / 1024.0
+        );
+    }
     if only.as_deref() == Some("dense") {
         return;
     }

@@ -11,6 +11,13 @@
   var logx = false, logy = false;
 
   function colour(i) { return COLOURS[i % COLOURS.length]; }
+  // A run name as shown: direction controls (U+202E turns "evil" into "live") and other
+  // invisible format characters are spelt out, so a name reads as it is.
+  function shown(name) {
+    return String(name).replace(/[\u200E\u200F\u061C\u202A-\u202E\u2066-\u2069]/g, function (c) {
+      return "<U+" + c.charCodeAt(0).toString(16).toUpperCase() + ">";
+    });
+  }
   function dash(i) { return DASHES[Math.floor(i / COLOURS.length) % DASHES.length]; }
   function fmt(v, d) {
     if (v === null || v === undefined || !isFinite(v)) return "–";
@@ -87,15 +94,15 @@
       var c = law.curves[r];
       var test = run.role === "test";
       var ys = [run.loss, c.predicted];
-      series.push({ label: run.name + " observed", stroke: colour(r), width: 0, paths: function () { return null; },
+      series.push({ label: shown(run.name) + " observed", stroke: colour(r), width: 0, paths: function () { return null; },
         points: { show: true, size: 3, fill: colour(r), stroke: colour(r) } });
-      series.push({ label: run.name + " predicted", stroke: colour(r), width: 1.6, dash: test ? [6, 3] : dash(r),
+      series.push({ label: shown(run.name) + " predicted", stroke: colour(r), width: 1.6, dash: test ? [6, 3] : dash(r),
         spanGaps: true, points: { show: false } });
       runOf.push(r, r);
       if (test && c.lo && c.hi) {
         ys.push(c.lo, c.hi);
-        series.push({ label: run.name + " lo", stroke: "transparent", spanGaps: true, points: { show: false } });
-        series.push({ label: run.name + " hi", stroke: "transparent", spanGaps: true, points: { show: false } });
+        series.push({ label: shown(run.name) + " lo", stroke: "transparent", spanGaps: true, points: { show: false } });
+        series.push({ label: shown(run.name) + " hi", stroke: "transparent", spanGaps: true, points: { show: false } });
         runOf.push(r, r);
         bands.push({ series: [series.length - 1, series.length - 2], fill: colour(r) + "30" });
       }
@@ -118,7 +125,7 @@
         var sw = el("i", "swatch");
         sw.style.background = colour(r);
         line.appendChild(sw);
-        line.appendChild(document.createTextNode(run.name + ": observed " + fmt(o) + ", predicted " +
+        line.appendChild(document.createTextNode(shown(run.name) + ": observed " + fmt(o) + ", predicted " +
           fmt(p) + ", error " + fmt(100 * (p - o) / o, 3) + " %"));
         readoutNode.appendChild(line);
       });
@@ -136,7 +143,7 @@
     var runOf = [null];
     var tables = data.runs.map(function (run, r) {
       var c = law.curves[r];
-      series.push({ label: run.name + " residual", stroke: colour(r), width: 0, paths: function () { return null; },
+      series.push({ label: shown(run.name) + " residual", stroke: colour(r), width: 0, paths: function () { return null; },
         points: { show: true, size: 3, fill: colour(r), stroke: colour(r) } });
       runOf.push(r);
       return { x: run.step, ys: [run.loss.map(function (o, j) { return 100 * (o - c.predicted[j]) / c.predicted[j]; })] };
@@ -153,7 +160,7 @@
     var series = [{ label: "step" }];
     var runOf = [null];
     var tables = data.runs.map(function (run, r) {
-      series.push({ label: run.name + " LR", stroke: colour(r), width: 1.4, dash: dash(r), spanGaps: true,
+      series.push({ label: shown(run.name) + " LR", stroke: colour(r), width: 1.4, dash: dash(r), spanGaps: true,
         points: { show: false } });
       runOf.push(r);
       // Step 0 has no place on a log axis.
@@ -300,7 +307,7 @@
     var sw = el("i", "swatch");
     sw.style.background = colour(r);
     b.appendChild(sw);
-    b.appendChild(document.createTextNode(run.name + " (" + run.role + ")"));
+    b.appendChild(document.createTextNode(shown(run.name) + " (" + run.role + ")"));
     b.addEventListener("click", function () { toggle(r); });
     legend.appendChild(b);
   });

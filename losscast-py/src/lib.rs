@@ -266,6 +266,13 @@ fn load_fit(py: Python<'_>, path: String) -> PyResult<String> {
     .map_err(raise)
 }
 
+/// Write a fit record's text to a file with the checks `fit --out` makes (`Fit.to_json`).
+#[pyfunction]
+fn write_fit(py: Python<'_>, path: String, text: String) -> PyResult<()> {
+    py.detach(move || embedded::write_fit(Path::new(&path), &text))
+        .map_err(raise)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BadInput", m.py().get_type::<BadInput>())?;
@@ -275,6 +282,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(main, m)?)?;
     m.add_function(wrap_pyfunction!(read_log, m)?)?;
     m.add_function(wrap_pyfunction!(load_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(write_fit, m)?)?;
     m.add_function(wrap_pyfunction!(read_table, m)?)?;
     Ok(())
 }

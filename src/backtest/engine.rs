@@ -111,6 +111,10 @@ pub fn fit_and_score(
         let mut pred = vec![0.0; r.loss.len()];
         let mut jac = vec![0.0; r.loss.len() * k];
         fitted.predict_jacobian(&params, f, &mut pred, &mut jac);
+        // A forecast the fit gives no grounds for fails the fold, with the gate's reason.
+        record
+            .gate()
+            .check_all(&pred, |i| format!("step {} of '{}'", r.steps[i], r.name))?;
         let laplace = record.laplace.as_ref();
         if let (Some(&obs), Some(&p)) = (r.loss.last(), pred.last()) {
             final_errors.push((p - obs).abs() / obs);

@@ -404,7 +404,17 @@ fn score_fold(split: &Split, method: &Method, law: &dyn law::Law) -> FoldScore {
     match engine::fit_and_score(law, &method.options, &split.fit, &split.test) {
         Ok(s) => {
             let finite = |v: f64| v.is_finite().then_some(v);
+            // A fold without a finite score is a failed fold, and says why.
+            let error = match s.test_mean.map(|m| m.pred_e) {
+                Some(p) if p.is_finite() => None,
+                Some(p) => Some(format!(
+                    "the forecast's error on the held-out runs is {}, not a number",
+                    crate::base::numbers::num(p)
+                )),
+                None => Some("no held-out point to score".to_string()),
+            };
             FoldScore {
+                error,
                 pred_e: s.test_mean.and_then(|m| finite(m.pred_e)),
                 worst_e: s.test_mean.and_then(|m| finite(m.worst_e)),
                 final_err: s.mean_final_error().and_then(finite),
@@ -505,11 +515,29 @@ pub fn method_scores(summary: &[TaskSummary], methods: &[String]) -> Vec<(String
 
 /// The method with the lowest [`method_scores`].
 fn overall_best(summary: &[TaskSummary], methods: &[String]) -> Option<String> {
-    method_scores(summary, methods)
-        .into_iter()
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(n, _)| n)
+    let scores = method_scores(summary, methods);
+    let best = scores.iter().map(|s| s.1).min_by(f64::total_cmp)?;
+    // Scores this close are one score computed twice (a constant-LR run leaves the
+    // Multi-Power Law's extra terms idle, and it forecasts exactly as annealing does). The tie
+    // goes to the method with fewer untrustworthy folds (parameters the data leave free), then
+    // to the one listed first, the simpler law, never to the rounding.
+    let untrusted = |name: &str| -> usize {
+        summary
+            .iter()
+            .filter(|t| t.method == name)
+            .map(|t| t.untrustworthy)
+            .sum()
+    };
+    scores
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.1 <= best + TIE * best.abs())
+        .min_by_key(|(i, s)| (untrusted(&s.0), *i))
+        .map(|(_, s)| s.0.clone())
 }
+
+/// Relative difference of backtest scores below which two methods tie.
+const TIE: f64 = 1e-6;
 
 /// Every held-out point of every scored fold as CSV, one row each (`backtest --residuals`).
 pub fn residuals_csv(b: &Backtest) -> String {

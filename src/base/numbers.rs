@@ -126,9 +126,37 @@ pub fn sci_label(v: &f64) -> String {
     format!("{v:.0e}")
 }
 
+/// An axis tick of a loss: at most four significant digits, in scientific notation outside
+/// [1e-3, 1e5), so that a figure of absurd values shows "5.00e305", not 306 digits.
+pub fn tick_label(v: &f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        return "0".into();
+    }
+    if !(1e-3..1e5).contains(&a) {
+        return format!("{v:.2e}");
+    }
+    let digits = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
+    let s = format!("{v:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticks_stay_short() {
+        assert_eq!(tick_label(&2.5), "2.5");
+        assert_eq!(tick_label(&3.0), "3");
+        assert_eq!(tick_label(&2.83456), "2.835");
+        assert_eq!(tick_label(&5e305), "5.00e305");
+        assert_eq!(tick_label(&-1.5e-7), "-1.50e-7");
+    }
 
     #[test]
     fn numbers_in_messages_stay_short() {

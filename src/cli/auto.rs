@@ -57,7 +57,8 @@ pub(super) fn run(a: FitArgs, given: Given) -> Result<()> {
     let runs: Vec<Run> = specs
         .iter()
         .map(super::embedded::load_run)
-        .collect::<Result<_>>()?;
+        .collect::<Result<_>>()
+        .map_err(|e| size_table_hint(&a, e))?;
     print_run_warnings(&runs);
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
@@ -96,4 +97,29 @@ pub(super) fn run(a: FitArgs, given: Given) -> Result<()> {
     }
     errln!("wrote {}", out.display());
     Ok(())
+}
+
+/// A log that fails to read as a loss curve but reads as a table of finished runs (model size,
+/// tokens, loss) was meant for a size law: say where `--law auto` for size laws lives, instead
+/// of "missing step column".
+fn size_table_hint(a: &FitArgs, e: crate::error::Error) -> crate::error::Error {
+    let Some(file) = a
+        .source
+        .file
+        .as_ref()
+        .filter(|_| a.source.manifest.is_none())
+    else {
+        return e;
+    };
+    let cols = crate::ingest::table::TableColumns::default();
+    match crate::ingest::table::read_table(file, &cols) {
+        Ok(_) => crate::error::Error::input(format!(
+            "{}: a table of finished runs (model size, tokens, loss), not a loss curve: fit --law \
+             auto chooses among loss-curve laws by backtest; to choose a size law, run \
+             `losscast eval --rollout n --law auto {}`",
+            file.display(),
+            file.display()
+        )),
+        Err(_) => e,
+    }
 }

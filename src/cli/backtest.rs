@@ -25,15 +25,16 @@ pub struct BacktestArgs {
     #[arg(
         long,
         value_delimiter = ',',
+        value_parser = super::lists::name,
         default_value = "schedule,horizon,truncate,size"
     )]
     task: Vec<String>,
     /// Laws that compete, comma-separated (default: every law that applies to the runs).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::lists::name)]
     laws: Vec<String>,
     /// Fractions of each fit run's first steps to leave out, comma-separated: every law
     /// competes once per fraction (e.g. 0,0.1,0.2).
-    #[arg(long, value_delimiter = ',', default_value = "0")]
+    #[arg(long, value_delimiter = ',', value_parser = super::lists::number, default_value = "0")]
     skip_fraction: Vec<f64>,
     /// Points per run above which consecutive points are averaged in bins before each fit
     /// (as `fit --max-points`).
@@ -85,6 +86,16 @@ pub fn run(a: BacktestArgs) -> Result<()> {
     if let Some(dup) = a.laws.iter().find(|l| !seen.insert(l.trim())) {
         return Err(Error::input(format!("--laws names {dup} twice")));
     }
+    let law_options = LawOptions {
+        lambda: a.lambda,
+        warmup_as_peak: a.warmup_as_peak,
+        lr_ref: None,
+        variable: None,
+        collapse: None,
+    };
+    // The law options are checked before any run is read, so that --lambda 1.5 is refused as
+    // itself, not as "no law applies".
+    crate::law::build("annealing", law_options.clone())?;
     let specs = super::embedded::manifest_specs(&a.manifest)?;
     let stem = a
         .manifest
@@ -119,13 +130,6 @@ pub fn run(a: BacktestArgs) -> Result<()> {
         .map(super::embedded::load_run)
         .collect::<Result<_>>()?;
     print_run_warnings(&runs);
-    let law_options = LawOptions {
-        lambda: a.lambda,
-        warmup_as_peak: a.warmup_as_peak,
-        lr_ref: None,
-        variable: None,
-        collapse: None,
-    };
     let methods = if a.laws.is_empty() {
         backtest::default_methods(&runs, &tasks, &law_options)
     } else {
@@ -197,6 +201,19 @@ pub fn run(a: BacktestArgs) -> Result<()> {
         outln!("{}", to_json(&result)?);
     } else {
         out!("{}", format::backtest_table(&result));
+    }
+    // A backtest in which no fold could be scored measured nothing: that is a failure, with
+    // the folds' own reason, not a table of dashes and exit 0.
+    if result.folds.iter().all(|f| f.pred_e.is_none()) {
+        let why = result
+            .folds
+            .iter()
+            .find_map(|f| f.error.as_deref())
+            .unwrap_or("no fold gave a score");
+        return Err(Error::failed(format!(
+            "every fold of the backtest failed ({} folds); the first says: {why}",
+            result.folds.len()
+        )));
     }
     Ok(())
 }

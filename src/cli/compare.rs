@@ -17,7 +17,12 @@ pub(super) struct CompareArgs {
     #[arg(long)]
     pub(super) manifest: PathBuf,
     /// Laws to compare, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "annealing,multipower")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_parser = super::lists::name,
+        default_value = "annealing,multipower"
+    )]
     pub(super) laws: Vec<String>,
     /// Count warmup steps at peak LR (for every law).
     #[arg(long)]

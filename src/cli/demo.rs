@@ -139,8 +139,15 @@ pub fn run(a: DemoArgs) -> Result<()> {
     let sched = schedule::parse(spec, Path::new(""))?;
     let steps = predict::parse_steps("8000:72000:8000")?;
     let iv = crate::forecast::interval::Source::of(&rec, crate::forecast::interval::DEFAULT_LEVEL);
-    let preds =
-        predict::predict_with_intervals(law.as_ref(), &params, &sched, &steps, None, iv.as_ref())?;
+    let preds = predict::predict_with_intervals(
+        law.as_ref(),
+        &params,
+        &sched,
+        &steps,
+        None,
+        iv.as_ref(),
+        &rec.gate(),
+    )?;
     out!("{}", predict::to_csv(&preds));
 
     outln!(
@@ -277,11 +284,20 @@ pub fn run(a: DemoArgs) -> Result<()> {
         .map(|s| s.to_string())
         .collect();
     let (specs, _) = crate::plan::grid::candidates(&families, &[], frame)?;
-    let mut ranked =
-        crate::plan::rank(law.as_ref(), &params, rec.domain.as_ref(), &specs, None)?.ranked;
     let iv = crate::forecast::interval::Source::of(&rec, crate::forecast::interval::DEFAULT_LEVEL);
+    let crate::plan::Ranking {
+        mut ranked, ends, ..
+    } = crate::plan::rank(
+        law.as_ref(),
+        &params,
+        rec.domain.as_ref(),
+        &specs,
+        None,
+        &rec.gate(),
+        iv.as_ref(),
+    )?;
     if let Some(iv) = &iv {
-        crate::plan::add_uncertainty(law.as_ref(), &params, &mut ranked, iv, None, 1)?;
+        crate::plan::add_uncertainty(law.as_ref(), &params, &mut ranked, &ends, iv, 1)?;
     }
     for (i, c) in ranked.iter().take(5).enumerate() {
         outln!(
@@ -292,8 +308,9 @@ pub fn run(a: DemoArgs) -> Result<()> {
                 (Some(lo), Some(hi)) => format!(" [{lo:.4}, {hi:.4}]"),
                 _ => String::new(),
             },
-            match c.p_beats_best {
-                Some(p) if i > 0 => format!(" P(beats 1) {:.0} %", 100.0 * p),
+            match (c.p_beats_best, c.indistinct) {
+                (Some(_), Some(true)) if i > 0 => " indistinguishable from 1".to_string(),
+                (Some(p), _) if i > 0 => format!(" P(beats 1) {:.0} %", 100.0 * p),
                 _ => String::new(),
             },
             if c.extrapolation == Some(true) {

@@ -71,11 +71,13 @@ where
     }
 }
 
-/// Run `f` with `inputs` registered on this thread.
+/// Run `f` with `inputs` registered on this thread, then restore what was registered before:
+/// `report` called from Python runs `predict` and `plan` in-process, and the frames Python
+/// registered must still be there when they return.
 fn with_inputs<T>(inputs: Inputs, f: impl FnOnce() -> T) -> T {
-    INPUTS.with(|r| *r.borrow_mut() = Some(Rc::new(inputs)));
+    let before = INPUTS.with(|r| r.borrow_mut().replace(Rc::new(inputs)));
     let value = f();
-    INPUTS.with(|r| *r.borrow_mut() = None);
+    INPUTS.with(|r| *r.borrow_mut() = before);
     value
 }
 
@@ -156,8 +158,7 @@ pub(super) fn read_table(path: &Path, cols: &TableColumns) -> Result<RunTable> {
 pub(super) fn read_fit(path: &PathBuf) -> Result<FitRecord> {
     if let Some(inputs) = registered() {
         if let Some((label, text)) = inputs.fits.iter().find(|(l, _)| Path::new(l) == path) {
-            return serde_json::from_str(text)
-                .map_err(|e| Error::input(format!("{label}: not a fit record: {e}")));
+            return FitRecord::parse(text, Path::new(label));
         }
     }
     FitRecord::load(path)
@@ -167,4 +168,28 @@ pub(super) fn read_fit(path: &PathBuf) -> Result<FitRecord> {
 /// registered under `path` in `inputs`), for callers that draw it.
 pub fn table(path: &Path, inputs: Inputs, cols: &TableColumns) -> Result<RunTable> {
     with_inputs(inputs, || read_table(path, cols))
+}
+
+/// Write a fit record's text to `path` for an embedding program (Python's `Fit.to_json`), with
+/// the checks `fit --out` makes: the text must be a valid record, and `path` must not be a file
+/// the record was fitted on (`losscast.fit("good.csv").to_json("good.csv")` would overwrite the
+/// log), nor a folder, nor unwritable. Written atomically.
+pub fn write_fit(path: &Path, text: &str) -> Result<()> {
+    let rec = FitRecord::parse(text, Path::new("<fit>"))?;
+    let inputs: Vec<PathBuf> = rec
+        .data
+        .iter()
+        .map(|d| PathBuf::from(&d.path))
+        .filter(|p| p.is_file())
+        .collect();
+    let _claims = crate::output::Scope::open("to_json");
+    crate::output::check(
+        &[crate::output::Output::new(
+            "to_json",
+            path,
+            crate::output::Kind::Text,
+        )],
+        &inputs,
+    )?;
+    crate::output::write_atomic(path, text.as_bytes())
 }

@@ -84,7 +84,18 @@ pub(super) fn run(a: EvalArgs, given: Given) -> Result<()> {
             law.name()
         )));
     }
-    let runs = a.source.load()?;
+    let mut runs = a.source.load()?;
+    // A log given on its own has no role; one the fit was not made from is held out, and is
+    // scored (and its intervals checked) as a test run, not labelled "fit".
+    if a.source.manifest.is_none() {
+        if let Some(rec) = m.record() {
+            for r in &mut runs {
+                if !rec.data.iter().any(|d| d.sha256 == r.sha256) {
+                    r.role = manifest::Role::Test;
+                }
+            }
+        }
+    }
     let (per_run, fit_mean, test_mean) = fit::evaluate(law.as_ref(), params, &runs)?;
     let warnings: Vec<String> = m.trust_warning().into_iter().collect();
     print_warnings(&warnings);

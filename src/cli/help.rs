@@ -12,7 +12,7 @@ Warmup is linear from 0 (step 0 has LR 0, step warmup-1 the peak); after total t
   constant          peak, warmup, total
   cosine            peak, end, warmup, total
   linear            peak, end, warmup, total
-  wsd               peak, end, warmup, total, decay_start, shape (exp|linear|cosine|sqrt)
+  wsd               peak, end, warmup, total, decay_start, shape (exp|linear|cosine|sqrt; linear when not given)
   steps             peak, warmup, total, drops (8000@9e-5;12000@3e-5)
   rsqrt             peak, warmup, total, timescale (default warmup): peak*sqrt(W/step) from step W
   poly              peak, end, warmup, total, power (default 1): end + (peak-end)*(1-p)^power

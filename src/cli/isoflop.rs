@@ -2,7 +2,7 @@
 
 use super::source::TableArgs;
 use super::to_json;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output::{self, Kind, Output};
 use crate::plot;
 use crate::sizes::isoflop::{analyse_file, IsoflopOptions, IsoflopRecord, Scaling};
@@ -55,6 +55,28 @@ pub(super) fn run(a: IsoflopArgs) -> Result<()> {
         &filters,
         &opts,
     )?;
+    // Without an exponent there is no answer: the per-budget table says what was found, the
+    // exit code that it was not enough, and no file claims a result.
+    if rec.result.parabola.is_none() && rec.result.cubic.is_none() {
+        if a.json {
+            outln!("{}", to_json(&rec)?);
+        } else {
+            out!("{}", summary(&rec));
+        }
+        let found = rec
+            .result
+            .budgets
+            .iter()
+            .filter(|b| b.parabola.as_ref().is_some_and(|f| f.n_opt.is_some()))
+            .count();
+        return Err(Error::failed(format!(
+            "no IsoFLOP exponent: {found} of {} budgets have a loss minimum inside their model \
+             sizes, and a slope needs 2 (where the loss only falls or only rises across a \
+             budget's sizes, the sweep does not bracket its optimum: add smaller or larger \
+             models)",
+            rec.result.budgets.len()
+        )));
+    }
     // Both outputs are made in memory first, then written together or not at all.
     let mut files: Vec<(&std::path::Path, Vec<u8>)> = Vec::new();
     if let Some(path) = &a.out {

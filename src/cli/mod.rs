@@ -16,6 +16,7 @@ pub mod format;
 mod help;
 mod inspect;
 mod isoflop;
+mod lists;
 mod model;
 mod plan;
 mod plot;
@@ -158,6 +159,8 @@ where
         Err(e) => return usage_error(e),
     };
     let given = Given(matches.subcommand().map(|(_, m)| m));
+    // What this invocation reads and writes, seen by the commands it runs in-process.
+    let _claims = output::Scope::open(matches.subcommand_name().unwrap_or("losscast"));
     match dispatch(cli.command, given) {
         Ok(code) => code,
         Err(e) => {

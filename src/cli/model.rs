@@ -81,6 +81,13 @@ impl Fitted {
         self.record().map(|r| r.trustworthy)
     }
 
+    /// The plausibility gate its forecasts pass: the fit's, or the no-data rule for typed
+    /// parameters.
+    pub fn gate(&self) -> crate::fit::plausible::Gate {
+        self.record()
+            .map_or_else(crate::fit::plausible::Gate::without_data, |r| r.gate())
+    }
+
     /// The one-line warning every reader prints when the fit file says it is not trustworthy.
     pub fn trust_warning(&self) -> Option<String> {
         let (path, rec) = self.source.as_ref()?;

@@ -20,20 +20,20 @@ pub(super) struct PlanArgs {
     #[arg(long)]
     fit: PathBuf,
     /// Steps of the planned run.
-    #[arg(long)]
+    #[arg(long, value_parser = super::lists::steps)]
     total: u64,
     /// Peak LR.
     #[arg(long)]
     peak: f64,
     /// Warmup steps (linear from 0 to the peak).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = super::lists::steps)]
     warmup: u64,
     /// Model size N of the planned run (joint size × schedule fits).
     #[arg(long)]
     params: Option<f64>,
     /// Schedule families to search: wsd, cosine, linear, steps, constant (default: all of
     /// them, unless --grid is given).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::lists::name)]
     families: Vec<String>,
     /// A grid of schedules, e.g. "wsd:decay_frac=0.05..0.5/0.05,shape=linear|sqrt|exp"
     /// (ranges a..b/step, lists x|y; also decay_frac and end_frac, the end LR as a share of
@@ -70,6 +70,19 @@ pub(super) struct PlanArgs {
     json: bool,
 }
 
+/// The files a plan writes: what `plan` checks before work, and what `report --plan` checks
+/// with its own page before it fits anything.
+pub(super) fn outputs(a: &PlanArgs) -> Vec<Output> {
+    let mut outs = Vec::new();
+    if let Some(p) = &a.plot {
+        outs.push(Output::new("--plot", p, Kind::Image));
+    }
+    if let Some(p) = &a.free_out {
+        outs.push(Output::new("--free-out", p, Kind::Text));
+    }
+    outs
+}
+
 pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
     if a.json {
         given.refuse(
@@ -86,14 +99,7 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
     if a.knots == Some(0) {
         return Err(Error::input("--knots must be at least 1"));
     }
-    let mut outs = Vec::new();
-    if let Some(p) = &a.plot {
-        outs.push(Output::new("--plot", p, Kind::Image));
-    }
-    if let Some(p) = &a.free_out {
-        outs.push(Output::new("--free-out", p, Kind::Text));
-    }
-    output::check(&outs, std::slice::from_ref(&a.fit))?;
+    output::check(&outputs(&a), std::slice::from_ref(&a.fit))?;
     let rec = super::embedded::read_fit(&a.fit)?;
     let law = rec
         .build_law()
@@ -145,15 +151,24 @@ pub(super) fn run(a: PlanArgs, given: super::applies::Given) -> Result<()> {
     let (specs, left_out) = grid::candidates(&families, &a.grid, frame)?;
     super::model::print_warnings(&left_out);
     let domain = rec.domain.as_ref();
+    let level = crate::forecast::interval::check_level(a.level)?;
+    let intervals = crate::forecast::interval::Source::of(&rec, level);
     let planner::Ranking {
         mut ranked,
         unranked,
-    } = planner::rank(law.as_ref(), &params, domain, &specs, a.params)?;
-    let level = crate::forecast::interval::check_level(a.level)?;
-    let intervals = crate::forecast::interval::Source::of(&rec, level);
+        ends,
+    } = planner::rank(
+        law.as_ref(),
+        &params,
+        domain,
+        &specs,
+        a.params,
+        &rec.gate(),
+        intervals.as_ref(),
+    )?;
     match &intervals {
         Some(iv) => {
-            planner::add_uncertainty(law.as_ref(), &params, &mut ranked, iv, a.params, a.seed)?
+            planner::add_uncertainty(law.as_ref(), &params, &mut ranked, &ends, iv, a.seed)?
         }
         None if !a.json => errln!(
             "note: no intervals or probabilities: {}",
@@ -311,7 +326,7 @@ fn table(ranked: &[Candidate], top: usize, level: f64) -> String {
         if probs {
             let p = match (i, c.p_beats_best, c.indistinct) {
                 (0, ..) => "–".to_string(),
-                (_, Some(p), Some(true)) => format!("{:.0} % ≈", 100.0 * p),
+                (_, Some(_), Some(true)) => "≈ same".to_string(),
                 (_, Some(p), _) => format!("{:.0} %", 100.0 * p),
                 _ => "?".into(),
             };
@@ -321,8 +336,9 @@ fn table(ranked: &[Candidate], top: usize, level: f64) -> String {
     }
     if probs {
         s += &format!(
-            "P(beats 1): share of {} parameter draws in which the candidate ends below rank 1; ≈: \
-             at least {:.0} %, not told apart from rank 1\n",
+            "P(beats 1): chance the candidate ends below rank 1, over {} parameter draws and the \
+             law's own error on schedule differences (as the backtest of the fit runs measured \
+             it); ≈ same: indistinguishable from rank 1 (a chance of at least {:.0} %)\n",
             planner::DRAWS,
             100.0 * planner::INDISTINCT
         );

@@ -24,14 +24,15 @@ pub(super) struct PredictArgs {
     #[arg(long)]
     schedule: Option<String>,
     /// Model sizes to forecast (size laws), paired with --d.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::lists::number)]
     n: Vec<f64>,
     /// Training tokens to forecast (size laws), paired with --n.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::lists::number)]
     d: Vec<f64>,
     /// Steps: a list 1000,2000 or a range 1000:24000:1000 (default: every 100th step after
-    /// warmup).
-    #[arg(long)]
+    /// warmup). A negative item ("-100,200") reaches this parser, which names it, instead of
+    /// being taken for a flag.
+    #[arg(long, allow_hyphen_values = true)]
     steps: Option<String>,
     /// Write step,lr,loss_pred CSV here instead of printing it.
     #[arg(long)]
@@ -118,8 +119,15 @@ pub(super) fn run(a: PredictArgs) -> Result<()> {
     let intervals = m
         .record()
         .and_then(|r| crate::forecast::interval::Source::of(r, level));
-    let preds =
-        predict::predict_with_intervals(law, &m.params, &sched, &steps, size, intervals.as_ref())?;
+    let preds = predict::predict_with_intervals(
+        law,
+        &m.params,
+        &sched,
+        &steps,
+        size,
+        intervals.as_ref(),
+        &m.gate(),
+    )?;
     let mut warnings: Vec<String> = m.trust_warning().into_iter().collect();
     // The whole schedule, so that the warmup is judged by where the LR really peaks, not by
     // the last requested step.
@@ -199,15 +207,9 @@ fn predict_table(a: &PredictArgs, m: &Fitted) -> Result<()> {
     let f = law.table_features(&TablePoints { n: &a.n, d: &a.d })?;
     let mut pred = vec![0.0; a.n.len()];
     law.predict(params, &f, &mut pred);
-    if let Some(i) = pred.iter().position(|p| !(p.is_finite() && *p > 0.0)) {
-        return Err(Error::failed(format!(
-            "the law predicts a loss of {} at N = {}, D = {}, not a finite positive loss: these \
-             parameters or sizes lie outside where the law holds",
-            numbers::num(pred[i]),
-            numbers::num(a.n[i]),
-            numbers::num(a.d[i])
-        )));
-    }
+    m.gate().check_all(&pred, |i| {
+        format!("N = {}, D = {}", numbers::num(a.n[i]), numbers::num(a.d[i]))
+    })?;
     // Intervals: the prediction under every bootstrap sample of the parameters.
     let intervals: Vec<Option<[f64; 2]>> = match boot {
         Some(b) => {
@@ -269,6 +271,10 @@ pub(super) fn run_optimal(a: OptimalArgs) -> Result<()> {
         )));
     }
     let opt = optimal_allocation(params, a.compute)?;
+    m.gate().check(
+        opt.loss_pred,
+        &format!("the optimum for {} FLOP", numbers::num(a.compute)),
+    )?;
     let mut warnings: Vec<String> = m.trust_warning().into_iter().collect();
     let table_domain = m.record().and_then(|r| r.table_domain.as_ref());
     warnings.extend(

@@ -26,7 +26,7 @@ pub(super) struct ReportArgs {
     #[arg(long, conflicts_with = "laws")]
     pub(super) fit: Vec<PathBuf>,
     /// Laws to fit and report when no --fit is given, comma-separated.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::lists::name)]
     pub(super) laws: Vec<String>,
     /// Add a backtest section: `losscast backtest --manifest M` on the study's runs.
     #[arg(long)]
@@ -103,14 +103,43 @@ fn fit_law(name: &str, runs: &[crate::runs::Run]) -> Result<FitRecord> {
 pub(super) fn run(a: ReportArgs) -> Result<()> {
     // Before the sections run other commands in-process, each with its own command line.
     let command = command_line();
+    if let Some(twice) = a
+        .laws
+        .iter()
+        .enumerate()
+        .find_map(|(i, l)| a.laws[..i].contains(l).then_some(l))
+    {
+        return Err(Error::input(format!(
+            "--laws names {twice} twice; each law gets one section"
+        )));
+    }
     if a.backtest && a.source.manifest.is_none() {
         return Err(Error::input(
             "--backtest holds out runs of a manifest: give --manifest M.toml",
         ));
     }
+    // The nested sections' own command lines are read before any work, so that a typo in
+    // --plan fails now, not after a minute of fitting, and so that the plan's outputs are
+    // checked with the page's: none may be the page, the manifest or a log.
+    let plan_args = a
+        .plan
+        .as_deref()
+        .map(|text| plan_command(text, "<fit 0>"))
+        .transpose()?;
+    for spec in &a.forecast {
+        crate::schedule::parse(spec, std::path::Path::new(""))
+            .map_err(|e| Error::input(format!("--forecast '{spec}': {e}")))?;
+    }
     let mut inputs = a.fit.clone();
     inputs.extend(a.source.input_paths()?);
-    output::check(&[Output::new("--out", &a.out, Kind::Text)], &inputs)?;
+    let mut outs = vec![Output::new("--out", &a.out, Kind::Text)];
+    if let Some((_, pa)) = &plan_args {
+        outs.extend(super::plan::outputs(pa).into_iter().map(|mut o| {
+            o.flag = format!("--plan's {}", o.flag);
+            o
+        }));
+    }
+    output::check(&outs, &inputs)?;
     let fits: Vec<(Option<String>, FitRecord)> = if a.fit.is_empty() {
         let runs = a.source.load()?;
         let laws = if a.laws.is_empty() {
@@ -229,16 +258,8 @@ pub(super) fn run(a: ReportArgs) -> Result<()> {
         }
         _ => None,
     };
-    let plan = match &a.plan {
-        Some(text) => {
-            let mut args = vec![
-                "losscast".to_string(),
-                "plan".into(),
-                "--fit".into(),
-                label(0),
-            ];
-            args.extend(text.split_whitespace().map(String::from));
-            args.push("--json".into());
+    let plan = match plan_args {
+        Some((args, _)) => {
             let (v, f) = json_of(args, vec![fit_texts[0].clone()])?;
             flags.extend(f.into_iter().map(|mut x| {
                 x.text = format!("plan: {}", x.text);
@@ -262,6 +283,47 @@ pub(super) fn run(a: ReportArgs) -> Result<()> {
         plan,
     };
     write_page(&a, &data, &figures)
+}
+
+/// The command line `report --plan TEXT` runs (`plan --fit LABEL TEXT --json`), parsed as
+/// `plan` would parse it; a mistake in TEXT is reported as --plan's.
+fn plan_command(text: &str, label: &str) -> Result<(Vec<String>, super::plan::PlanArgs)> {
+    use clap::error::ErrorKind;
+    use clap::Parser;
+    let mut args = vec![
+        "losscast".to_string(),
+        "plan".into(),
+        "--fit".into(),
+        label.into(),
+    ];
+    args.extend(text.split_whitespace().map(String::from));
+    args.push("--json".into());
+    match super::Cli::try_parse_from(&args) {
+        Ok(super::Cli {
+            command: super::Command::Plan(pa),
+        }) => Ok((args, pa)),
+        Ok(_) => Err(Error::input(
+            "report: the plan section (--plan): not a plan command line",
+        )),
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            Err(Error::input(format!(
+                "--plan '{text}' asks for help, not a plan: give plan's options, e.g. \
+                 --plan '--total 24000 --peak 3e-4 --warmup 2160' (see `losscast plan --help`)"
+            )))
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            let first = msg
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_string();
+            Err(Error::input(format!(
+                "report: the plan section (--plan '{text}'): {first}"
+            )))
+        }
+    }
 }
 
 fn title(a: &ReportArgs) -> String {
@@ -378,12 +440,12 @@ fn size_report(
 fn forecast_steps(spec: &str) -> Result<String> {
     let sched = crate::schedule::parse(spec, std::path::Path::new(""))?;
     let total = sched.total_steps() as i64;
-    let stride = (total / FORECAST_POINTS).max(1);
+    let warmup = (sched.warmup_end() as i64).min(total);
+    // After the warmup, where the law describes loss (a forecast inside it is warned about,
+    // and the page would open with warnings about steps nobody chose).
+    let stride = ((total - warmup) / FORECAST_POINTS).max(1);
     // Counted back from the last step, so the range ends on it.
-    let first = match total % stride {
-        0 => stride,
-        r => r,
-    };
+    let first = total - (total - warmup.max(1)) / stride * stride;
     Ok(format!("{first}:{total}:{stride}"))
 }
 

@@ -24,8 +24,8 @@ pub(super) struct WatchArgs {
     #[arg(long, default_value = "annealing")]
     law: String,
     /// The step whose loss is forecast (default: the schedule's total).
-    #[arg(long)]
-    total: Option<i64>,
+    #[arg(long, value_parser = super::lists::steps)]
+    total: Option<u64>,
     /// Time between polls: 30s, 500ms, 2m, or seconds.
     #[arg(long, default_value = "30s")]
     every: String,
@@ -140,7 +140,7 @@ pub(super) fn run(a: WatchArgs) -> Result<i32> {
             ..FitOptions::default()
         },
         schedule: a.schedule.clone(),
-        total: a.total,
+        total: a.total.map(|t| t as i64),
         level: a.level,
         outside_run: a.outside,
         spike: a.spike,
@@ -176,6 +176,12 @@ pub(super) fn run(a: WatchArgs) -> Result<i32> {
                     eprint!("\r\x1b[2K{}", status(&u));
                 } else {
                     eprintln!("{}", status(&u));
+                }
+                if let (Some(r), false) = (&u.restart, a.json) {
+                    if tty {
+                        eprintln!();
+                    }
+                    eprintln!("RESTART: {r}");
                 }
                 if let Some(d) = &u.divergence {
                     if tty {

@@ -127,6 +127,11 @@ fn precision(
     for p in priors {
         scaled[(p.param, p.param)] += 1.0 / (p.log_sd * p.log_sd);
     }
+    // An eigen-decomposition of a matrix with a non-finite entry (sigma overflowed on an
+    // extreme row) panics in nalgebra: no precision is the honest answer.
+    if !(scaled.iter().all(|x| x.is_finite()) && sigma.is_finite()) {
+        return None;
+    }
     let misfit = if blocks > 0 {
         (block_ss / blocks as f64)
             .sqrt()

@@ -11,6 +11,7 @@ pub mod identify;
 pub mod metrics;
 pub mod multistart;
 pub mod objective;
+pub mod plausible;
 pub mod record;
 pub mod size_rollout;
 pub mod thin;
@@ -19,7 +20,7 @@ pub use multistart::OptimizerOptions;
 pub use record::{DataRecord, Domain, FitRecord, RunMetrics, TableDomain};
 
 use crate::error::{Error, Result};
-use crate::law::{Features, Law, LawOptions};
+use crate::law::{self, Features, Law, LawOptions};
 use crate::runs::manifest::Role;
 use crate::runs::Run;
 use objective::{FitPoints, HuberLogObjective};
@@ -181,7 +182,8 @@ fn max_prediction_gap(law: &dyn Law, params: &[f64], a: &[Features], exact: &[&[
         .fold(0.0, f64::max)
 }
 
-/// Per-run metrics of `params` on `runs`, with the means over fit and test runs.
+/// Per-run metrics of `params` on `runs`, with the means over fit and test runs. Exit 1 when a
+/// prediction fails the plausibility gate ([`plausible`]).
 pub fn evaluate(
     law: &dyn Law,
     params: &[f64],
@@ -196,6 +198,12 @@ pub fn evaluate(
     for (run, f) in runs.iter().zip(&feats) {
         let mut pred = vec![0.0; run.loss.len()];
         law.predict(params, f, &mut pred);
+        // Metrics of impossible predictions (a MAE of 171 721) are not metrics: the gate
+        // refuses them, judged against this run's own observed losses.
+        plausible::Gate::around_losses(&run.loss, "this run's observed losses")
+            .check_all(&pred, |i| {
+                format!("step {} of run '{}'", run.steps[i], run.name)
+            })?;
         out.push(RunMetrics {
             name: run.name.clone(),
             role: run.role,
@@ -548,9 +556,30 @@ pub fn fit_set_with_progress(
     let n_points: usize = set.losses.iter().map(|l| l.len()).sum();
     let k = law.param_names().len();
     if n_points < k {
+        // Name what removed the points: the options that did, else the step filters.
+        let mut causes = Vec::new();
+        if options.skip_fraction > 0.0 {
+            causes.push(format!(
+                "--skip-fraction {} leaves out the first {} % of each run",
+                crate::base::numbers::num(options.skip_fraction),
+                crate::base::numbers::num(100.0 * options.skip_fraction)
+            ));
+        }
+        if options.max_points_per_run > 0 && options.max_points_per_run < k {
+            causes.push(format!(
+                "--max-points {} averages each run into at most that many points",
+                options.max_points_per_run
+            ));
+        }
+        let cause = if causes.is_empty() {
+            "check --min-step/--max-step, min_step/max_step in the manifest, or the filters"
+                .to_string()
+        } else {
+            causes.join("; ")
+        };
         return Err(Error::input(format!(
             "{n_points} point(s) to fit (in {}) but law {} has {k} parameters; need at least \
-             {k} (check --min-step/--max-step, min_step/max_step in the manifest, or the filters)",
+             {k} ({cause})",
             set.names.join(", "),
             law.name()
         )));
@@ -585,6 +614,15 @@ pub fn fit_set_with_progress(
             at_bound.push(name.to_string());
         }
     }
+    // A fit that ends outside the law's declared domain (a size law's exponent at or below 0)
+    // has no reading as this law: refuse it rather than write a file every reader refuses.
+    law::check_params(law, &best.params).map_err(|m| {
+        Error::failed(format!(
+            "the best fit ends at {m}: the data do not follow law {} (try another law, or \
+             --fix the parameter)",
+            law.name()
+        ))
+    })?;
     let invalid = objective.has_invalid_prediction(&best.params);
     if invalid {
         warnings.push("the best fit predicts a non-positive loss at some fit point".into());
@@ -731,6 +769,7 @@ pub fn fit_set_with_progress(
             fit_mean,
         },
         data,
+        loss_range: plausible::loss_range(set.losses.iter().flat_map(|l| l.iter().copied())),
         domain: None,
         table_domain: None,
         bootstrap: None,

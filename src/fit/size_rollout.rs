@@ -87,6 +87,12 @@ pub fn rollout_sizes(
         })?;
         let mut pred = vec![0.0; held.loss.len()];
         law.predict(&params, &f, &mut pred);
+        rec.gate().check_all(&pred, |i| {
+            format!(
+                "held-out N = {} (rollout fold {k})",
+                crate::base::numbers::num(held.n[i])
+            )
+        })?;
         let points: Vec<RolloutPoint> = (0..held.loss.len())
             .map(|i| RolloutPoint {
                 n: held.n[i],

@@ -244,6 +244,7 @@ impl ErrorModel {
             folds: 0,
             tasks: Vec::new(),
             floored: true,
+            gap_sd: None,
         }
     }
 
@@ -329,6 +330,7 @@ pub fn calibrate(
         folds,
         tasks,
         floored: false,
+        gap_sd: None,
     })
 }
 
@@ -567,15 +569,13 @@ pub fn beyond(
             ]
         }
         Distance::S1 => {
-            let eff = law.effective_lr(lr);
-            let s1 = crate::law::areas::forward_area(&eff);
-            let s2 = crate::law::areas::annealing_area(&eff, law.options().lambda);
-            let at = |v: &[f64], s: i64| v.get(s as usize).copied().unwrap_or(f64::NAN);
-            steps
-                .iter()
-                .map(|&s| Beyond {
-                    ratio: at(&s1, s) / domain.s1_max,
-                    s2_excess: s2_excess(at(&s2, s), domain),
+            let eff = crate::law::effective(law, lr);
+            let (s1, s2) = crate::law::areas::areas_at(&eff, law.options().lambda, steps);
+            s1.iter()
+                .zip(&s2)
+                .map(|(&a, &b)| Beyond {
+                    ratio: a / domain.s1_max,
+                    s2_excess: s2_excess(b, domain),
                 })
                 .collect()
         }
@@ -695,6 +695,7 @@ mod tests {
             folds: 1,
             tasks: vec![],
             floored: false,
+            gap_sd: None,
         };
         let at = Beyond {
             ratio: std::f64::consts::E,

@@ -1,6 +1,7 @@
 //! Forecasts from a fitted law: the loss of any schedule at any step, without refitting.
 
 use crate::error::{Error, Result};
+use crate::fit::plausible::Gate;
 use crate::law::{Curve, Law};
 use crate::schedule::Schedule;
 use serde::Serialize;
@@ -83,10 +84,19 @@ pub fn predict(
     steps: &[i64],
     model_size: Option<f64>,
 ) -> Result<Vec<Prediction>> {
-    predict_with_intervals(law, params, schedule, steps, model_size, None)
+    predict_with_intervals(
+        law,
+        params,
+        schedule,
+        steps,
+        model_size,
+        None,
+        &Gate::without_data(),
+    )
 }
 
-/// [`predict`], each point with its interval when `intervals` is given.
+/// [`predict`], each point with its interval when `intervals` is given, and each checked by
+/// `gate` (the fit's plausibility gate: exit 1 on a forecast the fit gives no grounds for).
 pub fn predict_with_intervals(
     law: &dyn Law,
     params: &[f64],
@@ -94,6 +104,7 @@ pub fn predict_with_intervals(
     steps: &[i64],
     model_size: Option<f64>,
     intervals: Option<&crate::forecast::interval::Source>,
+    gate: &Gate,
 ) -> Result<Vec<Prediction>> {
     let mut sorted = steps.to_vec();
     sorted.sort_unstable();
@@ -133,18 +144,7 @@ pub fn predict_with_intervals(
             hi: bands.as_ref().map(|b| b[i].hi),
         })
         .collect();
-    if let Some(bad) = out
-        .iter()
-        .find(|p| !(p.loss_pred.is_finite() && p.loss_pred > 0.0))
-    {
-        return Err(Error::failed(format!(
-            "the law predicts a loss of {} at step {}, not a finite positive loss: this schedule \
-             (or these parameters) lie outside where the law holds (laws.md §1: zero-LR tails \
-             keep lowering the prediction)",
-            crate::base::numbers::num(bad.loss_pred),
-            bad.step
-        )));
-    }
+    gate.check_all(&pred, |i| format!("step {}", sorted[i]))?;
     Ok(out)
 }
 

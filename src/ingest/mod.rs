@@ -76,6 +76,38 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     open_input(path, 0)?.read_all(path)
 }
 
+/// [`read_bytes`] after `check` accepted the first [`formats::SNIFF_BYTES`]: what every reader
+/// of a whole file does, so that a file of the wrong kind is refused from its head, not after
+/// gigabytes of it are in memory.
+pub fn read_bytes_checked(path: &Path, check: impl FnOnce(&[u8]) -> Result<()>) -> Result<Vec<u8>> {
+    let opened = open_input(path, formats::SNIFF_BYTES)?;
+    check(&opened.head)?;
+    opened.read_all(path)
+}
+
+/// The bytes of a log file, its head checked as [`read_log`] checks it: for `watch`, which
+/// parses only the complete records itself.
+pub fn read_log_file(path: &Path, opts: &ReadOptions) -> Result<Vec<u8>> {
+    read_bytes_checked(path, |head| match formats::detect_file(path, head) {
+        Some(_) => Ok(()),
+        None => check_plain_head(path, head, opts),
+    })
+}
+
+/// Refuse a text input (manifest, fit file, table) whose head holds NUL bytes: binary data,
+/// which a text reader would otherwise echo back in its message.
+pub fn refuse_binary(path: &Path, head: &[u8]) -> Result<()> {
+    match head.iter().position(|&b| b == 0) {
+        Some(at) => Err(Error::at(
+            path,
+            head[..at].iter().filter(|b| **b == b'\n').count() + 1,
+            1,
+            "binary data (NUL bytes), not a text file",
+        )),
+        None => Ok(()),
+    }
+}
+
 /// An input opened for reading, with its first bytes already read, so that a format can be
 /// sniffed from a pipe as well as from a file, and a file that is no log is refused without
 /// reading it all.
@@ -140,7 +172,15 @@ fn too_large(path: &Path) -> Error {
 /// A text input (manifest, fit file): [`read_bytes`], UTF-8 with the line of the first bad
 /// byte, a leading byte-order mark dropped.
 pub fn read_text(path: &Path) -> Result<String> {
-    let bytes = read_bytes(path)?;
+    read_text_checked(path, |_| Ok(()))
+}
+
+/// [`read_text`] after `check` accepted the head (which has no NUL bytes by then).
+pub fn read_text_checked(path: &Path, check: impl FnOnce(&[u8]) -> Result<()>) -> Result<String> {
+    let bytes = read_bytes_checked(path, |head| {
+        refuse_binary(path, head)?;
+        check(head)
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
@@ -180,8 +220,52 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
     // a plain CSV (which names its own problems by line), from one read of the file.
     let opened = open_input(path, formats::SNIFF_BYTES)?;
     let format = formats::detect_file(path, &opened.head);
+    if format.is_none() {
+        check_plain_head(path, &opened.head, opts)?;
+    }
     let bytes = opened.read_all(path)?;
     read_log_parsed(path, format, &bytes, opts)
+}
+
+/// A file in no recognised format is read as a plain CSV, whole. Before that, its first
+/// [`formats::SNIFF_BYTES`] must look like one: text without NUL bytes, a first line that ends
+/// inside them, and a header whose step and loss columns can be found. A 3 GB file of junk is
+/// then refused after 64 KB, as the README promises, instead of being read into 9 GB of
+/// memory; the messages are the CSV reader's own, at the same lines.
+fn check_plain_head(path: &Path, head: &[u8], opts: &ReadOptions) -> Result<()> {
+    if let Some(at) = head.iter().position(|&b| b == 0) {
+        let line = head[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        return Err(Error::at(
+            path,
+            line,
+            1,
+            "binary data (NUL bytes): not a CSV log, nor a format losscast recognises",
+        ));
+    }
+    let whole = head.len() < formats::SNIFF_BYTES;
+    let prefix = match head.iter().rposition(|&b| b == b'\n') {
+        _ if whole => head,
+        Some(end) => &head[..=end],
+        None => {
+            return Err(Error::at(
+                path,
+                1,
+                1,
+                format!(
+                    "the first line is longer than {} KB: not a CSV log, nor a format losscast \
+                     recognises",
+                    formats::SNIFF_BYTES / 1024
+                ),
+            ))
+        }
+    };
+    if whole {
+        // The whole file is in hand: the full reader names its problems itself.
+        return Ok(());
+    }
+    let text = csv_text::CsvText::new(path, prefix)?;
+    let raw = text.frame()?;
+    opts.names.choose(path, &header_of(&raw)).map(|_| ())
 }
 
 /// [`read_log`] of bytes already read from the file at `path` (named in messages and used to

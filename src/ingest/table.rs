@@ -8,7 +8,7 @@
 
 use super::condition::Condition;
 use super::csv_text::CsvText;
-use super::{header_of, read_bytes, sha256_hex, Required};
+use super::{header_of, sha256_hex, Required};
 use crate::error::{Error, Result};
 use polars::prelude::{DataFrame, DataType, ParquetReader, SerReader};
 use serde::{Deserialize, Serialize};
@@ -264,7 +264,13 @@ impl<'a> Source<'a> {
 
 /// Read a table of runs (CSV, JSON lines or Parquet), keeping the rows `cols.rows_where` selects.
 pub fn read_table(path: &Path, cols: &TableColumns) -> Result<RunTable> {
-    let bytes = read_bytes(path)?;
+    let bytes = super::read_bytes_checked(path, |head| {
+        if head.starts_with(b"PAR1") {
+            Ok(())
+        } else {
+            super::refuse_binary(path, head)
+        }
+    })?;
     let sha256 = sha256_hex(&bytes);
     let source = Source::open(path, &bytes)?;
     read_source(path, sha256, &source, cols)

@@ -194,6 +194,9 @@ fn binary_garbage_is_an_error_not_a_panic() {
     let p = dir.path().join("bin.csv");
     std::fs::write(&p, [0xff, 0xfe, 0x00, 0x12, 0x0a, 0x80]).unwrap();
     let e = read(&p).unwrap_err().to_string();
+    assert!(e.contains("binary data (NUL bytes)"), "{e}");
+    std::fs::write(&p, [0xff, 0xfe, 0x12, 0x0a, 0x80]).unwrap();
+    let e = read(&p).unwrap_err().to_string();
     assert!(e.contains("not UTF-8"), "{e}");
 }
 

@@ -7,7 +7,7 @@
 //! ones: for fixed α the law is linear in (L0, A, C), so a least-squares solve gives a start that
 //! is usually already near the optimum.
 
-use super::areas::{annealing_area, annealing_form_gradient, forward_area, observed_indices};
+use super::areas::{annealing_form_gradient, observed_areas};
 use super::{Curve, Features, Law, LawOptions, Transform};
 use crate::error::Result;
 use nalgebra::{DMatrix, DVector};
@@ -43,12 +43,10 @@ impl Law for Annealing {
     }
 
     fn features(&self, curve: &Curve) -> Result<Features> {
-        let lr = self.effective_lr(curve.lr);
-        let s1 = forward_area(&lr);
-        let s2 = annealing_area(&lr, self.options.lambda);
-        let idx = observed_indices(curve.steps, &s1)?;
-        let a: Vec<f64> = idx.iter().map(|&i| s1[i]).collect();
-        let b: Vec<f64> = idx.iter().map(|&i| s2[i]).collect();
+        // The areas at the observed steps only: no per-step arrays, so a forecast at the end of
+        // a 20-million-step plan costs the LR array and nothing more.
+        let lr = super::effective(self, curve.lr);
+        let (a, b) = observed_areas(&lr, self.options.lambda, curve.steps)?;
         let ln_s1 = a.iter().map(|x| x.ln()).collect();
         Ok(Features {
             columns: vec![a, b, ln_s1],
@@ -104,7 +102,7 @@ impl Law for Annealing {
                         row += 1;
                     }
                 }
-                if let Ok(sol) = x.svd(true, true).solve(&y, 1e-12) {
+                if let Some(sol) = crate::base::linalg::lstsq(x, &y, 1e-12) {
                     if sol.iter().all(|v| v.is_finite()) {
                         starts.push(vec![
                             sol[0].max(1e-3),

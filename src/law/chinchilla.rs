@@ -41,6 +41,10 @@ impl Law for Chinchilla {
         TRANSFORMS
     }
 
+    fn positive_params(&self) -> &'static [&'static str] {
+        &["alpha", "beta"]
+    }
+
     fn options(&self) -> &LawOptions {
         &self.options
     }

@@ -90,10 +90,8 @@ pub(super) fn linear_coefficients(
             row += 1;
         }
     }
-    let sol = x.svd(true, true).solve(&y, 1e-12).ok()?;
-    sol.iter()
-        .all(|v| v.is_finite())
-        .then(|| sol.iter().copied().collect())
+    let sol = crate::base::linalg::lstsq(x, &y, 1e-12)?;
+    Some(sol.iter().copied().collect())
 }
 
 /// How many model sizes the fit runs hold: a size exponent needs three.

@@ -170,12 +170,30 @@ pub struct Prior {
     pub log_sd: f64,
 }
 
+/// The LR array `law` sums over ([`Law::effective_lr`]), borrowed when no option changes it:
+/// a plan of 20-million-step schedules must not copy each one to read it.
+pub fn effective<'a, L: Law + ?Sized>(law: &L, lr: &'a [f64]) -> std::borrow::Cow<'a, [f64]> {
+    if law.options().warmup_as_peak {
+        std::borrow::Cow::Owned(law.effective_lr(lr))
+    } else {
+        std::borrow::Cow::Borrowed(lr)
+    }
+}
+
 /// A loss law with named parameters.
 pub trait Law: Send + Sync {
     fn name(&self) -> &'static str;
     fn param_names(&self) -> &'static [&'static str];
     fn transforms(&self) -> &'static [Transform];
     fn options(&self) -> &LawOptions;
+
+    /// Parameters whose value must be strictly positive although the fit moves them freely
+    /// (an Identity transform keeps the published grids of §3 usable): a size law's exponents,
+    /// which make loss fall as N and D grow. A negative one turns the law upside down and
+    /// forecasts 1e27 nats, so `--fix`, `--params` and fit files refuse it.
+    fn positive_params(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// The LR array a law sums over, after options such as warmup-as-peak.
     fn effective_lr(&self, lr: &[f64]) -> Vec<f64> {
@@ -391,6 +409,13 @@ pub fn check_value(law: &dyn Law, index: usize, value: f64) -> std::result::Resu
     let shown = crate::base::numbers::num(value);
     if !value.is_finite() {
         return Err(format!("{name} = {shown} is not a finite number"));
+    }
+    if law.positive_params().contains(&name) && value <= 0.0 {
+        return Err(format!(
+            "{name} = {shown} is not positive; law {} needs {name} > 0 (an exponent at or \
+             below 0 makes loss grow or stay flat with scale)",
+            law.name()
+        ));
     }
     match law.transforms()[index] {
         Transform::Log if value < 0.0 => Err(format!(

@@ -153,6 +153,10 @@ impl Law for Power {
         &[Transform::Log, Transform::Log, Transform::Identity]
     }
 
+    fn positive_params(&self) -> &'static [&'static str] {
+        &["alpha"]
+    }
+
     fn options(&self) -> &LawOptions {
         &self.options
     }

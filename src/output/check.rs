@@ -2,6 +2,7 @@
 //! unwritable place, an output that is also an input, two outputs on one path.
 
 use super::paths::{identity, same_file, target, Target};
+use super::registry;
 use super::{image_format, Kind, Output};
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -15,9 +16,11 @@ fn part_of_folder_log(out: &Path, folder: &Path) -> bool {
         && crate::ingest::formats::is_log_file_in_folder(&identity(out))
 }
 
-/// Check a command's outputs before it computes anything: formats by extension, no folder as a
-/// file, the parent folder creatable and writable, no output on an input, no two outputs on one
-/// path. Exit code 2 on any of them.
+/// Check a command's outputs before it computes anything: formats by extension, a file name the
+/// file system takes, no folder as a file, the parent folder creatable and writable, no output
+/// on an input, no two outputs on one path, and none on what an enclosing command (`report`
+/// running `plan` for its `--plan`) reads or writes. Exit code 2 on any of them. The outputs
+/// and inputs are then claimed in the [`registry`] for the commands this one runs.
 pub fn check(outputs: &[Output], inputs: &[PathBuf]) -> Result<()> {
     let bad =
         |o: &Output, msg: String| Error::input(format!("{} {}: {msg}", o.flag, o.path.display()));
@@ -32,6 +35,10 @@ pub fn check(outputs: &[Output], inputs: &[PathBuf]) -> Result<()> {
                     "a figure must be named .png or .svg (the extension picks the format)".into(),
                 )
             })?;
+        }
+        check_name(&o.path).map_err(|m| bad(o, m))?;
+        if let Some(why) = registry::conflict_with_enclosing(&o.path) {
+            return Err(bad(o, why));
         }
         let t = target(&o.path).map_err(|e| bad(o, strip_path(&e, &o.path)))?;
         if let Target::Replace(real) = &t {
@@ -70,6 +77,32 @@ pub fn check(outputs: &[Output], inputs: &[PathBuf]) -> Result<()> {
                         other.flag,
                         other.path.display()
                     ),
+                ));
+            }
+        }
+    }
+    registry::claim(outputs, inputs);
+    Ok(())
+}
+
+/// Longest file name (bytes) Linux file systems take; the staged temp name adds to the target's.
+const NAME_MAX: usize = 255;
+
+/// The file name, and the temp name it is staged under, must fit the file system, or the
+/// write would fail after all the work with "File name too long".
+fn check_name(path: &Path) -> std::result::Result<(), String> {
+    let staged = super::write::temp_path_for(path);
+    for p in [path, staged.as_path()] {
+        if let Some(name) = p.file_name() {
+            if name.len() > NAME_MAX {
+                return Err(format!(
+                    "the file name is {} bytes{}; file systems take at most {NAME_MAX}",
+                    name.len(),
+                    if p == path {
+                        String::new()
+                    } else {
+                        " once staged under its temporary name".to_string()
+                    }
                 ));
             }
         }

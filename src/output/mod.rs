@@ -12,15 +12,19 @@
 //! `/dev/stdout`) instead of renaming a regular file over it.
 
 //!
-//! [`check`] is in `check.rs`, [`write_all`] in `write.rs`, and what both must know about a
-//! path (where its bytes really go, whether two spellings name one file) in `paths.rs`.
+//! [`check`] is in `check.rs`, [`write_all`] in `write.rs`, what both must know about a path
+//! (where its bytes really go, whether two spellings name one file) in `paths.rs`, and the
+//! paths every command of one invocation claimed (so that a nested `--plan '… --free-out X'`
+//! cannot write over the enclosing command's files) in `registry.rs`.
 
 mod check;
 mod paths;
+pub mod registry;
 mod write;
 
 pub use check::check;
 pub use paths::same_place;
+pub use registry::Scope;
 pub use write::{ensure_parent, remove_staged, temp_path_for, write_all, write_atomic};
 
 use crate::error::{Error, Result};

@@ -467,6 +467,7 @@ pub(crate) fn step_panel<'a, DB: DrawingBackend>(
         .configure_mesh()
         .y_desc(y_desc)
         .x_label_formatter(&numbers::step_label)
+        .y_label_formatter(&numbers::tick_label)
         .house_style()
         .draw()
         .map_err(err)?;

@@ -33,6 +33,13 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Direction controls and invisible marks are spelt out: U+202E would show a run
+            // named "evil" as "live".
+            '\u{200E}'
+            | '\u{200F}'
+            | '\u{061C}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}' => out.push_str(&format!("&lt;U+{:04X}&gt;", c as u32)),
             _ => out.push(c),
         }
     }
@@ -373,15 +380,29 @@ fn backtest_html(b: &serde_json::Value) -> String {
 }
 
 fn plan_html(p: &serde_json::Value) -> String {
+    // A gap inside the law's error gets a word, not a percentage.
     let cands: Vec<serde_json::Value> = p["candidates"]
         .as_array()
-        .map(|c| c.iter().take(15).cloned().collect())
+        .map(|c| {
+            c.iter()
+                .take(15)
+                .enumerate()
+                .map(|(i, c)| {
+                    let mut c = c.clone();
+                    if i > 0 && c["indistinct"] == serde_json::Value::Bool(true) {
+                        c["p_beats_best"] = "indistinguishable".into();
+                    }
+                    c
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let mut s = format!(
         "<section id=\"plan\"><h2>Plan: schedules ranked by predicted final loss</h2>\
          <p>{} law, {} steps, peak LR {}, warmup {}. The interval is the fit's 90 % forecast \
-         interval; P(beats #1) is the share of parameter draws in which the candidate beats the \
-         first.</p>",
+         interval; P(beats #1) is the chance the candidate beats the first, over parameter draws \
+         and the law's own error on schedule differences; where that chance is 5 % or more the \
+         two are indistinguishable.</p>",
         esc(p["law"].as_str().unwrap_or("")),
         p["total"],
         p["peak"],

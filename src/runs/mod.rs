@@ -93,7 +93,25 @@ pub enum LrSource {
 
 /// Load one run described by a manifest entry or the command line.
 pub fn load(spec: &RunSpec) -> Result<Run> {
-    load_from(spec, ingest::read_log(&spec.resolved, &spec.read)?)
+    let log = ingest::read_log(&spec.resolved, &spec.read).map_err(|e| match e {
+        // A manifest's path is read from the manifest's folder: say so, since a symlinked or
+        // moved manifest makes "elsewhere/missing.csv" look like a typo.
+        Error::BadInput(m)
+            if m.ends_with("file not found")
+                && !spec.base_dir.as_os_str().is_empty()
+                && Path::new(&spec.path).is_relative() =>
+        {
+            Error::input(format!(
+                "run '{}': {m} (path = \"{}\" in the manifest, read from the manifest's folder \
+                 {}; a symlinked manifest reads from the folder of the link)",
+                spec.name,
+                spec.path,
+                spec.base_dir.display()
+            ))
+        }
+        other => other,
+    })?;
+    load_from(spec, log)
 }
 
 /// [`load`] of a log already read (`watch` reads a growing log's complete records itself).
@@ -116,6 +134,15 @@ pub fn load_from(spec: &RunSpec, log: ingest::RunLog) -> Result<Run> {
         .collect();
     if keep.is_empty() {
         return Err(ctx("no points left after min_step/max_step".into()));
+    }
+    // Before anything is said about the LR: a curve of one point is too short for any law, and
+    // that, not where its LR was first logged, is what is wrong with it.
+    if keep.len() < 2 {
+        return Err(ctx(format!(
+            "{} point: too few points for a loss curve (a fit needs at least as many points as \
+             the law has parameters)",
+            keep.len()
+        )));
     }
     let last_step = all_steps[*keep.last().unwrap()];
     crate::base::limits::check_step(
@@ -163,6 +190,9 @@ pub fn load_from(spec: &RunSpec, log: ingest::RunLog) -> Result<Run> {
             "no points after the first step with a non-zero LR".into()
         ));
     }
+    if let Some(why) = absurd_loss(&steps, &loss) {
+        return Err(ctx(why));
+    }
     let end = (lr_source == LrSource::Schedule)
         .then(|| crate::schedule::parse(&schedule, &spec.base_dir).ok())
         .flatten()
@@ -179,8 +209,13 @@ pub fn load_from(spec: &RunSpec, log: ingest::RunLog) -> Result<Run> {
         lr,
         schedule,
         lr_source,
+        warnings: log
+            .warnings
+            .iter()
+            .cloned()
+            .chain(notes.iter().filter(|n| n.starts_with(GLITCH)).cloned())
+            .collect(),
         notes,
-        warnings: log.warnings.clone(),
         min_step: spec.min_step,
         max_step: spec.max_step,
         params: spec.params,
@@ -242,6 +277,8 @@ fn lr_for(spec: &RunSpec, log: &RunLog, len: usize) -> Result<LrChoice> {
                      (--schedule on the command line, schedule = \"...\" in a manifest)"
                 }));
             };
+            let (points, glitches) = without_glitches(points);
+            let points = &points;
             let per_step = points.steps.len() >= len
                 && points
                     .steps
@@ -251,12 +288,70 @@ fn lr_for(spec: &RunSpec, log: &RunLog, len: usize) -> Result<LrChoice> {
                     .all(|(i, &s)| s == i as i64);
             if per_step {
                 let lr = points.values[..len].to_vec();
-                return Ok((lr, "log".into(), LrSource::LogPerStep, Vec::new()));
+                return Ok((lr, "log".into(), LrSource::LogPerStep, glitches));
             }
-            let (lr, notes) = interpolate_logged(points, len)?;
+            let (lr, mut notes) = interpolate_logged(points, len)?;
+            notes.extend(glitches);
             Ok((lr, "logged".into(), LrSource::LogInterpolated, notes))
         }
     }
+}
+
+/// How far above the run's median loss a logged loss may lie before it is refused.
+const LOSS_OUTLIER: f64 = 100.0;
+
+/// A loss [`LOSS_OUTLIER`] times the run's median or more: a corrupt record (5e305 in a run at
+/// 3), not training. Fitted, it makes every metric absurd (MAE 5e305); the run is refused with
+/// the step, so the user can drop the record or cut the run before it.
+fn absurd_loss(steps: &[i64], loss: &[f64]) -> Option<String> {
+    let mut sorted = loss.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    let i = loss.iter().position(|&l| l >= LOSS_OUTLIER * median)?;
+    Some(format!(
+        "the loss at step {} is {}, at least {LOSS_OUTLIER}× the run's median loss ({}): a \
+         corrupt or diverged record, not training; remove it, or end the run before it \
+         (--max-step, max_step in a manifest)",
+        steps[i],
+        crate::base::numbers::num(loss[i]),
+        crate::base::numbers::num(median)
+    ))
+}
+
+/// The prefix [`load_from`] marks a logged-LR glitch's note with, so that it is also shown as a
+/// warning.
+const GLITCH: &str = "logged LR glitch: ";
+
+/// The logged LR with isolated glitches read as their neighbours: one value far from two
+/// neighbours that agree (a 0 logged once in a constant-LR run). Taken at face value it is a
+/// one-step anneal and back, and the annealing law fits its C to it (C = 3.28 from one logged
+/// 0, then a WSD forecast 0.74 too low). No scheduler makes such a dip, so it is read as the
+/// neighbours' value and said so.
+fn without_glitches(points: &ingest::LrPoints) -> (ingest::LrPoints, Vec<String>) {
+    let mut values = points.values.clone();
+    let mut notes = Vec::new();
+    for i in 1..values.len().saturating_sub(1) {
+        let (a, x, b) = (points.values[i - 1], points.values[i], points.values[i + 1]);
+        let agree = a > 0.0 && (a - b).abs() <= 1e-3 * a.max(b);
+        if agree && (x - a).abs() > 0.5 * a {
+            values[i] = a;
+            notes.push(format!(
+                "{GLITCH}{} at step {} between two of {}, read as {} (give the schedule with \
+                 --schedule to state the LR exactly)",
+                crate::base::numbers::num(x),
+                points.steps[i],
+                crate::base::numbers::num(a),
+                crate::base::numbers::num(a)
+            ));
+        }
+    }
+    (
+        ingest::LrPoints {
+            steps: points.steps.clone(),
+            values,
+        },
+        notes,
+    )
 }
 
 /// Linear interpolation of an LR logged every k steps. Before the first logged step the first
@@ -438,7 +533,7 @@ mod tests {
     #[test]
     fn no_lr_and_no_schedule_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let e = load(&spec(dir.path(), "step,loss\n1,3\n", None))
+        let e = load(&spec(dir.path(), "step,loss\n1,3\n2,2.9\n", None))
             .unwrap_err()
             .to_string();
         assert!(e.contains("no LR column and no schedule"), "{e}");

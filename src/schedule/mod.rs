@@ -8,6 +8,7 @@
 //! The spec grammar (`kind:key=value,...`) lives in [`spec`]; it round-trips through `Display`.
 
 mod spec;
+pub use spec::MAX_LR;
 
 use crate::error::{Error, Result};
 use std::path::PathBuf;

@@ -46,6 +46,14 @@ pub fn parse(spec: &str, base_dir: &Path) -> Result<Schedule> {
     };
     keys.check_allowed(allowed).map_err(bad)?;
     let peak = keys.positive("peak").map_err(bad)?;
+    if peak > MAX_LR {
+        return Err(bad(format!(
+            "peak={} is not a learning rate: losscast takes an LR of at most {} (the schedule's \
+             areas, sums of millions of LRs, must stay finite)",
+            num(peak),
+            num(MAX_LR)
+        )));
+    }
     let total = keys.step("total").map_err(bad)?;
     let warmup = keys.optional_step("warmup").map_err(bad)?.unwrap_or(0);
     if total == 0 {
@@ -85,6 +93,8 @@ pub fn parse(spec: &str, base_dir: &Path) -> Result<Schedule> {
                     "decay_start ({decay_start}) must lie between warmup ({warmup}) and total ({total})"
                 )));
             }
+            // Without shape=, the decay is linear (the shape of Hägele et al.'s WSD); the
+            // canonical spec spells it out, so a fit record and a plan show which it was.
             let shape = match keys.get("shape").unwrap_or("linear") {
                 "exp" => DecayShape::Exp,
                 "linear" => DecayShape::Linear,
@@ -107,6 +117,20 @@ pub fn parse(spec: &str, base_dir: &Path) -> Result<Schedule> {
         }
         "steps" => {
             let drops = parse_drops(keys.get("drops").unwrap_or(""), warmup).map_err(bad)?;
+            // A step schedule drops: each level lies below the one before it, the peak first.
+            let mut level = peak;
+            for &(at, lr) in &drops {
+                if lr > level {
+                    return Err(bad(format!(
+                        "the drop at step {at} goes up, from {} to {}: each drop must lower the \
+                         LR (below the peak {}, then below the drop before)",
+                        num(level),
+                        num(lr),
+                        num(peak)
+                    )));
+                }
+                level = lr;
+            }
             if let Some((at, _)) = drops.iter().find(|(at, _)| *at > total) {
                 return Err(bad(format!(
                     "drop at step {at} comes after total ({total}), so it would never happen"
@@ -208,6 +232,10 @@ fn parse_file(rest: &str, base_dir: &Path) -> Result<Schedule> {
         notes,
     })
 }
+
+/// The largest LR a spec may give: above it a schedule is not a training schedule, and the
+/// areas of a 20-million-step run would overflow long before.
+pub const MAX_LR: f64 = 100.0;
 
 fn parse_drops(text: &str, warmup: u64) -> std::result::Result<Vec<(u64, f64)>, String> {
     let mut drops = Vec::new();

@@ -195,7 +195,11 @@ fn bad_specs_say_what_is_wrong() {
             "cycles must lie between 1",
         ),
         ("cosine_restarts:peak=1,total=10,cycles=2,mult=0.5", "mult"),
-        ("cosine:peak=1e150,total=10,end=-1e150", "got -1e150"),
+        ("cosine:peak=3e-4,total=10,end=-1e150", "got -1e150"),
+        (
+            "cosine:peak=1e150,total=10",
+            "peak=1e150 is not a learning rate",
+        ),
         ("file:", "needs a path"),
         ("file:/nonexistent/lr.csv", "file not found"),
     ];

@@ -124,7 +124,7 @@ fn polyfit(x: &[f64], y: &[f64], degree: usize) -> Option<Polynomial> {
     let center = x.iter().sum::<f64>() / x.len() as f64;
     let a = DMatrix::from_fn(x.len(), degree + 1, |i, j| (x[i] - center).powi(j as i32));
     let b = DVector::from_column_slice(y);
-    let svd = a.svd(true, true);
+    let svd = crate::base::linalg::svd(a)?;
     let smax = svd.singular_values.max();
     if svd.singular_values.min() <= smax * 1e-12 {
         return None;

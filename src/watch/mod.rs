@@ -13,7 +13,13 @@
 //!   calibration is redone when the run has grown by [`RECALIBRATE_GROWTH`].
 //! - **Divergence** is what the previous fit did not expect: new points above its band for
 //!   `k` points in a row (a sustained rise), or one point far above the recent median (a
-//!   spike). Points below the band are a better run, not a failing one.
+//!   spike). Points below the band are a better run, not a failing one. On the first poll
+//!   there is no previous fit, so the recent window (the last [`SPIKE_WINDOW`] points, at most
+//!   a quarter of the run) is checked for spikes against the points before it: a cron job
+//!   running `watch --once --fail-on-divergence` must be able to fire.
+//! - **Restarts.** A log whose last step goes back (the run was restarted from a checkpoint and
+//!   its log replaced) is flagged, and everything learned from the old log (fit, calibration,
+//!   divergence count) is dropped: the fit starts again from the restarted run.
 
 pub mod tail;
 
@@ -84,6 +90,9 @@ pub struct Update {
     /// Why there is no interval, when there is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_interval: Option<String>,
+    /// The log went back since the previous poll (a restarted run), and how far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart: Option<String>,
     /// Whether the run has reached the forecast step.
     pub done: bool,
 }
@@ -120,6 +129,8 @@ pub struct Watcher {
     refits: usize,
     outside: usize,
     last_final: Option<f64>,
+    /// The last step of the log at the previous read, to tell a restart.
+    last_seen_step: Option<i64>,
 }
 
 impl Watcher {
@@ -137,6 +148,16 @@ impl Watcher {
             .as_deref()
             .map(|s| schedule::parse(s, Path::new("")))
             .transpose()?;
+        if let Some(t) = options.total {
+            if t < 1 {
+                return Err(Error::input(format!(
+                    "--total {t}: the step to forecast must be at least 1"
+                )));
+            }
+            // The LR to come is held step by step up to the total: one limit for every
+            // step-indexed allocation.
+            crate::base::limits::check_step(t as u64, "--total")?;
+        }
         if schedule.is_none() && options.total.is_none() {
             return Err(Error::input(
                 "watch forecasts the loss at the end of the run: give --schedule SPEC (the LR to \
@@ -158,6 +179,7 @@ impl Watcher {
             calibration: None,
             refits: 0,
             outside: 0,
+            last_seen_step: None,
             last_final: None,
         })
     }
@@ -177,7 +199,7 @@ impl Watcher {
             // rewritten inside it fails to parse until it is complete.
             crate::ingest::read_log(&self.path, &self.spec.read)?
         } else {
-            let bytes = crate::ingest::read_bytes(&self.path)?;
+            let bytes = crate::ingest::read_log_file(&self.path, &self.spec.read)?;
             let complete = tail::complete_prefix(&self.path, &bytes);
             if complete.is_empty() {
                 return Err(Error::file(&self.path, "no complete record yet"));
@@ -197,6 +219,7 @@ impl Watcher {
         let Some(run) = self.read()? else {
             return Ok(Poll::Unchanged);
         };
+        let restart = self.restarted(&run);
         let k = self.law.param_names().len();
         if run.loss.len() < 2 * k.max(4) {
             return Ok(Poll::Waiting(format!(
@@ -252,8 +275,28 @@ impl Watcher {
             trustworthy: f.record.trustworthy,
             divergence,
             no_interval,
+            restart,
             done: last_step >= total,
         })))
+    }
+
+    /// Whether the log went back since the previous read: a restarted run. Everything learned
+    /// from the old log is dropped, so the next fit starts from the restarted run alone.
+    fn restarted(&mut self, run: &Run) -> Option<String> {
+        let last = *run.steps.last()?;
+        let previous = self.last_seen_step.replace(last)?;
+        if last >= previous {
+            return None;
+        }
+        self.fitted = None;
+        self.calibration = None;
+        self.outside = 0;
+        self.last_final = None;
+        self.refits = 0;
+        Some(format!(
+            "the log went back from step {previous} to step {last} (a restarted run?); the fit \
+             starts again from the new log"
+        ))
     }
 
     /// The fit of the run so far: from the last optimum when there is one.
@@ -331,6 +374,9 @@ impl Watcher {
         })?;
         let mut pred = vec![0.0; steps.len()];
         law.predict(params, &f, &mut pred);
+        record
+            .gate()
+            .check_all(&pred, |i| format!("step {}", steps[i]))?;
         let bands: Option<Vec<Band>> = self.calibration.as_ref().and_then(|(_, c)| {
             let source = Source {
                 laplace: record.laplace.as_ref()?,
@@ -354,20 +400,29 @@ impl Watcher {
 
     /// What the new points did against the previous fit's forecast.
     fn check(&mut self, run: &Run) -> Option<String> {
-        let f = self.fitted.as_ref()?;
-        let new: Vec<usize> = (0..run.steps.len())
-            .filter(|&i| run.steps[i] > f.last_step)
-            .collect();
+        let fitted = self.fitted.as_ref();
+        let new: Vec<usize> = match fitted {
+            Some(f) => (0..run.steps.len())
+                .filter(|&i| run.steps[i] > f.last_step)
+                .collect(),
+            // The first poll: the recent window, against the points before it.
+            None => {
+                let n = run.steps.len();
+                (n - SPIKE_WINDOW.min(n / 4)..n).collect()
+            }
+        };
         let mut spike = None;
         for &i in &new {
             let (step, y) = (run.steps[i], run.loss[i]);
             // The previous forecast at this step: the nearest forecast point at or after it.
-            let j = f.forecast.partition_point(|p| p.0 < step);
-            if let Some((_, _, Some(b))) = f.forecast.get(j.min(f.forecast.len() - 1)) {
-                if y > b.hi {
-                    self.outside += 1;
-                } else {
-                    self.outside = 0;
+            if let Some(f) = fitted {
+                let j = f.forecast.partition_point(|p| p.0 < step);
+                if let Some((_, _, Some(b))) = f.forecast.get(j.min(f.forecast.len() - 1)) {
+                    if y > b.hi {
+                        self.outside += 1;
+                    } else {
+                        self.outside = 0;
+                    }
                 }
             }
             let window = &run.loss[i.saturating_sub(SPIKE_WINDOW)..i];

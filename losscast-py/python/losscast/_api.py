@@ -285,21 +285,13 @@ class Fit:
 
     def to_json(self, path: str | os.PathLike) -> None:
         """Write the fit file (the same bytes as ``losscast fit --out``), atomically: a temp
-        file beside it, then a rename, so a crash never leaves half a record.
+        file beside it, then a rename, so a crash never leaves half a record. The checks are
+        ``fit --out``'s: a path that is one of the logs this fit was made from, a folder or an
+        unwritable place raises `BadInput` and writes nothing.
 
         >>> f.to_json("fits/cosine.json")   # then: losscast predict --fit fits/cosine.json ...  # doctest: +SKIP
         """
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".losscast-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(self._text)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        _native.write_fit(os.fspath(path), self._text)
 
     def _fits(self) -> list[tuple[str, str]]:
         return [(_FIT_LABEL, self._text)]

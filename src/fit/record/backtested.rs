@@ -123,4 +123,10 @@ pub struct ErrorModel {
     /// [`ErrorModel::floored_by_open_data`]).
     #[serde(default)]
     pub floored: bool,
+    /// How far apart the law's errors on two schedules can lie: √2 × the RMS of the signed
+    /// final-loss errors (relative) of the backtest's held-out schedules (of all its folds
+    /// when it held out fewer than two). `plan` adds it to its parameter draws, so that a gap
+    /// between candidates smaller than what the law misjudges is called indistinguishable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap_sd: Option<f64>,
 }

@@ -6,6 +6,7 @@
 //! leaves half a record behind.
 
 pub mod backtested;
+mod validate;
 
 pub use backtested::{Distance, ErrorModel, Selection, Skipped, Task, TaskSummary};
 
@@ -20,6 +21,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FitRecord {
     pub law: String,
     pub params: BTreeMap<String, f64>,
@@ -62,6 +64,11 @@ pub struct FitRecord {
     pub points_used: usize,
     pub metrics: MetricsRecord,
     pub data: Vec<DataRecord>,
+    /// The smallest and largest observed loss the fit saw: what the plausibility gate
+    /// (`fit::plausible`) holds a forecast from this fit against. Absent in records written
+    /// before it existed, and for those the gate falls back to its no-data rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss_range: Option<[f64; 2]>,
     /// What the fit runs covered, so forecasts (and `plan`) can tell interpolation from
     /// extrapolation. Absent for table fits and for records written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -201,15 +208,41 @@ impl DataRecord {
 impl FitRecord {
     /// Read a fit file.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = crate::ingest::read_text(path).map_err(|e| match e {
+        // A fit file is a JSON object: anything else is refused from its first bytes.
+        let text = crate::ingest::read_text_checked(path, |head| {
+            let text = String::from_utf8_lossy(&head[..head.len().min(1024)]).into_owned();
+            let text = text.trim_start_matches('\u{feff}');
+            let start = text.trim_start();
+            if start.is_empty() || start.starts_with('{') {
+                return Ok(());
+            }
+            // Where the first character stands, as serde would name it.
+            let before = &text[..text.len() - start.len()];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Err(Error::at(
+                path,
+                line,
+                column,
+                "not a losscast fit file: expected a JSON object with \"law\" and \"params\", \
+                 as `losscast fit` writes",
+            ))
+        })
+        .map_err(|e| match e {
             Error::BadInput(m) if m.ends_with("file not found") => {
                 Error::file(path, "fit file not found")
             }
             other => other,
         })?;
+        Self::parse(&text, path)
+    }
+
+    /// A fit file's text as a record, checked against its law ([`FitRecord::validate`]);
+    /// `path` names it in messages (a registered fit's label is fine).
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
         // A fit file is a JSON object; anything else gets one plain sentence, not serde's
         // "expected struct FitRecord with 25 elements".
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
             Error::at(
                 path,
                 e.line(),
@@ -226,14 +259,18 @@ impl FitRecord {
                  as `losscast fit` writes",
             ));
         }
-        serde_json::from_str(&text).map_err(|e| {
+        let rec: FitRecord = serde_json::from_str(text).map_err(|e| {
             Error::at(
                 path,
                 e.line(),
                 e.column(),
                 format!("not a losscast fit file: {e}"),
             )
-        })
+        })?;
+        let law = rec.build_law().map_err(|e| Error::file(path, e))?;
+        rec.validate(law.as_ref())
+            .map_err(|m| Error::file(path, format!("fit file {m}")))?;
+        Ok(rec)
     }
 
     /// The record as the pretty JSON a fit file holds.

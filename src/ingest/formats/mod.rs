@@ -68,6 +68,10 @@ impl Serialize for Format {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// Points of one series as read, before hygiene.
 #[derive(Debug, Clone, Default)]
 pub struct Series {
@@ -80,8 +84,12 @@ pub struct Hygiene {
     /// Points whose step appeared again later with another value (a resumed run); the last
     /// record was kept.
     pub repeated_steps: usize,
-    /// Whether the steps had to be sorted.
+    /// Whether the steps had to be sorted (exact repeats of earlier records aside).
     pub sorted: bool,
+    /// Records that repeat an earlier one exactly (step and value): the same events written
+    /// twice, as in a copied or concatenated event file. One of each is kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub duplicated: usize,
     /// NaN or infinite values dropped.
     pub non_finite: usize,
 }
@@ -94,6 +102,13 @@ impl Hygiene {
             out.push(format!(
                 "{series}: {} repeated step(s) (a resumed run?); kept the last record of each",
                 self.repeated_steps
+            ));
+        }
+        if self.duplicated > 0 {
+            out.push(format!(
+                "{series}: {} record(s) repeat an earlier one exactly (step and value): the same \
+                 events written twice (a copied or concatenated log?); kept one of each",
+                self.duplicated
             ));
         }
         if self.sorted {
@@ -125,8 +140,28 @@ impl Series {
     /// Sort by step (stable, so file order decides among equal steps), keep the last record of
     /// each step, drop non-finite values.
     pub fn finish(&self) -> Clean {
+        // Exact repeats (the whole log written twice) are not disorder: name them as what
+        // they are, and judge the order of the first records alone.
+        // A record repeated at once (Lightning logs `epoch` in a train row and a val row of one
+        // step) is one record written in two rows, not a repeat.
+        let mut seen = std::collections::HashSet::new();
+        let (mut firsts, mut duplicated) = (Vec::<i64>::new(), 0usize);
+        let mut previous: Option<(i64, u64)> = None;
+        for p in &self.points {
+            let key = (p.0, p.1.to_bits());
+            if previous == Some(key) {
+                continue;
+            }
+            previous = Some(key);
+            if seen.insert(key) {
+                firsts.push(p.0);
+            } else {
+                duplicated += 1;
+            }
+        }
         let mut h = Hygiene {
-            sorted: self.points.windows(2).any(|w| w[1].0 < w[0].0),
+            sorted: firsts.windows(2).any(|w| w[1] < w[0]),
+            duplicated,
             ..Hygiene::default()
         };
         let mut pts = self.points.clone();

@@ -250,14 +250,23 @@ pub(crate) fn parse_frame(
         match s {
             Some(x) if x.fract() == 0.0 && *x >= 0.0 && *x < 9e15 => step_ints.push(*x as i64),
             other => {
+                // What the cell held: a number that is no step, text, or nothing.
+                let held = match other {
+                    Some(x) => x.to_string(),
+                    None => match df.column(&step_col).ok().and_then(|c| c.get(r).ok()) {
+                        Some(v) if !v.is_null() => {
+                            format!("{} (text)", v.to_string().trim_matches('"'))
+                        }
+                        _ => "an empty cell".into(),
+                    },
+                };
                 return Err(Error::file(
                     path,
                     format!(
-                        "row {}, column '{step_col}': {} is not a whole step number",
-                        r + 1,
-                        other.map_or("null".into(), |x| x.to_string())
+                        "row {}, column '{step_col}': {held} is not a whole step number",
+                        r + 1
                     ),
-                ))
+                ));
             }
         }
     }

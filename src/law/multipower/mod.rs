@@ -492,7 +492,7 @@ fn annealing_alpha(data: &[(&Features, &[f64])]) -> Option<f64> {
                 r += 1;
             }
         }
-        let sol = x.clone().svd(true, true).solve(&y, 1e-12).ok()?;
+        let sol = crate::base::linalg::lstsq(x.clone(), &y, 1e-12)?;
         let sse = (x * sol - &y).norm_squared();
         if best.is_none_or(|(b, _)| sse < b) {
             best = Some((sse, alpha));
@@ -524,7 +524,7 @@ fn project(
             r += 1;
         }
     }
-    let sol = x.clone().svd(true, true).solve(&y, 1e-12).ok()?;
+    let sol = crate::base::linalg::lstsq(x.clone(), &y, 1e-12)?;
     let sse = (x * &sol - &y).norm_squared();
     sse.is_finite().then(|| (sse, sol[0], sol[1], sol[2]))
 }
