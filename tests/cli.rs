@@ -296,7 +296,10 @@ fn demo_runs_end_to_end() {
     .unwrap();
     assert!(rec["calibration"]["multipliers"].is_array(), "{rec}");
     assert!(out.contains("step,lr,loss_pred,lo,hi"), "{out}");
-    assert!(out.contains("P(beats 1)"), "{out}");
+    assert!(
+        out.contains("P(beats 1)") || out.contains("indistinguishable from 1"),
+        "{out}"
+    );
 }
 
 /// Bad input: a clear message naming the file (and line), exit code 2, and no output file left.

@@ -332,7 +332,7 @@ fn values_outside_a_laws_domain_and_non_finite_forecasts_are_refused() {
         ],
         "alpha = -0.5 is negative",
     );
-    // A peak of 1e308 makes S1 infinite: nothing is ranked, and the run fails (exit 1).
+    // A peak of 1e308 would make S1 infinite: it is no learning rate, refused up front.
     let out = losscast(
         d,
         &[
@@ -340,11 +340,8 @@ fn values_outside_a_laws_domain_and_non_finite_forecasts_are_refused() {
         ],
     );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("no candidate schedule has a finite positive forecast"),
-        "{err}"
-    );
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--peak 1e308 is not a learning rate"), "{err}");
     // A flat IsoFLOP sweep: every budget says so, and there is no exponent.
     let mut t = String::from("N,flops,loss\n");
     for c in [1e18, 1e19, 1e20] {
@@ -353,7 +350,10 @@ fn values_outside_a_laws_domain_and_non_finite_forecasts_are_refused() {
         }
     }
     std::fs::write(d.join("flat.csv"), t).unwrap();
-    let v = losscast_json(d, &["isoflop", "flat.csv", "--c-col", "flops", "--json"]);
+    // The budgets' reasons are printed, and the run fails: no exponent is no answer.
+    let out = losscast(d, &["isoflop", "flat.csv", "--c-col", "flops", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["parabola"], Value::Null, "{v}");
     assert!(v["budgets"][0]["parabola"]["reason"]
         .as_str()
