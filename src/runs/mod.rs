@@ -297,24 +297,28 @@ fn lr_for(spec: &RunSpec, log: &RunLog, len: usize) -> Result<LrChoice> {
     }
 }
 
-/// How far above the run's median loss a logged loss may lie before it is refused.
+/// How far above both its neighbours a logged loss may lie before it is refused.
 const LOSS_OUTLIER: f64 = 100.0;
 
-/// A loss [`LOSS_OUTLIER`] times the run's median or more: a corrupt record (5e305 in a run at
-/// 3), not training. Fitted, it makes every metric absurd (MAE 5e305); the run is refused with
-/// the step, so the user can drop the record or cut the run before it.
+/// A loss [`LOSS_OUTLIER`] times its neighbours or more: a corrupt record (5e305 in a run at 3),
+/// not training. Fitted, it makes every metric absurd (MAE 5e305); the run is refused with the
+/// step, so the user can drop the record or cut the run before it. Judged against the
+/// neighbours, not the run, because the first steps of a run may sit far above its median
+/// (a law's early transient) while falling smoothly.
 fn absurd_loss(steps: &[i64], loss: &[f64]) -> Option<String> {
-    let mut sorted = loss.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted[sorted.len() / 2];
-    let i = loss.iter().position(|&l| l >= LOSS_OUTLIER * median)?;
+    let n = loss.len();
+    let i = (0..n).find(|&i| {
+        let left = i.checked_sub(1).map(|j| loss[j]);
+        let right = (i + 1 < n).then(|| loss[i + 1]);
+        let near = left.into_iter().chain(right).fold(0.0f64, f64::max);
+        near > 0.0 && loss[i] >= LOSS_OUTLIER * near
+    })?;
     Some(format!(
-        "the loss at step {} is {}, at least {LOSS_OUTLIER}× the run's median loss ({}): a \
+        "the loss at step {} is {}, at least {LOSS_OUTLIER}× the losses logged beside it: a \
          corrupt or diverged record, not training; remove it, or end the run before it \
          (--max-step, max_step in a manifest)",
         steps[i],
-        crate::base::numbers::num(loss[i]),
-        crate::base::numbers::num(median)
+        crate::base::numbers::num(loss[i])
     ))
 }
 

@@ -144,6 +144,10 @@ impl Series {
         // they are, and judge the order of the first records alone.
         // A record repeated at once (Lightning logs `epoch` in a train row and a val row of one
         // step) is one record written in two rows, not a repeat.
+        if self.points.windows(2).all(|w| w[1].0 > w[0].0) {
+            // The common case, in order and without repeats: nothing to look up.
+            return self.finish_with(Hygiene::default());
+        }
         let mut seen = std::collections::HashSet::new();
         let (mut firsts, mut duplicated) = (Vec::<i64>::new(), 0usize);
         let mut previous: Option<(i64, u64)> = None;
@@ -159,11 +163,15 @@ impl Series {
                 duplicated += 1;
             }
         }
-        let mut h = Hygiene {
+        self.finish_with(Hygiene {
             sorted: firsts.windows(2).any(|w| w[1] < w[0]),
             duplicated,
             ..Hygiene::default()
-        };
+        })
+    }
+
+    /// Sort, keep the last record of each step, drop non-finite values, counting into `h`.
+    fn finish_with(&self, mut h: Hygiene) -> Clean {
         let mut pts = self.points.clone();
         pts.sort_by_key(|p| p.0);
         let mut dedup: Vec<(i64, f64)> = Vec::with_capacity(pts.len());
