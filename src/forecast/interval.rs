@@ -428,6 +428,23 @@ impl<'a> Source<'a> {
         beyond(self.model.distance, self.domain, law, lr, steps, size)
     }
 
+    /// [`Source::distances`] of one point whose S1 and S2 (the law's conventions) are known
+    /// already: `plan` has them from its own pass over the LR array.
+    pub fn distance_from_areas(&self, s1: f64, s2: f64, size: Option<f64>) -> Beyond {
+        match self.model.distance {
+            Distance::Size => Beyond {
+                ratio: size
+                    .zip(self.domain.params)
+                    .map_or(1.0, |(n, [_, hi])| n / hi),
+                s2_excess: 0.0,
+            },
+            Distance::S1 => Beyond {
+                ratio: s1 / self.domain.s1_max,
+                s2_excess: s2_excess(s2, self.domain),
+            },
+        }
+    }
+
     /// The model calibrated on backtest task `task`, or the pooled one.
     pub fn for_task(&self, task: Task) -> &'a ErrorModel {
         model_for_task(self.model, self.by_task, task)

@@ -54,6 +54,10 @@ impl Law for Annealing {
         })
     }
 
+    fn areas_in_features(&self, f: &Features, i: usize) -> Option<(f64, f64)> {
+        Some((*f.columns[0].get(i)?, *f.columns[1].get(i)?))
+    }
+
     fn predict(&self, p: &[f64], f: &Features, out: &mut [f64]) {
         let (l0, a, alpha, c) = (p[0], p[1], p[2], p[3]);
         for ((o, &ln_s1), &s2) in out.iter_mut().zip(&f.columns[2]).zip(&f.columns[1]) {

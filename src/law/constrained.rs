@@ -176,6 +176,9 @@ impl Law for Constrained {
     fn effective_lr(&self, lr: &[f64]) -> Vec<f64> {
         self.inner.effective_lr(lr)
     }
+    fn areas_in_features(&self, f: &Features, i: usize) -> Option<(f64, f64)> {
+        self.inner.areas_in_features(f, i)
+    }
     fn predict(&self, p: &[f64], f: &Features, out: &mut [f64]) {
         self.inner.predict(&self.expand(p), f, out);
     }

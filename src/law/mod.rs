@@ -195,6 +195,13 @@ pub trait Law: Send + Sync {
         &[]
     }
 
+    /// S1 and S2 (with the law's warmup convention and λ) at point `i` of `features`, when
+    /// the features hold them: `plan` then reads a candidate's end areas from the features it
+    /// computed anyway, instead of a second pass over a 20-million-step LR array.
+    fn areas_in_features(&self, _features: &Features, _i: usize) -> Option<(f64, f64)> {
+        None
+    }
+
     /// The LR array a law sums over, after options such as warmup-as-peak.
     fn effective_lr(&self, lr: &[f64]) -> Vec<f64> {
         if self.options().warmup_as_peak {
