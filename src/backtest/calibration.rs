@@ -321,7 +321,11 @@ pub fn self_calibrate(
     let fit_runs: Vec<Run> = runs
         .iter()
         .filter(|r| r.role == Role::Fit)
-        .map(|r| thinned(r, options.max_points_per_run))
+        .map(|r| {
+            let mut r = r.clone();
+            crate::fit::thin::thin_run(&mut r, options.max_points_per_run);
+            r
+        })
         .collect();
     let tasks = super::select::plan_for(&fit_runs, options, None).tasks;
     // One run (a run in progress, or a single finished one): its own head forecasting its
@@ -381,18 +385,6 @@ fn gap_sd(method: &str, folds: &[FoldScore]) -> Option<f64> {
     }
     let rms = (e.iter().map(|x| x * x).sum::<f64>() / e.len() as f64).sqrt();
     Some(std::f64::consts::SQRT_2 * rms)
-}
-
-/// `run` with its points averaged in bins as [`crate::fit`] thins a run for its fit.
-fn thinned(run: &Run, max_points: usize) -> Run {
-    match crate::fit::thin::thin(&run.steps, &run.loss, max_points) {
-        Some(t) => Run {
-            steps: t.steps,
-            loss: t.loss,
-            ..run.clone()
-        },
-        None => run.clone(),
-    }
 }
 
 /// A fit's interval calibration: every task pooled, and per task.

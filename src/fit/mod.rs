@@ -261,12 +261,7 @@ pub fn fit_with_progress(
                 r.loss.drain(..k);
             }
         }
-        if let Some(t) = thin::thin(&r.steps, &r.loss, options.max_points_per_run) {
-            r.notes
-                .push(thin::note(r.loss.len(), &t, options.max_points_per_run));
-            r.steps = t.steps;
-            r.loss = t.loss;
-        }
+        thin::thin_run(r, options.max_points_per_run);
     }
     if owned.is_empty() {
         return Err(Error::input("no run has role \"fit\"; nothing to fit"));

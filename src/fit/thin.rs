@@ -55,6 +55,16 @@ pub fn note(points: usize, t: &Thinned, max_points: usize) -> String {
     )
 }
 
+/// Thin `run` in place for a fit with at most `max_points` per run, noting it in the run's
+/// notes: what `fit` does to every fit run, and `self_calibrate` to the runs its folds cut.
+pub fn thin_run(run: &mut crate::runs::Run, max_points: usize) {
+    if let Some(t) = thin(&run.steps, &run.loss, max_points) {
+        run.notes.push(note(run.loss.len(), &t, max_points));
+        run.steps = t.steps;
+        run.loss = t.loss;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,12 +97,17 @@ pub fn read_log_file(path: &Path, opts: &ReadOptions) -> Result<Vec<u8>> {
 /// Refuse a text input (manifest, fit file, table) whose head holds NUL bytes: binary data,
 /// which a text reader would otherwise echo back in its message.
 pub fn refuse_binary(path: &Path, head: &[u8]) -> Result<()> {
+    refuse_nul(path, head, "binary data (NUL bytes), not a text file")
+}
+
+/// An error at the line of the first NUL byte of `head`, saying `what`; `Ok` without one.
+fn refuse_nul(path: &Path, head: &[u8], what: &str) -> Result<()> {
     match head.iter().position(|&b| b == 0) {
         Some(at) => Err(Error::at(
             path,
             head[..at].iter().filter(|b| **b == b'\n').count() + 1,
             1,
-            "binary data (NUL bytes), not a text file",
+            what,
         )),
         None => Ok(()),
     }
@@ -233,15 +238,11 @@ pub fn read_log(path: &Path, opts: &ReadOptions) -> Result<RunLog> {
 /// then refused after 64 KB, as the README promises, instead of being read into 9 GB of
 /// memory; the messages are the CSV reader's own, at the same lines.
 fn check_plain_head(path: &Path, head: &[u8], opts: &ReadOptions) -> Result<()> {
-    if let Some(at) = head.iter().position(|&b| b == 0) {
-        let line = head[..at].iter().filter(|b| **b == b'\n').count() + 1;
-        return Err(Error::at(
-            path,
-            line,
-            1,
-            "binary data (NUL bytes): not a CSV log, nor a format losscast recognises",
-        ));
-    }
+    refuse_nul(
+        path,
+        head,
+        "binary data (NUL bytes): not a CSV log, nor a format losscast recognises",
+    )?;
     let whole = head.len() < formats::SNIFF_BYTES;
     let prefix = match head.iter().rposition(|&b| b == b'\n') {
         _ if whole => head,

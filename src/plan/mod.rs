@@ -372,12 +372,13 @@ pub fn figure(
         let sched = schedule::parse(&c.spec, Path::new(""))?;
         let lr = sched.lr_array(frame.total as usize + 1);
         let loss = predicted_curve(law, params, &lr, model_size, from, 400)?;
-        let p = c
-            .p_beats_best
-            .filter(|_| !std::ptr::eq(c, &ranked[0]))
-            .map_or(String::new(), |p| {
-                format!("  P(beats #1) {:.0} %", 100.0 * p)
-            });
+        // The legend says what the table says: a gap inside the law's error is no percentage.
+        let p = match (c.p_beats_best, c.indistinct) {
+            _ if std::ptr::eq(c, &ranked[0]) => String::new(),
+            (Some(_), Some(true)) => "  indistinguishable from #1".to_string(),
+            (Some(p), _) => format!("  P(beats #1) {:.0} %", 100.0 * p),
+            _ => String::new(),
+        };
         curves.push(PlanCurve {
             label: format!("{:.4}  {}{p}", c.final_loss_pred, short_spec(&c.spec)),
             band: band(&lr, &loss)?,
