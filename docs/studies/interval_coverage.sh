@@ -9,9 +9,10 @@ LC=${LOSSCAST:-target/release/losscast}
 OUT=${OUT:-/tmp/coverage}
 mkdir -p "$OUT"
 L=docs/studies/ladders
-run() { name=$1; shift; echo "== $name"; "$LC" backtest --nested --json "$@" > "$OUT/$name.json" 2>/dev/null || echo "failed: $name"; }
+run() { name=$1; shift; echo "== $name"; "$LC" backtest --nested --json --residuals "$OUT/$name-residuals.csv" "$@" > "$OUT/$name.json" 2>/dev/null || echo "failed: $name"; }
 for m in mpl400 mpl100 mpl25 tissue2024 pile_t5; do run $m --manifest data/$m.toml; done
 run mpl_joint --manifest data/mpl_joint.toml --task size
+run gemstones --manifest $L/gemstones.toml --task truncate
 for m in olmo_v1 olmo_v1_twin; do run $m --manifest $L/$m.toml --task truncate; done
 run lamda --manifest $L/lamda_revisiting.toml --task truncate,size
 run gpt3 --manifest $L/gpt3.toml --task size --laws collapse,joint-scaled,joint-additive

@@ -25,6 +25,13 @@ LaMDA-style LMs (Alabdulmohsin et al. 2022, 5 sizes): validation loss normalised
 0.999. seen_examples are all multiples of 262144 = 256K tokens, LaMDA's batch, and the first point is
 then step 10000, so a step here is seen_examples / 262144. The LR schedule is not documented; the
 manifest guesses Meena's (LaMDA's predecessor) 0.01 constant for 10k steps then inverse square root.
+
+Gemstones (McLeish et al. 2025, 22 decoder models): in-run validation loss every 477 steps to 83475
+steps (350B tokens) at the main LR with no cooldown ("hot"), so one constant-LR run per model.
+gemstones.toml holds the main-LR runs for the horizon question (`backtest --task truncate`: each
+run's head forecasting its tail). The peak LR and the warmup are not in the data: constant 3e-4
+with 1000 warmup steps is a stand-in; the first point (step 477) is inside the warmup either way,
+and a constant LR's forecast depends on the peak only through A.
 """
 import csv, os
 from collections import defaultdict
@@ -175,4 +182,21 @@ with open(os.path.join(OUT, "lamda_revisiting.toml"), "w") as f:
                 f'[[run]]\nname = "{m}"\npath = "lamda_revisiting_val.csv"\nselect = "model={m}"\n'
                 f'schedule = "rsqrt:peak=1e-2,warmup=0,total={total},timescale=10000"\n'
                 f"params = {n:.0f}\ntokens_per_step = {BATCH}\n")
+# Gemstones: one CSV per main-LR model (select takes one column, and model alone matches both
+# variants), a manifest of the 22 runs.
+gem = defaultdict(list)
+gem_params = {}
+for r in csv.DictReader(open(os.path.join(SHARED, "gemstones", "gemstones_loss_curves.csv"))):
+    if r["variant"] == "main_lr":
+        gem[r["model"]].append((int(r["step"]), r["val_loss"]))
+        gem_params[r["model"]] = int(r["params_active_precise"])
+with open(os.path.join(OUT, "gemstones.toml"), "w") as f:
+    f.write("# Gemstones (mcleish7/gemstone-scaling-laws, MIT), main LR, no cooldown. Written by ladders_prep.py.\n")
+    for m in sorted(gem, key=gem_params.get):
+        pts = sorted(gem[m])
+        with open(os.path.join(OUT, f"gemstones_{m}.csv"), "w") as g:
+            g.write("step,loss\n")
+            g.writelines(f"{st},{l}\n" for st, l in pts)
+        f.write(f'\n[[run]]\nname = "{m}"\npath = "gemstones_{m}.csv"\n'
+                f'schedule = "constant:peak=3e-4,warmup=1000,total={pts[-1][0]}"\nparams = {gem_params[m]}\n')
 print("wrote", OUT)

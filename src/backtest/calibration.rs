@@ -71,8 +71,9 @@ fn residual_sd(r: &Residual) -> f64 {
     }
 }
 
-/// A fold's residuals as the calibration scores them, each run's last point marked final.
-fn scored(task: Task, residuals: &[Residual]) -> Vec<Scored> {
+/// A fold's residuals as the calibration scores them, each run's last point marked final and
+/// every point tagged with the fold it was held out in.
+fn scored(task: Task, residuals: &[Residual], fold: usize) -> Vec<Scored> {
     residuals
         .iter()
         .zip(final_flags(residuals))
@@ -85,6 +86,7 @@ fn scored(task: Task, residuals: &[Residual]) -> Vec<Scored> {
             distance: distance_of(task, r),
             s2_excess: if task == Task::Size { 0.0 } else { r.s2_excess },
             is_final,
+            fold,
         })
         .collect()
 }
@@ -113,7 +115,7 @@ pub fn check(tasks: &[Task], methods: &[String], folds: &mut [FoldScore]) -> Vec
             }
             let points: Vec<Vec<Scored>> = mine
                 .iter()
-                .map(|&i| scored(task, &folds[i].residuals))
+                .map(|&i| scored(task, &folds[i].residuals, i))
                 .collect();
             for (h, &fi) in mine.iter().enumerate() {
                 let others: Vec<Scored> = points
@@ -282,7 +284,8 @@ fn pooled_of(tasks: &[Task], method: &str, folds: &[FoldScore]) -> Option<ErrorM
     }
     let points: Vec<Scored> = mine
         .iter()
-        .flat_map(|f| scored(f.task, &f.residuals))
+        .enumerate()
+        .flat_map(|(i, f)| scored(f.task, &f.residuals, i))
         .collect();
     let used: Vec<Task> = tasks
         .iter()
@@ -306,7 +309,7 @@ fn law_of(method: &str) -> &str {
 /// Calibrate intervals for a fit of `law_name` with `options` on the fit runs of `runs`: the
 /// tasks `fit --law auto` would pose on them, this one method, every fold pooled. A single run,
 /// or runs that offer fewer than two such folds, are cut at fractions of their logged span
-/// instead, and the result is floored by the open data's calibration, since those folds are
+/// instead, and the result is widened by `interval::INNER_WIDENING`, since those folds are
 /// easier than forecasting the rest of the run. When even that gives fewer than two folds, a
 /// schedule law gets the open data's calibration and a joint law `Ok(None)`.
 pub fn self_calibrate(
@@ -395,16 +398,17 @@ pub struct Calibrated {
 }
 
 impl Calibrated {
-    /// From a backtest's folds of `method`; `floor` raises every model to the open data's.
+    /// From a backtest's folds of `method`; `inner` (the folds cut runs short of where they
+    /// are now) widens every model.
     pub fn from_folds(
         tasks: &[Task],
         method: &str,
         folds: &[FoldScore],
-        floor: bool,
+        inner: bool,
     ) -> Option<Calibrated> {
         let floored = |m: ErrorModel| {
-            if floor {
-                m.floored_by_open_data(law_of(method))
+            if inner {
+                m.widened_for_inner_folds()
             } else {
                 m
             }
@@ -484,13 +488,18 @@ mod tests {
         }
     }
 
-    /// Folds whose errors are exchangeable get close to the nominal coverage; a fold far worse
-    /// than the others is not covered, and the check shows it.
+    /// Folds whose errors are exchangeable (and normal, as the multiplier assumes) get close to
+    /// the nominal coverage; a fold far worse than the others is not covered, and the check
+    /// shows it.
     #[test]
     fn exchangeable_folds_are_covered_and_an_outlier_fold_is_not() {
+        // Normal quantiles at evenly spaced probabilities, shuffled: sd `shift`.
         let errors = |shift: f64| -> Vec<f64> {
             (0..200)
-                .map(|i| shift * (((i * 7919) % 200) as f64 / 200.0 - 0.5))
+                .map(|i| {
+                    let u = (((i * 7919) % 200) as f64 + 0.5) / 200.0;
+                    shift * crate::base::stats::normal_quantile(u)
+                })
                 .collect()
         };
         let mut folds: Vec<FoldScore> = (0..5)

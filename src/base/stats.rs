@@ -1,4 +1,4 @@
-//! The normal distribution's CDF, for probabilities that combine parameter draws with a model
+//! The normal distribution's CDF and quantile, for probabilities that combine parameter draws with a model
 //! error measured as a standard deviation. std has no erf; this is W. J. Cody's rational
 //! erfc approximation as given in Numerical Recipes (§6.2, `erfcc`), with a relative error
 //! below 1.2e-7 everywhere: far below what any probability losscast prints can show.
@@ -9,6 +9,24 @@ pub fn normal_cdf(z: f64) -> f64 {
         return f64::NAN;
     }
     0.5 * erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// The z with P(Z <= z) = p, by bisection on [`normal_cdf`]: called a few times per
+/// calibration, so 200 halvings of [-40, 40] cost nothing and need no second approximation.
+pub fn normal_quantile(p: f64) -> f64 {
+    if !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    let (mut lo, mut hi) = (-40.0_f64, 40.0_f64);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if normal_cdf(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }
 
 fn erfc(x: f64) -> f64 {
@@ -45,6 +63,10 @@ mod tests {
             (3.0, 0.998_650_102),
         ] {
             assert!((normal_cdf(z) - p).abs() < 2e-7, "z = {z}");
+            if (0.01..0.99).contains(&p) {
+                assert!((normal_quantile(p) - z).abs() < 2e-6, "p = {p}");
+            }
         }
+        assert!(normal_quantile(1.5).is_nan());
     }
 }

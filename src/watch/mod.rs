@@ -8,9 +8,9 @@
 //!   [`FULL_EVERY`]th refit, and any warm refit that did not converge, is a full multistart, so
 //!   a warm start cannot trap the fit in a stale basin.
 //! - **Intervals from the run itself.** The run is cut at fractions of its span and each head
-//!   forecasts its tail (`backtest::calibration::self_calibrate`), floored by the open data's
-//!   calibration because those folds are easier than forecasting the rest of the run. The
-//!   calibration is redone when the run has grown by [`RECALIBRATE_GROWTH`].
+//!   forecasts its tail (`backtest::calibration::self_calibrate`), widened
+//!   (`interval::INNER_WIDENING`) because those folds are easier than forecasting the rest of
+//!   the run. The calibration is redone when the run has grown by [`RECALIBRATE_GROWTH`].
 //! - **Divergence** is what the previous fit did not expect: new points above its band for
 //!   `k` points in a row (a sustained rise), or one point far above the recent median (a
 //!   spike). Points below the band are a better run, not a failing one. On the first poll

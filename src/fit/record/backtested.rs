@@ -119,8 +119,9 @@ pub struct ErrorModel {
     /// Folds and tasks of the backtest, for the record's reader.
     pub folds: usize,
     pub tasks: Vec<Task>,
-    /// The multipliers were raised to the open data's (see
-    /// [`ErrorModel::floored_by_open_data`]).
+    /// Not calibrated on forecasts like the one asked: the open data's multipliers (runs too
+    /// short to backtest), or a run's head backtested on itself and widened
+    /// ([`ErrorModel::widened_for_inner_folds`]).
     #[serde(default)]
     pub floored: bool,
     /// How far apart the law's errors on two schedules can lie: √2 × the RMS of the signed
