@@ -211,25 +211,13 @@ pub(super) fn run(a: FitArgs, given: Given) -> Result<()> {
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            // The calibration's backtest needs the runs and the options, not the fit: the two
-            // run side by side and share the cores (a 1M-point log's serial stretches of the
-            // fit are filled with calibration folds).
-            let bars = indicatif::MultiProgress::new();
-            let bar = bars.add(bar);
-            let (fitted, calibration) = rayon::join(
-                || {
-                    let r = fit::fit_with_progress(law, &runs, &options, &|done, total| {
-                        bar.set_length(total as u64);
-                        bar.set_position(done as u64);
-                    });
-                    bar.finish_and_clear();
-                    r
-                },
-                || (!a.no_intervals).then(|| calibration_of(&runs, &fit_law, &options, &bars)),
-            );
-            let mut rec = fitted?;
+            let mut rec = fit::fit_with_progress(law, &runs, &options, &|done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })?;
+            bar.finish_and_clear();
             if !a.no_intervals {
-                store_calibration(&mut rec, &fit_law, calibration.flatten());
+                calibrate_intervals(&mut rec, &runs, &fit_law, &options);
             }
             rec
         }
@@ -286,26 +274,14 @@ pub(super) fn calibrate_intervals(
     fit_law: &FitLaw,
     options: &FitOptions,
 ) {
-    let found = calibration_of(runs, fit_law, options, &indicatif::MultiProgress::new());
-    store_calibration(rec, fit_law, found);
-}
-
-/// What the calibration found, `Ok(None)` being fit runs too short to backtest.
-type Found = Option<Result<Option<crate::backtest::calibration::Calibrated>>>;
-
-/// The calibration's backtest, its progress bar in `bars`; `None` for a `--fix`/`--tie` fit,
-/// which it cannot refit. It prints nothing: it may run on another thread than the command,
-/// whose output may be captured ([`store_calibration`] says what happened).
-fn calibration_of(
-    runs: &[crate::runs::Run],
-    fit_law: &FitLaw,
-    options: &FitOptions,
-    bars: &indicatif::MultiProgress,
-) -> Found {
     if fit_law.constrained.is_some() {
-        return None;
+        errln!(
+            "note: no forecast intervals: --fix/--tie fits are not calibrated (the backtest \
+             refits the named law)"
+        );
+        return;
     }
-    let bar = bars.add(indicatif::ProgressBar::new(0));
+    let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
             "calibrating intervals {bar:30} fold {pos}/{len}, {elapsed}",
@@ -322,22 +298,12 @@ fn calibration_of(
         },
     );
     bar.finish_and_clear();
-    Some(found)
-}
-
-/// Store what [`calibration_of`] found, or say why there are no intervals.
-fn store_calibration(rec: &mut fit::FitRecord, fit_law: &FitLaw, found: Found) {
     match found {
-        None if fit_law.constrained.is_some() => errln!(
-            "note: no forecast intervals: --fix/--tie fits are not calibrated (the backtest \
-             refits the named law)"
-        ),
-        None => {}
-        Some(Ok(Some(c))) => c.store(rec),
-        Some(Ok(None)) => errln!(
+        Ok(Some(c)) => c.store(rec),
+        Ok(None) => errln!(
             "note: no forecast intervals: the fit runs offer fewer than two backtest folds \
              (a second run, or a longer one, gives them)"
         ),
-        Some(Err(e)) => errln!("note: no forecast intervals: calibrating them failed: {e}"),
+        Err(e) => errln!("note: no forecast intervals: calibrating them failed: {e}"),
     }
 }
