@@ -406,20 +406,20 @@ impl Calibrated {
         folds: &[FoldScore],
         inner: bool,
     ) -> Option<Calibrated> {
-        let floored = |m: ErrorModel| {
+        let widen = |m: ErrorModel| {
             if inner {
                 m.widened_for_inner_folds()
             } else {
                 m
             }
         };
-        let mut pooled = pooled(tasks, method, folds).map(floored)?;
+        let mut pooled = pooled(tasks, method, folds).map(widen)?;
         pooled.gap_sd = gap_sd(method, folds);
         let by_task = tasks
             .iter()
             .filter_map(|&t| {
                 let mine: Vec<FoldScore> = folds.iter().filter(|f| f.task == t).cloned().collect();
-                pooled_of(&[t], method, &mine).map(floored)
+                pooled_of(&[t], method, &mine).map(widen)
             })
             .collect();
         Some(Calibrated { pooled, by_task })

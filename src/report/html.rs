@@ -174,7 +174,7 @@ fn params_html(rec: &crate::fit::FitRecord) -> String {
                 format!("{:.0} % bootstrap interval", 100.0 * b.level),
             ),
             (None, Some(l)) if l.covariance.len() == names.len() => {
-                let z = 1.6448536269514722;
+                let z = crate::base::stats::normal_quantile(0.95);
                 let sd: Vec<f64> = (0..names.len())
                     .map(|i| l.covariance[i][i].max(0.0).sqrt())
                     .collect();
