@@ -134,8 +134,10 @@ impl Scored {
 /// Multipliers at every level in [`LEVELS`] for one slope: z(level) × the fold-weighted RMS of
 /// the scores |ln(obs/pred)|/σ (see the module doc for why not a quantile).
 fn multipliers(points: &[Scored], slopes: Slopes) -> Option<Vec<(f64, f64)>> {
-    let mut per_fold: std::collections::HashMap<usize, (f64, usize)> =
-        std::collections::HashMap::new();
+    // Ordered by fold so the sum below adds in the same order every run: a HashMap's random
+    // order changed the multipliers in the last bit between two fits of the same data.
+    let mut per_fold: std::collections::BTreeMap<usize, (f64, usize)> =
+        std::collections::BTreeMap::new();
     for p in points {
         let score = p.log_err.abs() / p.sigma(slopes);
         if score.is_finite() {
@@ -657,6 +659,36 @@ mod tests {
             s2_excess: 0.0,
             is_final,
             fold: 0,
+        }
+    }
+
+    /// Two fits of the same data write the same file: the multipliers do not depend on the
+    /// order folds arrive in (they once summed folds in a HashMap's random order, and the
+    /// Python API's fit and the CLI's differed in the last bit).
+    #[test]
+    fn multipliers_do_not_depend_on_fold_order() {
+        let mut pts = Vec::new();
+        for fold in 0..12 {
+            for i in 0..7 {
+                let mut p = point(
+                    1e-3 * (0.1 + fold as f64 / 7.0 + i as f64 / 3.0),
+                    1.5,
+                    i == 6,
+                );
+                p.fold = fold;
+                pts.push(p);
+            }
+        }
+        let slopes = default_slopes("annealing");
+        let a = multipliers(&pts, slopes).unwrap();
+        for _ in 0..5 {
+            let mut folds: Vec<Vec<Scored>> = pts.chunks(7).map(|c| c.to_vec()).collect();
+            folds.reverse();
+            folds.rotate_left(5);
+            let b = multipliers(&folds.concat(), slopes).unwrap();
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!(x.1.to_bits(), y.1.to_bits());
+            }
         }
     }
 
