@@ -217,3 +217,52 @@ fn lr_shift_moves_the_logged_lr_by_whole_steps() {
     assert_eq!(lr(1), vec![None, Some(0.1), Some(0.2)]);
     assert_eq!(lr(-1), vec![Some(0.2), Some(0.3), None]);
 }
+
+/// Polars reads a clean log straight from the file's bytes and a log with blank lines or CRLF
+/// from a cleaned copy: both give the same run, and a bad cell is named at its line in the file
+/// as the user sees it, blank lines counted.
+#[test]
+fn blank_lines_and_crlf_read_as_the_clean_log_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = read(&write(
+        &dir,
+        "clean.csv",
+        "step,loss\n1,3.0\n2,2.9\n3,2.8\n",
+    ))
+    .unwrap();
+    for (name, text) in [
+        ("no_final_newline.csv", "step,loss\n1,3.0\n2,2.9\n3,2.8"),
+        ("blank.csv", "step,loss\n\n1,3.0\n  \n2,2.9\n3,2.8\n\n\n"),
+        ("crlf.csv", "step,loss\r\n1,3.0\r\n2,2.9\r\n3,2.8\r\n"),
+        ("mixed.csv", "step,loss\r\n1,3.0\n\r\n2,2.9\r\n3,2.8"),
+    ] {
+        let log = read(&write(&dir, name, text)).unwrap();
+        assert_eq!(log.steps(), clean.steps(), "{name}");
+        assert_eq!(log.loss(), clean.loss(), "{name}");
+    }
+    for (name, text, at) in [
+        (
+            "bad_clean.csv",
+            "step,loss\n1,3.0\n2,oops\n",
+            "bad_clean.csv:3:3:",
+        ),
+        (
+            "bad_blank.csv",
+            "step,loss\n\n1,3.0\n\n2,oops\n",
+            "bad_blank.csv:5:3:",
+        ),
+        (
+            "bad_crlf.csv",
+            "step,loss\r\n1,3.0\r\n2,oops\r\n",
+            "bad_crlf.csv:3:3:",
+        ),
+        (
+            "ragged.csv",
+            "step,loss\n1,3.0\n\n2,2.9,7\n",
+            "ragged.csv:4:",
+        ),
+    ] {
+        let e = read(&write(&dir, name, text)).unwrap_err().to_string();
+        assert!(e.contains(at), "{name}: {e}");
+    }
+}
