@@ -410,3 +410,52 @@ fn command_line_mistakes_are_refused_in_losscasts_voice() {
     write(d, "afile", "");
     refused(d, &["demo", "--fits", "afile"], "afile is not a folder");
 }
+
+/// losscast's own files in each other's place: a manifest or a fit file given as a log, and a
+/// log or a fit file given as a manifest, are named as what they are (they used to fail on a
+/// cell count, "4 cells, but the header has 3", or on TOML's "key with no value").
+#[test]
+fn a_manifest_a_fit_file_and_a_log_in_each_others_place_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let manifest = data("mpl25.toml");
+    let manifest = manifest.to_str().unwrap();
+    write(d, "log.csv", "step,loss,lr\n1,3.0,1e-4\n2,2.9,1e-4\n");
+    write(
+        d,
+        "fit.json",
+        "{\n  \"law\": \"annealing\",\n  \"params\": {\"L0\": 2.0}\n}\n",
+    );
+    write(
+        d,
+        "runs.txt",
+        "# runs\n[[run]]\nname = \"a\"\nlog = \"log.csv\"\n",
+    );
+    refused(
+        d,
+        &["fit", manifest, "--out", "f.json"],
+        "pass it with --manifest",
+    );
+    refused(
+        d,
+        &["fit", "runs.txt", "--out", "f.json"],
+        "pass it with --manifest",
+    );
+    refused(d, &["inspect", manifest], "pass it with --manifest");
+    refused(
+        d,
+        &["fit", "fit.json", "--out", "f.json"],
+        "use it with --fit",
+    );
+    refused(
+        d,
+        &["fit", "--manifest", "log.csv", "--out", "f.json"],
+        "looks like a CSV log, not a TOML manifest",
+    );
+    refused(
+        d,
+        &["backtest", "--manifest", "fit.json"],
+        "JSON, not a TOML manifest",
+    );
+    assert!(!d.join("f.json").exists());
+}

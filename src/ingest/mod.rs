@@ -101,6 +101,7 @@ fn check_plain_head(path: &Path, head: &[u8], opts: &ReadOptions) -> Result<()> 
         head,
         "binary data (NUL bytes): not a CSV log, nor a format losscast recognises",
     )?;
+    formats::refuse_own_files(path, head)?;
     let whole = head.len() < formats::SNIFF_BYTES;
     let prefix = match head.iter().rposition(|&b| b == b'\n') {
         _ if whole => head,

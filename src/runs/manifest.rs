@@ -136,6 +136,27 @@ pub fn load(path: &Path) -> Result<Vec<RunSpec>> {
         other => other,
     })?;
     let file: ManifestFile = toml::from_str(&text).map_err(|e| {
+        // A log or a fit file given as the manifest: TOML's complaint about its first line
+        // ("key with no value") would not say what the file is.
+        let first = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("");
+        if first.starts_with('{') {
+            return Error::file(
+                path,
+                "JSON, not a TOML manifest (a fit file goes to --fit; a log is passed as an \
+                 argument, not --manifest)",
+            );
+        }
+        if first.contains(',') && !first.contains('=') && !first.starts_with('#') {
+            return Error::file(
+                path,
+                "looks like a CSV log, not a TOML manifest: pass a log as an argument \
+                 (losscast fit LOG), or list logs in a manifest of [[run]] entries",
+            );
+        }
         let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
         Error::at(path, line, col, e.message())
     })?;

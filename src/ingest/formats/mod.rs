@@ -330,6 +330,7 @@ pub fn read(path: &Path) -> Result<SeriesLog> {
     }
     let opened = super::open_input(path, SNIFF_BYTES)?;
     if detect_file(path, &opened.head).is_none() {
+        refuse_own_files(path, &opened.head)?;
         return Err(unrecognised(path));
     }
     from_bytes(path, &opened.read_all(path)?)
@@ -419,6 +420,30 @@ pub fn detect_file(path: &Path, head: &[u8]) -> Option<Format> {
     detect(head).or_else(|| {
         (named_tfevents || tfevents::mentions_event(head)).then_some(Format::Tensorboard)
     })
+}
+
+/// losscast's own fit files and manifests, given where a log belongs, are named as what they
+/// are: read as a CSV they would fail on a cell count that says nothing of the mix-up.
+pub fn refuse_own_files(path: &Path, head: &[u8]) -> Result<()> {
+    let text = String::from_utf8_lossy(head);
+    let t = text.trim_start();
+    if t.starts_with('{') && t.contains("\"law\"") && t.contains("\"params\"") {
+        return Err(Error::file(
+            path,
+            "a losscast fit file, not a training log: use it with --fit (predict, eval, plot, \
+             plan)",
+        ));
+    }
+    let toml_ext = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    if toml_ext || t.lines().any(|l| l.trim() == "[[run]]") {
+        return Err(Error::file(
+            path,
+            "a manifest (TOML), not a training log: pass it with --manifest",
+        ));
+    }
+    Ok(())
 }
 
 fn unrecognised(path: &Path) -> Error {
