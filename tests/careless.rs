@@ -459,3 +459,29 @@ fn a_manifest_a_fit_file_and_a_log_in_each_others_place_are_named() {
     );
     assert!(!d.join("f.json").exists());
 }
+
+/// Text logs saved with a UTF-8 byte-order mark (Excel, some exporters) are read as without
+/// one: `inspect` called a BOM CSV an "unrecognised log format", and a BOM JSON-lines log was
+/// not JSON.
+#[test]
+fn a_byte_order_mark_does_not_hide_a_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows: Vec<String> = (1..=8)
+        .map(|s| format!("{s},{:.4},1e-4", 3.0 + 1.0 / s as f64))
+        .collect();
+    write(
+        d,
+        "bom.csv",
+        &format!("\u{feff}step,loss,lr\n{}\n", rows.join("\n")),
+    );
+    let lines: Vec<String> = (1..=8)
+        .map(|s| format!("{{\"step\": {s}, \"loss\": {:.4}}}", 3.0 + 1.0 / s as f64))
+        .collect();
+    write(d, "bom.jsonl", &format!("\u{feff}{}\n", lines.join("\n")));
+    for f in ["bom.csv", "bom.jsonl"] {
+        let out = losscast_ok(d, &["inspect", f]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("8 points  steps 1..8"), "{f}: {text}");
+    }
+}

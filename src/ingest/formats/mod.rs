@@ -278,13 +278,16 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
         return Some(Format::Parquet);
     }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
+    // Excel and some exporters start UTF-8 text with a byte-order mark; it is not part of the
+    // first column's name.
+    let head = head.strip_prefix('\u{feff}').unwrap_or(&head);
     if head.trim_start().starts_with('{') && head.contains("\"log_history\"") {
         return Some(Format::HfTrainerState);
     }
-    if rows::is_llamafactory(&head) {
+    if rows::is_llamafactory(head) {
         return Some(Format::LlamaFactory);
     }
-    if let Some(first) = rows::first_line(&head).filter(|l| l.starts_with('{')) {
+    if let Some(first) = rows::first_line(head).filter(|l| l.starts_with('{')) {
         let keys: Vec<String> =
             serde_json::from_str::<serde_json::Value>(&hf::quote_non_finite(first))
                 .ok()?
@@ -298,10 +301,10 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
             super::columns::find_step(&keys).map(|_| Format::Jsonl)
         };
     }
-    if let Some(f) = text::detect(&head) {
+    if let Some(f) = text::detect(head) {
         return Some(f);
     }
-    let cols = rows::header_cells(&head);
+    let cols = rows::header_cells(head);
     if wandb::is_chart(&cols) {
         Some(Format::WandbChart)
     } else if rows::is_wandb_history(&cols) {
@@ -459,6 +462,11 @@ fn unrecognised(path: &Path) -> Error {
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
     let format = detect_file(path, bytes).ok_or_else(|| unrecognised(path))?;
     let sha256 = sha256_hex(bytes);
+    // A text log's byte-order mark (see `detect`); the digest above is of the file as it is.
+    let bytes = match format {
+        Format::Tensorboard | Format::Parquet => bytes,
+        _ => bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes),
+    };
     let mut log = match format {
         Format::Tensorboard => {
             let ev = tfevents::parse(path, bytes)?;
