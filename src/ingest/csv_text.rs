@@ -16,9 +16,9 @@ pub(crate) struct CsvText<'a> {
     bytes: &'a [u8],
     /// Byte offset and 1-based line number of each non-blank line; entry 0 is the header.
     lines: Vec<(usize, usize)>,
-    /// The non-blank lines alone, `\n`-terminated, for Polars: a blank line (often at the end,
-    /// as editors leave it) would otherwise become a row of empty cells, and rows would no
-    /// longer match `lines`.
+    /// What Polars reads: the file itself, or, when it has blank lines or CRs, the non-blank
+    /// lines alone, `\n`-terminated. A blank line (often at the end, as editors leave it) would
+    /// otherwise become a row of empty cells, and rows would no longer match `lines`.
     clean: Cow<'a, [u8]>,
 }
 
@@ -89,6 +89,11 @@ impl<'a> CsvText<'a> {
         &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())]
     }
 
+    /// [`line_at`](Self::line_at) of this file, as text for messages.
+    fn line_text(&self, offset: usize) -> Cow<'_, str> {
+        String::from_utf8_lossy(Self::line_at(self.bytes, offset))
+    }
+
     /// Fields of the line starting at byte `offset`, counting commas outside double quotes;
     /// `None` when a quote is left open (a field spanning lines, which Polars then judges).
     fn field_count(&self, offset: usize) -> Option<usize> {
@@ -131,11 +136,7 @@ impl<'a> CsvText<'a> {
     /// refused too: which of the two is the loss would be a guess.
     fn check_ragged(&self) -> Result<()> {
         let (offset, line) = self.lines[0];
-        let end = self.bytes[offset..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(self.bytes.len(), |p| offset + p);
-        let text = String::from_utf8_lossy(&self.bytes[offset..end]);
+        let text = self.line_text(offset);
         let names: Vec<(usize, String)> = split_fields(&text)
             .map(|(start, f)| (start, f.trim().trim_matches('"').to_string()))
             .collect();
@@ -211,11 +212,7 @@ impl<'a> CsvText<'a> {
 
     /// The 1-based column where field `k` (0-based) of the line at `offset` starts.
     fn column_of_field(&self, offset: usize, k: usize) -> usize {
-        let end = self.bytes[offset..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(self.bytes.len(), |p| offset + p);
-        let text = String::from_utf8_lossy(&self.bytes[offset..end]);
+        let text = self.line_text(offset);
         let column = split_fields(&text)
             .nth(k)
             .map_or(1, |(start, _)| text[..start].chars().count() + 1);
@@ -244,21 +241,13 @@ impl<'a> CsvText<'a> {
         let Some(&(offset, line)) = self.lines.get(row + 1) else {
             return (0, 0);
         };
-        let header_end = self.bytes[self.lines[0].0..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(self.bytes.len(), |p| self.lines[0].0 + p);
-        let header = String::from_utf8_lossy(&self.bytes[self.lines[0].0..header_end]);
+        let header = self.line_text(self.lines[0].0);
         let header: Vec<&str> = split_fields(&header).map(|(_, f)| f).collect();
         let field = header
             .iter()
             .position(|h| h.trim().trim_matches('"') == column)
             .unwrap_or(0);
-        let end = self.bytes[offset..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(self.bytes.len(), |p| offset + p);
-        let text = String::from_utf8_lossy(&self.bytes[offset..end]);
+        let text = self.line_text(offset);
         let col = split_fields(&text)
             .nth(field)
             .map_or(1, |(start, _)| text[..start].chars().count() + 1);

@@ -121,19 +121,24 @@ pub fn read_text(path: &Path) -> Result<String> {
 
 /// [`read_text`] after `check` accepted the head (which has no NUL bytes by then).
 pub fn read_text_checked(path: &Path, check: impl FnOnce(&[u8]) -> Result<()>) -> Result<String> {
-    let bytes = read_bytes_checked(path, |head| {
+    let mut bytes = read_bytes_checked(path, |head| {
         refuse_binary(path, head)?;
         check(head)
     })?;
+    let bom = bytes.len() - without_bom(&bytes).len();
+    bytes.drain(..bom);
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
         Error::at(path, line, 1, "not UTF-8 text")
     })?;
-    Ok(match text.strip_prefix('\u{feff}') {
-        Some(rest) => rest.to_string(),
-        None => text,
-    })
+    Ok(text)
+}
+
+/// `bytes` without a leading UTF-8 byte-order mark, which Excel and some exporters write and
+/// which is no part of the first line's text.
+pub fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
 }
 
 /// An I/O error in plain words, naming the file.

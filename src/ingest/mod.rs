@@ -18,7 +18,7 @@ pub mod tfevents;
 pub use columns::{ColumnChoice, ColumnNames};
 pub use files::{
     io_error, read_bytes, read_bytes_checked, read_text, read_text_checked, refuse_binary,
-    sha256_hex, MAX_INPUT_BYTES,
+    sha256_hex, without_bom, MAX_INPUT_BYTES,
 };
 pub(crate) use files::{open_input, refuse_nul};
 

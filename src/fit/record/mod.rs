@@ -210,8 +210,9 @@ impl FitRecord {
     pub fn load(path: &Path) -> Result<Self> {
         // A fit file is a JSON object: anything else is refused from its first bytes.
         let text = crate::ingest::read_text_checked(path, |head| {
-            let text = String::from_utf8_lossy(&head[..head.len().min(1024)]).into_owned();
-            let text = text.trim_start_matches('\u{feff}');
+            let head = crate::ingest::without_bom(head);
+            let text = String::from_utf8_lossy(&head[..head.len().min(1024)]);
+            let text = text.as_ref();
             let start = text.trim_start();
             if start.is_empty() || start.starts_with('{') {
                 return Ok(());

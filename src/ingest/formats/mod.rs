@@ -277,10 +277,10 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
     if bytes.starts_with(b"PAR1") {
         return Some(Format::Parquet);
     }
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
-    // Excel and some exporters start UTF-8 text with a byte-order mark; it is not part of the
-    // first column's name.
-    let head = head.strip_prefix('\u{feff}').unwrap_or(&head);
+    // Past a byte-order mark: it is no part of the first column's name.
+    let text = super::without_bom(bytes);
+    let head = String::from_utf8_lossy(&text[..text.len().min(64 * 1024)]);
+    let head = head.as_ref();
     if head.trim_start().starts_with('{') && head.contains("\"log_history\"") {
         return Some(Format::HfTrainerState);
     }
@@ -428,7 +428,7 @@ pub fn detect_file(path: &Path, head: &[u8]) -> Option<Format> {
 /// losscast's own fit files and manifests, given where a log belongs, are named as what they
 /// are: read as a CSV they would fail on a cell count that says nothing of the mix-up.
 pub fn refuse_own_files(path: &Path, head: &[u8]) -> Result<()> {
-    let text = String::from_utf8_lossy(head);
+    let text = String::from_utf8_lossy(super::without_bom(head));
     let t = text.trim_start();
     if t.starts_with('{') && t.contains("\"law\"") && t.contains("\"params\"") {
         return Err(Error::file(
@@ -462,10 +462,11 @@ fn unrecognised(path: &Path) -> Error {
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<SeriesLog> {
     let format = detect_file(path, bytes).ok_or_else(|| unrecognised(path))?;
     let sha256 = sha256_hex(bytes);
-    // A text log's byte-order mark (see `detect`); the digest above is of the file as it is.
+    // A text log's byte-order mark is no part of its text; the digest above is of the file as
+    // it is.
     let bytes = match format {
         Format::Tensorboard | Format::Parquet => bytes,
-        _ => bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes),
+        _ => super::without_bom(bytes),
     };
     let mut log = match format {
         Format::Tensorboard => {
