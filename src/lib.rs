@@ -8,6 +8,7 @@
 
 pub mod backtest;
 pub mod base;
+pub mod benchmark;
 pub mod cli;
 pub mod error;
 pub mod fit;

@@ -47,8 +47,8 @@ const FLOORS: &[(&str, &[&str])] = &[
     ),
     ("figures", &["plot"]),
     (
-        "what users run: schedule plans, watching a run, the HTML report",
-        &["plan", "watch", "report"],
+        "what users run: schedule plans, watching a run, the HTML report, the benchmark",
+        &["plan", "watch", "report", "benchmark"],
     ),
     ("the command line", &["cli"]),
 ];

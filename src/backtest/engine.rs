@@ -83,6 +83,23 @@ pub fn fit_and_score(
     let start = Instant::now();
     let record = fit::fit(law, &train, options)?;
     let fit_seconds = start.elapsed().as_secs_f64();
+    score_fitted(law, record, fit_seconds, &train, test_runs)
+}
+
+/// Score a fit already made on `fit_runs` (`law` as it was fitted) on `test_runs`: the second
+/// half of [`fit_and_score`], for a caller that fitted its own way (`--law auto` chooses the law
+/// first).
+pub fn score_fitted(
+    law: &dyn Law,
+    record: FitRecord,
+    fit_seconds: f64,
+    fit_runs: &[Run],
+    test_runs: &[Run],
+) -> Result<Scored> {
+    let with_role = |runs: &[Run], role: Role| -> Vec<Run> {
+        runs.iter().map(|r| Run { role, ..r.clone() }).collect()
+    };
+    let train = with_role(fit_runs, Role::Fit);
     // A law that calibrated itself on the fit runs (LR scale) or learned from them (the collapse
     // shape) is rebuilt from the record with what it found; any other is used as given, which keeps `--fix`/`--tie` (whose records list
     // only the free parameters until the CLI expands them).

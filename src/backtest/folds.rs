@@ -181,6 +181,20 @@ pub fn truncate_span(runs: &[Run], min_points: usize) -> (Vec<Split>, Option<Ski
 /// Run `r` fitted up to step `cut` (with the LR up to it), scored on the rest; `None` when
 /// that leaves fewer than `min_points` to fit or nothing to score.
 fn cut_at(r: &Run, cut: i64, min_points: usize, frac: f64, of: &str) -> Option<Split> {
+    let (head, tail) = head_and_tail(r, cut, min_points)?;
+    Some(Split {
+        task: Task::Truncate,
+        label: format!("{} after {:.0} %{}", r.name, frac * 100.0, of),
+        size: r.params,
+        fit: vec![head],
+        test: vec![tail],
+    })
+}
+
+/// Run `r` as it was at step `cut` (its points and its LR up to the cut: a run in progress
+/// knows no more), and the points after it; `None` when the head has fewer than `min_points`
+/// or the tail none.
+pub fn head_and_tail(r: &Run, cut: i64, min_points: usize) -> Option<(Run, Run)> {
     let k = r.steps.partition_point(|&s| s <= cut);
     if k < min_points || k == r.steps.len() {
         return None;
@@ -197,13 +211,7 @@ fn cut_at(r: &Run, cut: i64, min_points: usize, frac: f64, of: &str) -> Option<S
         loss: r.loss[k..].to_vec(),
         ..r.clone()
     };
-    Some(Split {
-        task: Task::Truncate,
-        label: format!("{} after {:.0} %{}", r.name, frac * 100.0, of),
-        size: r.params,
-        fit: vec![head],
-        test: vec![tail],
-    })
+    Some((head, tail))
 }
 
 /// Fold k fits every run but those of the k largest sizes and forecasts each of their curves

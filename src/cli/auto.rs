@@ -66,31 +66,25 @@ pub(super) fn run(a: FitArgs, given: Given) -> Result<()> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let weigh = a.weigh.as_deref().map(fit::RunWeighting::from_name);
-    let (method, selection, table) =
-        backtest::select::choose(&runs, &base, weigh, &|done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        })?;
+    let auto = backtest::select::fit_auto(&runs, &base, weigh, !a.no_intervals, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
     bar.finish_and_clear();
-    let chosen = law::build(&method.law, method.options.law.clone())?;
-    let mut record = fit::fit(chosen.as_ref(), &runs, &method.options)?;
-    record.selection = Some(selection);
-    if !a.no_intervals {
-        if let Some(c) = backtest::calibration::Calibrated::from_folds(
-            &table.tasks,
-            &method.name,
-            &table.folds,
-            false,
-        ) {
-            c.store(&mut record);
-        }
-    }
+    let (record, method, table) = (auto.record, auto.method, auto.backtest);
     record.save(&out)?;
     if a.json {
         outln!("{}", to_json(&record)?);
     } else {
         out!("{}", format::backtest_table(&table));
-        outln!("--law auto chose {}\n", method.name);
+        match record.selection.as_ref().and_then(|s| s.fallback.as_ref()) {
+            Some(why) => outln!(
+                "--law auto could not choose: {why}. It fitted {}, the default law; name a law \
+                 with --law to choose yourself\n",
+                method.name
+            ),
+            None => outln!("--law auto chose {}\n", method.name),
+        }
         // The law as fitted: one that learned from the fit runs (collapse) names its own.
         let fitted = record.build_law()?;
         out!("{}", format::fit_summary(&record, fitted.param_names()));

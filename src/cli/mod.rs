@@ -8,6 +8,7 @@ pub mod embedded;
 mod applies;
 mod auto;
 mod backtest;
+mod benchmark;
 mod compare;
 mod demo;
 mod eval;
@@ -75,6 +76,9 @@ enum Command {
     #[command(after_long_help = help::MANIFEST)]
     #[command(allow_negative_numbers = true)]
     Backtest(backtest::BacktestArgs),
+    /// The open forecasting benchmark: every bundled ladder × task × method (auto and every
+    /// law), scored on held-out curves, one table.
+    Benchmark(benchmark::BenchmarkArgs),
     /// Compute-optimal model size and tokens for a compute budget, from a chinchilla fit.
     #[command(allow_negative_numbers = true)]
     Optimal(predict::OptimalArgs),
@@ -211,6 +215,7 @@ fn dispatch(cmd: Command, given: Given) -> Result<i32> {
         Command::Plot(a) => plot::run(a, given),
         Command::Compare(a) => compare::run(a),
         Command::Backtest(a) => backtest::run(a),
+        Command::Benchmark(a) => benchmark::run(a),
         Command::Optimal(a) => predict::run_optimal(a),
         Command::Isoflop(a) => isoflop::run(a),
         Command::Plan(a) => plan::run(a, given),

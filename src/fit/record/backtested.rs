@@ -89,6 +89,10 @@ pub struct Selection {
     pub skipped: Vec<Skipped>,
     /// Runs the backtest read: the fit runs, no other.
     pub runs: Vec<String>,
+    /// Why the backtest could not choose, when it could not (no fold to score, or no law
+    /// that forecast every fold): the law chosen is then the default, not a winner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 /// What a forecast's distance beyond the fit is measured in.
