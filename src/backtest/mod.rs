@@ -6,6 +6,7 @@
 //! fits on the rest and scores the forecast of what it hid. `folds` makes the splits, `engine`
 //! fits and scores one split, this module runs every (split, method) pair and summarises.
 
+pub mod auto;
 pub mod calibration;
 pub mod compare;
 pub mod engine;

@@ -236,7 +236,7 @@ fn score(c: &Case, method: &str) -> std::result::Result<Vec<CurveScore>, Failure
     };
     let (scored, chose) = if method == AUTO {
         let auto =
-            backtest::select::fit_auto(&c.fit, &command_line_defaults(), None, false, &|_, _| {})
+            backtest::auto::fit_auto(&c.fit, &command_line_defaults(), None, false, &|_, _| {})
                 .map_err(fail)?;
         let chose = auto.method.name.clone();
         let s = engine::score_fitted(

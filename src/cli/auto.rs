@@ -66,7 +66,7 @@ pub(super) fn run(a: FitArgs, given: Given) -> Result<()> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let weigh = a.weigh.as_deref().map(fit::RunWeighting::from_name);
-    let auto = backtest::select::fit_auto(&runs, &base, weigh, !a.no_intervals, &|done, total| {
+    let auto = backtest::auto::fit_auto(&runs, &base, weigh, !a.no_intervals, &|done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })?;
