@@ -205,3 +205,29 @@ fn predict_takes_the_model_size_of_a_joint_fit() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Size exponents mean something physically: a term may change at most 100-fold over a 100×
+/// ladder. Unbounded, a q the data could not pin ran to 40 and forecast 10⁸ nats (Gemstones,
+/// issue 26). Data made with q = 1.8 now fit with q at its bound, which the record says, and a
+/// value outside is refused.
+#[test]
+fn joint_scaled_size_exponents_stay_in_their_bounds() {
+    let truth = [1.7, 0.8, 0.3, 0.6, -0.05, 0.5, 0.4, 1.8];
+    let runs = synthetic("joint-scaled", &truth, &[3e7, 1e8, 3e8, 1e9]);
+    let rec = fit("joint-scaled", &runs);
+    let bound = law::joint::SIZE_EXPONENT_BOUND;
+    for name in ["p", "q"] {
+        let v = rec.params[name];
+        assert!((-bound..=bound).contains(&v), "{name} = {v}");
+    }
+    assert!(rec.params["q"] > 0.99 * bound, "{:?}", rec.params);
+    assert!(
+        rec.at_bound.iter().any(|b| b.contains('q')),
+        "{:?}",
+        rec.at_bound
+    );
+    let l = law::build("joint-scaled", LawOptions::default()).unwrap();
+    let q = l.param_names().iter().position(|n| *n == "q").unwrap();
+    let refused = law::check_value(l.as_ref(), q, 40.0).unwrap_err();
+    assert!(refused.contains("outside [-1, 1]"), "{refused}");
+}

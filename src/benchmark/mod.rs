@@ -29,6 +29,11 @@ pub struct Options {
     pub ladders: Option<Vec<String>>,
     /// Only these methods (`auto` or law names; default: auto and every law that applies).
     pub methods: Option<Vec<String>>,
+    /// Fitting options as `fit` takes them, for every method (auto's candidates too): what a
+    /// user would get with `fit --skip-fraction F` or `--no-prior`, so a proposed default can be
+    /// measured before it is one.
+    pub skip_fraction: f64,
+    pub no_prior: bool,
 }
 
 /// The name `auto` competes under.
@@ -167,7 +172,7 @@ pub fn run(
     let results: Vec<std::result::Result<Vec<CurveScore>, Failure>> = jobs
         .par_iter()
         .map(|(i, m)| {
-            let r = score(&all[*i], m);
+            let r = score(&all[*i], m, options);
             on_job(
                 done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
                 total,
@@ -219,14 +224,15 @@ fn methods_for(c: &Case) -> Vec<String> {
 }
 
 /// The fitting options `fit` uses on the command line when no flag is given.
-fn command_line_defaults() -> FitOptions {
+fn command_line_options(o: &Options) -> FitOptions {
     FitOptions {
-        priors: true,
+        priors: !o.no_prior,
+        skip_fraction: o.skip_fraction,
         ..FitOptions::default()
     }
 }
 
-fn score(c: &Case, method: &str) -> std::result::Result<Vec<CurveScore>, Failure> {
+fn score(c: &Case, method: &str, o: &Options) -> std::result::Result<Vec<CurveScore>, Failure> {
     let fail = |e: Error| Failure {
         ladder: c.ladder.clone(),
         task: c.task.clone(),
@@ -236,7 +242,7 @@ fn score(c: &Case, method: &str) -> std::result::Result<Vec<CurveScore>, Failure
     };
     let (scored, chose) = if method == AUTO {
         let auto =
-            backtest::auto::fit_auto(&c.fit, &command_line_defaults(), None, false, &|_, _| {})
+            backtest::auto::fit_auto(&c.fit, &command_line_options(o), None, false, &|_, _| {})
                 .map_err(fail)?;
         let chose = auto.method.name.clone();
         let s = engine::score_fitted(
@@ -249,7 +255,9 @@ fn score(c: &Case, method: &str) -> std::result::Result<Vec<CurveScore>, Failure
         .map_err(fail)?;
         (s, Some(chose))
     } else {
-        let m = Method::new(method, &LawOptions::default());
+        let mut m = Method::new(method, &LawOptions::default());
+        m.options.skip_fraction = o.skip_fraction;
+        m.options.priors = !o.no_prior;
         let l = law::build(&m.law, m.options.law.clone()).map_err(fail)?;
         let s = engine::fit_and_score(l.as_ref(), &m.options, &c.fit, &c.test).map_err(fail)?;
         (s, None)

@@ -24,6 +24,13 @@ pub struct BenchmarkArgs {
     /// Only these methods, comma-separated (`auto` or law names).
     #[arg(long, value_delimiter = ',', value_parser = super::lists::name)]
     methods: Vec<String>,
+    /// Leave out each fit run's points before this fraction of its last step, in every fit
+    /// (as `fit --skip-fraction`): to measure a fitting option before it becomes a default.
+    #[arg(long, default_value_t = 0.0)]
+    skip_fraction: f64,
+    /// Fit without the laws' priors (as `fit --no-prior`).
+    #[arg(long)]
+    no_prior: bool,
     /// Also write the table here (Markdown).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -50,7 +57,15 @@ pub fn run(a: BenchmarkArgs) -> Result<()> {
         check: a.check,
         ladders: (!a.ladders.is_empty()).then(|| a.ladders.clone()),
         methods: (!a.methods.is_empty()).then(|| a.methods.clone()),
+        skip_fraction: a.skip_fraction,
+        no_prior: a.no_prior,
     };
+    if !(0.0..1.0).contains(&options.skip_fraction) {
+        return Err(crate::error::Error::input(format!(
+            "--skip-fraction must be in [0, 1), not {}",
+            num(options.skip_fraction)
+        )));
+    }
     let b = benchmark::run(&a.spec, &options, &|done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
