@@ -75,3 +75,44 @@ fn priors_are_recorded_and_forecast_the_100m_split_as_well_as_the_published_fit(
     let without = eval_test_mae(d, "mpl100.toml");
     assert!(without > with_prior, "{without} vs {with_prior}");
 }
+
+/// The annealing law's α prior, learned from the open ladders: recorded with its centre and
+/// spread, off with `--no-prior`; on the Tissue cosine run alone (1 run, 20 points) it holds α
+/// nearer the ladders' value than the bare fit does, and both fits stay within the noise.
+#[test]
+fn the_annealing_alpha_prior_is_recorded_and_reversible() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let m = data("tissue2024.toml");
+    let run = |extra: &[&str]| -> Value {
+        let mut args = vec![
+            "fit",
+            "--law",
+            "annealing",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--out",
+            "a.json",
+        ];
+        args.extend_from_slice(extra);
+        losscast_ok(d, &args);
+        serde_json::from_str(&std::fs::read_to_string(d.join("a.json")).unwrap()).unwrap()
+    };
+    let rec = run(&[]);
+    let terms = rec["prior"]["terms"].as_array().unwrap();
+    assert_eq!(terms.len(), 1, "{terms:?}");
+    assert_eq!(terms[0]["param"], "alpha");
+    let center = terms[0]["center"].as_f64().unwrap();
+    assert_eq!(center, losscast::law::priors::alpha_center(None));
+    assert_eq!(terms[0]["log_sd"], losscast::law::priors::ALPHA_LOG_SD);
+    let bare = run(&["--no-prior"]);
+    assert!(bare.get("prior").is_none());
+    let (a, b) = (
+        rec["params"]["alpha"].as_f64().unwrap(),
+        bare["params"]["alpha"].as_f64().unwrap(),
+    );
+    assert!(
+        (a / center).ln().abs() <= (b / center).ln().abs() + 1e-9,
+        "prior {a}, bare {b}, centre {center}"
+    );
+}

@@ -224,10 +224,17 @@ fn methods_for(c: &Case) -> Vec<String> {
 }
 
 /// The fitting options `fit` uses on the command line when no flag is given.
-fn command_line_options(o: &Options) -> FitOptions {
+/// What `fit` uses on the command line, with the prior the other ladders give: no ladder is
+/// judged with a prior its own curves set (`law::priors`).
+fn command_line_options(o: &Options, ladder: &str) -> FitOptions {
     FitOptions {
         priors: !o.no_prior,
         skip_fraction: o.skip_fraction,
+        prior_centers: [(
+            "alpha".to_string(),
+            crate::law::priors::alpha_center(Some(ladder)),
+        )]
+        .into(),
         ..FitOptions::default()
     }
 }
@@ -241,9 +248,14 @@ fn score(c: &Case, method: &str, o: &Options) -> std::result::Result<Vec<CurveSc
         error: e.to_string(),
     };
     let (scored, chose) = if method == AUTO {
-        let auto =
-            backtest::auto::fit_auto(&c.fit, &command_line_options(o), None, false, &|_, _| {})
-                .map_err(fail)?;
+        let auto = backtest::auto::fit_auto(
+            &c.fit,
+            &command_line_options(o, &c.ladder),
+            None,
+            false,
+            &|_, _| {},
+        )
+        .map_err(fail)?;
         let chose = auto.method.name.clone();
         let s = engine::score_fitted(
             auto.law.as_ref(),
@@ -256,8 +268,10 @@ fn score(c: &Case, method: &str, o: &Options) -> std::result::Result<Vec<CurveSc
         (s, Some(chose))
     } else {
         let mut m = Method::new(method, &LawOptions::default());
-        m.options.skip_fraction = o.skip_fraction;
-        m.options.priors = !o.no_prior;
+        let cl = command_line_options(o, &c.ladder);
+        m.options.skip_fraction = cl.skip_fraction;
+        m.options.priors = cl.priors;
+        m.options.prior_centers = cl.prior_centers;
         let l = law::build(&m.law, m.options.law.clone()).map_err(fail)?;
         let s = engine::fit_and_score(l.as_ref(), &m.options, &c.fit, &c.test).map_err(fail)?;
         (s, None)

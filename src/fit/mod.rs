@@ -64,6 +64,10 @@ pub struct FitOptions {
     /// turns them on unless `--no-prior`.
     #[serde(default)]
     pub priors: bool,
+    /// Prior centres that replace a law's own, by parameter name: the forecasting benchmark
+    /// judges each ladder with the prior the other ladders give (`law::priors`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub prior_centers: BTreeMap<String, f64>,
     /// Start the optimiser here only (natural parameters), instead of the law's starts: a
     /// refit of a log that grew by a few points (`watch`) starts from the last optimum.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -136,6 +140,7 @@ impl Default for FitOptions {
             skip_fraction: 0.0,
             run_weighting: RunWeighting::default(),
             priors: false,
+            prior_centers: BTreeMap::new(),
             warm_start: None,
         }
     }
@@ -579,8 +584,16 @@ pub fn fit_set_with_progress(
             law.name()
         )));
     }
-    let priors = if options.priors {
+    let priors: Vec<crate::law::Prior> = if options.priors {
         law.priors()
+            .into_iter()
+            .map(
+                |p| match options.prior_centers.get(law.param_names()[p.param]) {
+                    Some(&center) => crate::law::Prior { center, ..p },
+                    None => p,
+                },
+            )
+            .collect()
     } else {
         Vec::new()
     };

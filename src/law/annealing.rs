@@ -160,4 +160,14 @@ impl Law for Annealing {
             vec!["C"]
         }
     }
+
+    fn priors(&self) -> Vec<super::Prior> {
+        // α only: a weak prior learned from the open ladders (`priors`); L0, A and C scale
+        // with the data and have no value that carries across runs.
+        vec![super::Prior {
+            param: 2,
+            center: super::priors::alpha_center(None),
+            log_sd: super::priors::ALPHA_LOG_SD,
+        }]
+    }
 }

@@ -13,6 +13,7 @@ pub mod constrained;
 pub mod final_loss;
 pub mod joint;
 pub mod multipower;
+pub mod priors;
 pub mod size_forms;
 
 use crate::error::{Error, Result};
