@@ -400,15 +400,19 @@ fn fitting_options_compete_under_their_own_names() {
     );
     assert!(backtest::with_skip_fractions(vec![Method::new("annealing", &opts)], &[1.5]).is_err());
 
-    // A law without priors competes once however many prior choices are given.
+    // A law without priors (joint-additive) competes once however many prior choices are
+    // given; one with priors (multipower: β, γ; annealing: α) both ways.
     let methods = backtest::with_priors(
         vec![
-            Method::new("annealing", &opts),
+            Method::new("joint-additive", &opts),
             Method::new("multipower", &opts),
         ],
         &[true, false],
     );
     let names: Vec<&str> = methods.iter().map(|m| m.name.as_str()).collect();
-    assert_eq!(names, ["annealing", "multipower", "multipower no prior"]);
+    assert_eq!(
+        names,
+        ["joint-additive", "multipower", "multipower no prior"]
+    );
     assert!(methods[1].options.priors && !methods[2].options.priors);
 }
