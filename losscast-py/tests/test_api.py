@@ -89,9 +89,10 @@ def test_fit_from_python_equals_losscast_fit(tmp_path):
 
 
 def test_fit_of_a_manifest_equals_the_cli_and_loads_back(tmp_path):
-    f = losscast.fit(manifest=TISSUE, warmup_as_peak=True)
+    # The paper's recipe (laws.md §1): warmup at peak LR, no α prior.
+    f = losscast.fit(manifest=TISSUE, warmup_as_peak=True, no_prior=True)
     out = tmp_path / "tissue.json"
-    r = cli("fit", "--manifest", TISSUE, "--warmup-as-peak", "--out", str(out))
+    r = cli("fit", "--manifest", TISSUE, "--warmup-as-peak", "--no-prior", "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert json.loads(out.read_text())["params"] == f.params
     # laws.md §1: the reference fit of the Tissue et al. points.
