@@ -76,9 +76,6 @@ pub fn fit_and_score(
     fit_runs: &[Run],
     test_runs: &[Run],
 ) -> Result<Scored> {
-    let with_role = |runs: &[Run], role: Role| -> Vec<Run> {
-        runs.iter().map(|r| Run { role, ..r.clone() }).collect()
-    };
     let train = with_role(fit_runs, Role::Fit);
     let start = Instant::now();
     let record = fit::fit(law, &train, options)?;
@@ -96,10 +93,6 @@ pub fn score_fitted(
     fit_runs: &[Run],
     test_runs: &[Run],
 ) -> Result<Scored> {
-    let with_role = |runs: &[Run], role: Role| -> Vec<Run> {
-        runs.iter().map(|r| Run { role, ..r.clone() }).collect()
-    };
-    let train = with_role(fit_runs, Role::Fit);
     // A law that calibrated itself on the fit runs (LR scale) or learned from them (the collapse
     // shape) is rebuilt from the record with what it found; any other is used as given, which keeps `--fix`/`--tie` (whose records list
     // only the free parameters until the CLI expands them).
@@ -121,7 +114,7 @@ pub fn score_fitted(
     let mut residuals = Vec::new();
     let domain = match &record.domain {
         Some(d) => d.clone(),
-        None => fit::domain_of(fitted, &train),
+        None => fit::domain_of(fitted, fit_runs),
     };
     let k = params.len();
     for (r, f) in test.iter().zip(&feats) {
@@ -181,6 +174,11 @@ pub fn score_fitted(
         fit_seconds,
         residuals,
     })
+}
+
+/// The runs as a fit or a forecast reads them, whatever roles the caller's runs had.
+fn with_role(runs: &[Run], role: Role) -> Vec<Run> {
+    runs.iter().map(|r| Run { role, ..r.clone() }).collect()
 }
 
 /// Mean of the held-out runs' metrics, for callers that keep per-run rows.
